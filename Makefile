@@ -1,0 +1,17 @@
+# PGXS build of the ews extension.
+EXTENSION = ews
+MODULE_big = ews
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA = $(sort $(wildcard sql/ews--*.sql))
+# order is deliberate: each file builds on the ones before it
+REGRESS = ews_setup ews_mailbox ews_ids ews_folder
+
+PG_CONFIG ?= pg_config
+XML2_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
+XML2_LIBS := $(shell pkg-config --libs libxml-2.0 2>/dev/null || xml2-config --libs)
+PG_CPPFLAGS = -Isrc $(XML2_CFLAGS)
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK += $(XML2_LIBS)
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,35 @@
+/*
+ * folder.h
+ *	  Folder operations of the store core: CreateFolder, GetFolder,
+ *	  FindFolder, DeleteFolder (and MoveFolder, CopyFolder).
+ */
+#ifndef EWS_FOLDER_H
+#define EWS_FOLDER_H
+
+#include "store.h"
+
+#include "nodes/pg_list.h"
+
+typedef enum EwsDeleteType
+{
+	EWS_DELETE_HARD,
+	EWS_DELETE_SOFT,
+	EWS_DELETE_TO_DELETED_ITEMS
+} EwsDeleteType;
+
+/* longest display name we store, in bytes (Exchange allows 255 characters) */
+#define EWS_MAX_FOLDER_NAME 1024
+
+extern void ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_name,
+							  const char *folder_class, EwsFolder *out, EwsStatus *st);
+extern void ews_folder_get(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *st);
+/* the folders below parent (children, or the whole subtree in pre-order), as EwsFolder *, with counts */
+extern List *ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *st);
+extern void ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsStatus *st);
+
+/* shared by the hierarchy operations; the caller holds the hierarchy lock */
+extern bool ews_folder_name_taken(const pg_uuid_t *mailbox, int64 parent_id, const char *name,
+								  int64 except_folder_id);
+extern void ews_folder_reparent(EwsFolder *f, int64 new_parent_id, const char *new_name);
+
+#endif

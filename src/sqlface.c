@@ -1,0 +1,358 @@
+/*
+ * sqlface.c
+ *	  The SQL face: fmgr wrappers that unpack arguments, call the store core
+ *	  and turn its results into rows.  No rule lives here.
+ *
+ * Batch functions return one row per input, in input order; a failure of
+ * one object is a row with its EWS response code, never an exception.  A
+ * programming error (a NULL array, an unknown traversal) raises.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "folder.h"
+#include "mailbox.h"
+#include "sqlface.h"
+
+char **
+ews_text_array(ArrayType *arr, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("id arrays must be one-dimensional")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	out = palloc0(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	return out;
+}
+
+char **
+ews_text_array_opt(FunctionCallInfo fcinfo, int argno, int *n)
+{
+	if (PG_ARGISNULL(argno))
+	{
+		*n = 0;
+		return NULL;
+	}
+	return ews_text_array(PG_GETARG_ARRAYTYPE_P(argno), n);
+}
+
+Datum
+ews_text_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+void
+ews_status_datums(const EwsStatus *st, Datum *values, bool *nulls)
+{
+	values[0] = CStringGetTextDatum(ews_code_class(st->code));
+	values[1] = CStringGetTextDatum(ews_code_name(st->code));
+	nulls[0] = nulls[1] = false;
+	if (st->code == EWS_NoError)
+	{
+		nulls[2] = true;
+		values[2] = (Datum) 0;
+	}
+	else
+	{
+		nulls[2] = false;
+		values[2] = CStringGetTextDatum(ews_status_text(st));
+	}
+	if (st->mailbox_guid[0])
+	{
+		nulls[3] = false;
+		values[3] = DirectFunctionCall1(uuid_in, CStringGetDatum(st->mailbox_guid));
+	}
+	else
+	{
+		nulls[3] = true;
+		values[3] = (Datum) 0;
+	}
+}
+
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/* a SQL-face folder reference: the id string itself */
+static EwsFolderRef
+ref_from_id(const char *id)
+{
+	EwsFolderRef ref = {0};
+
+	ref.id = id;
+	return ref;
+}
+
+/* ---- ews_create_mailbox(smtp_address, display_name, owner) ---- */
+
+PG_FUNCTION_INFO_V1(ews_create_mailbox_sql);
+Datum
+ews_create_mailbox_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	char	   *smtp;
+	char	   *display_name;
+	Oid			owner;
+	pg_uuid_t	id;
+	pg_uuid_t  *result = palloc(sizeof(pg_uuid_t));
+
+	require_arg(fcinfo, 0, "smtp_address");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	display_name = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	owner = PG_ARGISNULL(2) ? GetUserId() : PG_GETARG_OID(2);
+
+	ews_ctx_begin(&ctx);
+	id = ews_mailbox_create(&ctx, smtp, display_name, owner);
+	ews_ctx_end(&ctx);
+	memcpy(result, &id, sizeof(id));
+	PG_RETURN_UUID_P(result);
+}
+
+/* ---- ews_folder_id(mailbox, distinguished) ---- */
+
+PG_FUNCTION_INFO_V1(ews_folder_id_sql);
+Datum
+ews_folder_id_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	EwsFolderRef ref = {0};
+	EwsFolder	f;
+	EwsStatus	st;
+	char	   *smtp;
+	char	   *name;
+	char	   *id;
+	MemoryContext outer = CurrentMemoryContext;
+
+	require_arg(fcinfo, 0, "mailbox");
+	require_arg(fcinfo, 1, "distinguished");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (!ews_is_distinguished_name(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a distinguished folder name", name),
+				 errhint("Use one of inbox, drafts, sentitems, deleteditems, junkemail, outbox, calendar, contacts, tasks, notes, journal, msgfolderroot, root, ...")));
+	ref.distinguished = name;
+	ref.mailbox = smtp;
+	ews_ctx_begin(&ctx);
+	if (!ews_folder_resolve(&ctx, &ref, false, &f, &st))
+	{
+		/* no such mailbox, or one the caller may not use: the same error */
+		if (st.code == EWS_ErrorNonExistentMailbox)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("mailbox \"%s\" does not exist", smtp)));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("mailbox \"%s\" has no folder \"%s\"", smtp, name)));
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(outer);
+
+		id = ews_id_text(f.guid, EWS_ID_KIND_FOLDER, f.folder_id);
+		MemoryContextSwitchTo(old);
+	}
+	ews_ctx_end(&ctx);
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/* ---- ews_create_folder(parent_folder_id, display_name, folder_class) ---- */
+
+PG_FUNCTION_INFO_V1(ews_create_folder_sql);
+Datum
+ews_create_folder_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	EwsFolderRef ref;
+	EwsFolder	f;
+	EwsStatus	st;
+	Datum		values[2 + EWS_STATUS_COLS];
+	bool		nulls[2 + EWS_STATUS_COLS] = {0};
+
+	InitMaterializedSRF(fcinfo, 0);
+	ref = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	ews_ctx_begin(&ctx);
+	ews_folder_create(&ctx, &ref,
+					  PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+					  PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
+					  &f, &st);
+	if (st.code == EWS_NoError)
+	{
+		values[0] = CStringGetTextDatum(ews_id_text(f.guid, EWS_ID_KIND_FOLDER, f.folder_id));
+		values[1] = CStringGetTextDatum(ews_change_key_text(EWS_CK_KIND_FOLDER, f.change_number));
+	}
+	else
+		nulls[0] = nulls[1] = true;
+	ews_status_datums(&st, values + 2, nulls + 2);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+/* the folder columns of ews_get_folder and ews_find_folder */
+#define FOLDER_COLS 10
+
+static void
+put_folder_row(ReturnSetInfo *rsinfo, const EwsFolder *f, const EwsStatus *st)
+{
+	Datum		values[FOLDER_COLS + EWS_STATUS_COLS];
+	bool		nulls[FOLDER_COLS + EWS_STATUS_COLS] = {0};
+
+	if (st->code == EWS_NoError)
+	{
+		values[0] = CStringGetTextDatum(ews_id_text(f->guid, EWS_ID_KIND_FOLDER, f->folder_id));
+		values[1] = CStringGetTextDatum(ews_change_key_text(EWS_CK_KIND_FOLDER, f->change_number));
+		if (f->parent_id != 0)
+		{
+			values[2] = CStringGetTextDatum(ews_id_text(f->guid, EWS_ID_KIND_FOLDER, f->parent_id));
+			values[3] = CStringGetTextDatum(ews_change_key_text(EWS_CK_KIND_FOLDER, f->parent_change));
+		}
+		else
+			nulls[2] = nulls[3] = true;
+		values[4] = ews_text_or_null(f->display_name, &nulls[4]);
+		values[5] = ews_text_or_null(f->folder_class, &nulls[5]);
+		values[6] = ews_text_or_null(f->distinguished, &nulls[6]);
+		values[7] = Int32GetDatum(f->total_count);
+		values[8] = Int32GetDatum(f->child_count);
+		values[9] = Int32GetDatum(f->unread_count);
+	}
+	else
+	{
+		for (int i = 0; i < FOLDER_COLS; i++)
+			nulls[i] = true;
+	}
+	ews_status_datums(st, values + FOLDER_COLS, nulls + FOLDER_COLS);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* ---- ews_get_folder(folder_ids) ---- */
+
+PG_FUNCTION_INFO_V1(ews_get_folder_sql);
+Datum
+ews_get_folder_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	char	  **ids;
+	int			n;
+
+	require_arg(fcinfo, 0, "folder_ids");
+	InitMaterializedSRF(fcinfo, 0);
+	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	ews_ctx_begin(&ctx);
+	for (int i = 0; i < n; i++)
+	{
+		EwsFolderRef ref = ref_from_id(ids[i]);
+		EwsFolder	f;
+		EwsStatus	st;
+
+		ews_folder_get(&ctx, &ref, &f, &st);
+		put_folder_row(rsinfo, &f, &st);
+	}
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+/* ---- ews_find_folder(parent_folder_id, traversal) ---- */
+
+PG_FUNCTION_INFO_V1(ews_find_folder_sql);
+Datum
+ews_find_folder_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	EwsFolderRef ref;
+	EwsStatus	st;
+	char	   *traversal;
+	bool		deep;
+	List	   *found;
+	ListCell   *lc;
+
+	require_arg(fcinfo, 1, "traversal");
+	traversal = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(traversal, "Shallow") == 0)
+		deep = false;
+	else if (strcmp(traversal, "Deep") == 0)
+		deep = true;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid traversal \"%s\"", traversal),
+				 errhint("Use Shallow or Deep.")));
+	InitMaterializedSRF(fcinfo, 0);
+	ref = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	ews_ctx_begin(&ctx);
+	found = ews_folder_find(&ctx, &ref, deep, &st);
+	if (st.code != EWS_NoError)
+		put_folder_row(rsinfo, NULL, &st);
+	foreach(lc, found)
+		put_folder_row(rsinfo, (EwsFolder *) lfirst(lc), &st);
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+/* ---- ews_delete_folder(folder_ids, delete_type) ---- */
+
+PG_FUNCTION_INFO_V1(ews_delete_folder_sql);
+Datum
+ews_delete_folder_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	char	  **ids;
+	int			n;
+	char	   *dt;
+	EwsDeleteType type;
+
+	require_arg(fcinfo, 0, "folder_ids");
+	require_arg(fcinfo, 1, "delete_type");
+	dt = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(dt, "HardDelete") == 0)
+		type = EWS_DELETE_HARD;
+	else if (strcmp(dt, "SoftDelete") == 0)
+		type = EWS_DELETE_SOFT;
+	else if (strcmp(dt, "MoveToDeletedItems") == 0)
+		type = EWS_DELETE_TO_DELETED_ITEMS;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid delete type \"%s\"", dt),
+				 errhint("Use HardDelete, SoftDelete or MoveToDeletedItems.")));
+	InitMaterializedSRF(fcinfo, 0);
+	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	ews_ctx_begin(&ctx);
+	for (int i = 0; i < n; i++)
+	{
+		EwsFolderRef ref = ref_from_id(ids[i]);
+		EwsStatus	st;
+		Datum		values[1 + EWS_STATUS_COLS];
+		bool		nulls[1 + EWS_STATUS_COLS] = {0};
+
+		ews_folder_delete(&ctx, &ref, type, &st);
+		values[0] = ews_text_or_null(ids[i], &nulls[0]);
+		ews_status_datums(&st, values + 1, nulls + 1);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}

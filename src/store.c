@@ -1,0 +1,506 @@
+/*
+ * store.c
+ *	  The call context, kept plans, sequences, mailbox access and folder
+ *	  resolution that every operation of the store core uses.
+ *
+ * Privileges: the SQL functions are not SECURITY DEFINER.  Instead each call
+ * remembers the calling role (GetUserId() at entry: SET ROLE counts) and then
+ * switches to the owner of the store's tables for its SPI work, the way
+ * PostgreSQL's own RI triggers do.  So application roles need no grants on
+ * the tables at all, and every access check is made, here, against the role
+ * that really called.  Transaction and subtransaction abort restore the user
+ * id, so an error anywhere cannot leave the switch in place.
+ */
+#include "store.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "commands/sequence.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
+#include "access/htup_details.h"
+
+#include "ids.h"
+
+static Oid
+store_relid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("ews", false);
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"ews.%s\" does not exist", name),
+				 errhint("Is the ews extension installed in this database?")));
+	return relid;
+}
+
+static Oid
+store_owner(void)
+{
+	Oid			relid = store_relid("mailbox");
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+void
+ews_ctx_begin(EwsCtx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->caller = GetUserId();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&ctx->saved_userid, &ctx->saved_sec_context);
+	SetUserIdAndSecContext(store_owner(),
+						   ctx->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+ews_ctx_end(EwsCtx *ctx)
+{
+	SetUserIdAndSecContext(ctx->saved_userid, ctx->saved_sec_context);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+void
+ews_status_ok(EwsStatus *st)
+{
+	st->code = EWS_NoError;
+	st->text = NULL;
+	st->mailbox_guid[0] = '\0';
+}
+
+void
+ews_status_set(EwsStatus *st, EwsCode code, const char *text)
+{
+	st->code = code;
+	st->text = text;
+	st->mailbox_guid[0] = '\0';
+}
+
+const char *
+ews_status_text(const EwsStatus *st)
+{
+	return st->text ? st->text : ews_code_text(st->code);
+}
+
+void
+ews_status_no_mailbox(EwsStatus *st, const char *guid)
+{
+	/*
+	 * The same answer for "no such mailbox" and "a mailbox you may not use":
+	 * a stranger must not learn that a mailbox exists.
+	 */
+	ews_status_set(st, EWS_ErrorNonExistentMailbox, NULL);
+	strlcpy(st->mailbox_guid, guid, sizeof(st->mailbox_guid));
+}
+
+SPIPlanPtr
+ews_plan(EwsPlan *p)
+{
+	if (p->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		p->plan = plan;
+	}
+	return p->plan;
+}
+
+uint64
+ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count)
+{
+	int			rc = SPI_execute_plan(ews_plan(p), values, nulls, read_only, count);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", p->sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+static Datum
+col_datum(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+bool
+ews_col_isnull(int row, int col)
+{
+	bool		isnull;
+
+	(void) col_datum(row, col, &isnull);
+	return isnull;
+}
+
+int64
+ews_col_int64(int row, int col)
+{
+	bool		isnull;
+	Datum		d = col_datum(row, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+int32
+ews_col_int32(int row, int col)
+{
+	bool		isnull;
+	Datum		d = col_datum(row, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+bool
+ews_col_bool(int row, int col)
+{
+	bool		isnull;
+	Datum		d = col_datum(row, col, &isnull);
+
+	return isnull ? false : DatumGetBool(d);
+}
+
+char *
+ews_col_text(int row, int col)
+{
+	bool		isnull;
+	Datum		d = col_datum(row, col, &isnull);
+
+	/* SPI_palloc would put it in the upper context; callers copy as needed */
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * Ids and change numbers come from two sequences, not from a counter row in
+ * ews.mailbox: a counter row would make every item write in a mailbox wait
+ * for every other until commit.  Sequences never block and never repeat.
+ */
+int64
+ews_next_local_id(void)
+{
+	return nextval_internal(store_relid("local_id_seq"), false);
+}
+
+int64
+ews_next_change_number(void)
+{
+	return nextval_internal(store_relid("change_seq"), false);
+}
+
+char *
+ews_id_text(const char *guid, uint8 kind, int64 local_id)
+{
+	EwsObjectId id;
+	char	   *s = palloc(EWS_ID_CHARS + 1);
+
+	strlcpy(id.mailbox, guid, sizeof(id.mailbox));
+	id.kind = kind;
+	id.local_id = (uint64) local_id;
+	if (!ews_id_encode(&id, s))
+		elog(ERROR, "invalid mailbox GUID \"%s\"", guid);
+	s[EWS_ID_CHARS] = '\0';
+	return s;
+}
+
+char *
+ews_change_key_text(uint32 kind, int64 change_number)
+{
+	char	   *s = palloc(EWS_CK_CHARS + 1);
+
+	ews_changekey_encode(kind, (uint64) change_number, s);
+	s[EWS_CK_CHARS] = '\0';
+	return s;
+}
+
+/* ---- mailboxes ---- */
+
+static void
+mailbox_from_row(EwsMailbox *out)
+{
+	bool		isnull;
+	pg_uuid_t  *u = DatumGetUUIDP(col_datum(0, 1, &isnull));
+	char	   *g;
+
+	memcpy(&out->id, u, sizeof(pg_uuid_t));
+	g = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&out->id)));
+	strlcpy(out->guid, g, sizeof(out->guid));
+	out->smtp_address = ews_col_text(0, 2);
+	out->display_name = ews_col_text(0, 3);
+	out->owner = DatumGetObjectId(col_datum(0, 4, &isnull));
+}
+
+bool
+ews_caller_is_admin(EwsCtx *ctx)
+{
+	Oid			admin;
+
+	if (superuser_arg(ctx->caller))
+		return true;
+	admin = get_role_oid("ews_admin", true);
+	return OidIsValid(admin) && has_privs_of_role(ctx->caller, admin);
+}
+
+bool
+ews_mailbox_allows(EwsCtx *ctx, const EwsMailbox *mb, EwsRight right)
+{
+	static EwsPlan grant_plan = {
+		"SELECT 1 FROM ews.mailbox_grant g"
+		" WHERE g.mailbox_id = $1 AND g.access_right = $2"
+		"   AND pg_catalog.pg_has_role($3, g.grantee::pg_catalog.oid, 'USAGE')",
+		3, {UUIDOID, TEXTOID, OIDOID}
+	};
+	Datum		args[3];
+
+	if (right == EWS_RIGHT_USE && has_privs_of_role(ctx->caller, mb->owner))
+		return true;
+	if (ews_caller_is_admin(ctx))
+		return true;
+	args[0] = UUIDPGetDatum(&mb->id);
+	args[1] = CStringGetTextDatum(right == EWS_RIGHT_USE ? "delegate" : "impersonate");
+	args[2] = ObjectIdGetDatum(ctx->caller);
+	return ews_exec(&grant_plan, args, NULL, true, 1) > 0;
+}
+
+bool
+ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out)
+{
+	static EwsPlan plan = {
+		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
+		" FROM ews.mailbox WHERE mailbox_id = $1",
+		1, {UUIDOID}
+	};
+	Datum		arg;
+	bool		found;
+
+	if (ctx->cache_valid && strcmp(ctx->cache.guid, guid) == 0)
+	{
+		if (ctx->cache_found)
+			*out = ctx->cache;
+		return ctx->cache_found;
+	}
+	arg = DirectFunctionCall1(uuid_in, CStringGetDatum(guid));
+	found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
+	if (found)
+	{
+		mailbox_from_row(out);
+		found = ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
+	}
+	ctx->cache_valid = true;
+	ctx->cache_found = found;
+	if (found)
+		ctx->cache = *out;
+	else
+		strlcpy(ctx->cache.guid, guid, sizeof(ctx->cache.guid));
+	return found;
+}
+
+bool
+ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out)
+{
+	static EwsPlan plan = {
+		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
+		" FROM ews.mailbox WHERE pg_catalog.lower(smtp_address) = pg_catalog.lower($1)",
+		1, {TEXTOID}
+	};
+	Datum		arg = CStringGetTextDatum(smtp);
+
+	if (ews_exec(&plan, &arg, NULL, true, 1) != 1)
+		return false;
+	mailbox_from_row(out);
+	return ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
+}
+
+/*
+ * Hierarchy changes (create, move, copy, delete folder) of one mailbox are
+ * serialized by updating its row.  An UPDATE rather than SELECT ... FOR
+ * UPDATE: under READ COMMITTED both wait, but under REPEATABLE READ only a
+ * real update makes the second transaction fail with a serialization error
+ * instead of going on with a snapshot that cannot see the first one's move,
+ * which could otherwise build a cycle.  The lock is held to transaction end.
+ */
+void
+ews_lock_hierarchy(const pg_uuid_t *mailbox)
+{
+	static EwsPlan plan = {
+		"UPDATE ews.mailbox SET hierarchy_version = hierarchy_version + 1"
+		" WHERE mailbox_id = $1",
+		1, {UUIDOID}
+	};
+	Datum		arg = UUIDPGetDatum(mailbox);
+
+	ews_exec(&plan, &arg, NULL, false, 0);
+}
+
+/* ---- folders ---- */
+
+bool
+ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, EwsFolder *out)
+{
+	static EwsPlan plan = {
+		"SELECT f.parent_id, f.display_name, f.folder_class, f.distinguished,"
+		"       f.change_number, p.change_number"
+		" FROM ews.folder f LEFT JOIN ews.folder p"
+		"   ON p.mailbox_id = f.mailbox_id AND p.folder_id = f.parent_id"
+		" WHERE f.mailbox_id = $1 AND f.folder_id = $2",
+		2, {UUIDOID, INT8OID}
+	};
+	Datum		args[2];
+
+	args[0] = UUIDPGetDatum(mailbox);
+	args[1] = Int64GetDatum(folder_id);
+	if (ews_exec(&plan, args, NULL, true, 1) != 1)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->mailbox_id = *mailbox;
+	strlcpy(out->guid, guid, sizeof(out->guid));
+	out->folder_id = folder_id;
+	out->parent_id = ews_col_int64(0, 1);
+	out->display_name = ews_col_text(0, 2);
+	out->folder_class = ews_col_text(0, 3);
+	out->distinguished = ews_col_text(0, 4);
+	out->change_number = ews_col_int64(0, 5);
+	out->parent_change = ews_col_int64(0, 6);
+	return true;
+}
+
+void
+ews_folder_counts(EwsFolder *f)
+{
+	static EwsPlan plan = {
+		"SELECT (SELECT pg_catalog.count(*) FROM ews.item i"
+		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated)::int4,"
+		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
+		"         WHERE c.mailbox_id = $1 AND c.parent_id = $2)::int4,"
+		"       (SELECT pg_catalog.count(*) FROM ews.item i"
+		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated"
+		"           AND NOT i.is_read)::int4",
+		2, {UUIDOID, INT8OID}
+	};
+	Datum		args[2];
+
+	args[0] = UUIDPGetDatum(&f->mailbox_id);
+	args[1] = Int64GetDatum(f->folder_id);
+	ews_exec(&plan, args, NULL, true, 1);
+	f->total_count = ews_col_int32(0, 1);
+	f->child_count = ews_col_int32(0, 2);
+	f->unread_count = ews_col_int32(0, 3);
+}
+
+static bool
+folder_by_distinguished(const EwsMailbox *mb, const char *name, EwsFolder *out)
+{
+	static EwsPlan plan = {
+		"SELECT folder_id FROM ews.folder WHERE mailbox_id = $1 AND distinguished = $2",
+		2, {UUIDOID, TEXTOID}
+	};
+	Datum		args[2];
+
+	args[0] = UUIDPGetDatum(&mb->id);
+	args[1] = CStringGetTextDatum(name);
+	if (ews_exec(&plan, args, NULL, true, 1) != 1)
+		return false;
+	return ews_folder_fetch(&mb->id, mb->guid, ews_col_int64(0, 1), out);
+}
+
+bool
+ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
+				   EwsFolder *out, EwsStatus *st)
+{
+	EwsMailbox	mb;
+
+	ews_status_ok(st);
+	if (ref->distinguished != NULL)
+	{
+		if (ref->mailbox != NULL)
+		{
+			if (!ews_mailbox_by_smtp(ctx, ref->mailbox, &mb))
+			{
+				ews_status_set(st, EWS_ErrorNonExistentMailbox,
+							   psprintf("No mailbox with SMTP address %s.", ref->mailbox));
+				return false;
+			}
+		}
+		else if (ctx->has_acting)
+			mb = ctx->acting;
+		else
+		{
+			ews_status_set(st, EWS_ErrorInvalidRequest,
+						   "A DistinguishedFolderId needs a Mailbox when there is no acting mailbox.");
+			return false;
+		}
+		if (lock)
+			ews_lock_hierarchy(&mb.id);
+		if (!folder_by_distinguished(&mb, ref->distinguished, out))
+		{
+			ews_status_set(st, EWS_ErrorFolderNotFound, NULL);
+			return false;
+		}
+		return true;
+	}
+	else
+	{
+		EwsObjectId oid;
+		EwsIdStatus ist;
+
+		if (ref->id == NULL || ref->id[0] == '\0')
+		{
+			ews_status_set(st, EWS_ErrorInvalidIdMalformed, "Id is malformed: the id is empty.");
+			return false;
+		}
+		ist = ews_id_decode(ref->id, strlen(ref->id), &oid);
+		if (ist != EWS_ID_OK)
+		{
+			ews_status_set(st, EWS_ErrorInvalidIdMalformed,
+						   psprintf("Id is malformed: %s.", ews_id_status_text(ist)));
+			return false;
+		}
+		if (oid.kind != EWS_ID_KIND_FOLDER)
+		{
+			ews_status_set(st, EWS_ErrorCannotUseItemIdForFolderId, NULL);
+			return false;
+		}
+		if (ref->change_key != NULL)
+		{
+			uint32		kind;
+			uint64		cn;
+
+			/* folder change keys are checked for form only, as Exchange does */
+			if (!ews_changekey_decode(ref->change_key, strlen(ref->change_key), &kind, &cn) ||
+				kind != EWS_CK_KIND_FOLDER)
+			{
+				ews_status_set(st, EWS_ErrorInvalidChangeKey, NULL);
+				return false;
+			}
+		}
+		if (!ews_mailbox_by_guid(ctx, oid.mailbox, &mb))
+		{
+			ews_status_no_mailbox(st, oid.mailbox);
+			return false;
+		}
+		if (lock)
+			ews_lock_hierarchy(&mb.id);
+		if (!ews_folder_fetch(&mb.id, mb.guid, (int64) oid.local_id, out))
+		{
+			ews_status_set(st, EWS_ErrorFolderNotFound, NULL);
+			return false;
+		}
+		return true;
+	}
+}

@@ -1,0 +1,143 @@
+/*
+ * store.h
+ *	  The store core shared by every operation: a call context (SPI, the
+ *	  privilege switch, the caller's identity), mailbox lookup and access,
+ *	  id and change key text, folder resolution.
+ *
+ * Both faces (sqlface.c, soap.c) open an EwsCtx, call the operations in
+ * folder.c, item.c and mailbox.c, and translate the results.  Every rule
+ * lives here or in those files, never in a face.
+ */
+#ifndef EWS_STORE_H
+#define EWS_STORE_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "utils/uuid.h"
+
+#include "ewserr.h"
+#include "ids.h"
+
+/* the result of one object's operation: a response code and its texts */
+typedef struct EwsStatus
+{
+	EwsCode		code;
+	const char *text;			/* MessageText; NULL means the code's default */
+	char		mailbox_guid[EWS_GUID_CHARS + 1];	/* for ErrorNonExistentMailbox's MessageXml */
+} EwsStatus;
+
+typedef struct EwsMailbox
+{
+	pg_uuid_t	id;
+	char		guid[EWS_GUID_CHARS + 1];
+	char	   *smtp_address;
+	char	   *display_name;
+	Oid			owner;
+} EwsMailbox;
+
+/* access rights a grant can give (ews.mailbox_grant.access_right) */
+typedef enum EwsRight
+{
+	EWS_RIGHT_USE,				/* owner or delegate: read and write the mailbox */
+	EWS_RIGHT_IMPERSONATE		/* act as the mailbox in ews_soap */
+} EwsRight;
+
+/* one call into the store core */
+typedef struct EwsCtx
+{
+	Oid			caller;			/* the role all access checks are made for */
+	Oid			saved_userid;
+	int			saved_sec_context;
+	bool		has_acting;		/* SOAP: the acting mailbox, for refs without one */
+	EwsMailbox	acting;
+	/* one-entry cache of the last mailbox looked up by GUID */
+	bool		cache_valid;
+	bool		cache_found;
+	EwsMailbox	cache;
+} EwsCtx;
+
+/* Open: remember the caller, SPI_connect, switch to the store's owner. */
+extern void ews_ctx_begin(EwsCtx *ctx);
+/* Close: switch back, SPI_finish. */
+extern void ews_ctx_end(EwsCtx *ctx);
+
+/* status helpers */
+extern void ews_status_ok(EwsStatus *st);
+extern void ews_status_set(EwsStatus *st, EwsCode code, const char *text);
+extern const char *ews_status_text(const EwsStatus *st);
+
+/* kept plans: a static EwsPlan per statement, prepared once per backend */
+typedef struct EwsPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+	SPIPlanPtr	plan;
+} EwsPlan;
+
+extern SPIPlanPtr ews_plan(EwsPlan *p);
+/* run a kept plan; returns SPI_processed, raises on SPI failure */
+extern uint64 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count);
+
+/* column accessors for SPI_tuptable->vals[row] */
+extern bool ews_col_isnull(int row, int col);
+extern int64 ews_col_int64(int row, int col);
+extern int32 ews_col_int32(int row, int col);
+extern bool ews_col_bool(int row, int col);
+extern char *ews_col_text(int row, int col);	/* palloc'd in the caller's context, NULL if null */
+
+/* new values from the store's sequences */
+extern int64 ews_next_local_id(void);
+extern int64 ews_next_change_number(void);
+
+/* ids as text (palloc'd, NUL-terminated) */
+extern char *ews_id_text(const char *guid, uint8 kind, int64 local_id);
+extern char *ews_change_key_text(uint32 kind, int64 change_number);
+
+/* mailboxes */
+extern bool ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out);
+extern bool ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out);
+extern bool ews_mailbox_allows(EwsCtx *ctx, const EwsMailbox *mb, EwsRight right);
+extern bool ews_caller_is_admin(EwsCtx *ctx);
+extern void ews_status_no_mailbox(EwsStatus *st, const char *guid);
+/* serialize hierarchy changes of one mailbox: see store.c */
+extern void ews_lock_hierarchy(const pg_uuid_t *mailbox);
+
+/* a folder as a request names it: a FolderId or a DistinguishedFolderId */
+typedef struct EwsFolderRef
+{
+	const char *id;				/* FolderId/@Id */
+	const char *change_key;		/* FolderId/@ChangeKey, optional */
+	const char *distinguished;	/* DistinguishedFolderId/@Id */
+	const char *mailbox;		/* DistinguishedFolderId/Mailbox/EmailAddress, optional */
+} EwsFolderRef;
+
+typedef struct EwsFolder
+{
+	pg_uuid_t	mailbox_id;
+	char		guid[EWS_GUID_CHARS + 1];
+	int64		folder_id;
+	int64		change_number;
+	int64		parent_id;		/* 0 for root */
+	int64		parent_change;
+	char	   *display_name;
+	char	   *folder_class;	/* NULL when none was given */
+	char	   *distinguished;	/* NULL for ordinary folders */
+	/* filled by ews_folder_counts */
+	int32		total_count;
+	int32		child_count;
+	int32		unread_count;
+} EwsFolder;
+
+/*
+ * Resolve a folder reference for the caller.  With lock, the mailbox's
+ * hierarchy lock is taken after the mailbox is known and before the folder
+ * is read, so what is read stays true until the transaction ends.
+ */
+extern bool ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
+							   EwsFolder *out, EwsStatus *st);
+extern bool ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, EwsFolder *out);
+extern void ews_folder_counts(EwsFolder *f);
+
+#endif

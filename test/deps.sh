@@ -1,0 +1,32 @@
+# test/deps.sh: sourced by the demo and test commands.  Installs the Debian
+# packages they need when any is missing, so both work on a fresh Debian 12
+# machine as root.
+ews_packages=(
+	make gcc pkg-config
+	postgresql-15 postgresql-server-dev-15 postgresql-contrib
+	libxml2-dev libxml2-utils python3-lxml
+	postgresql-15-pgtap pgtap
+	clang libclang-rt-14-dev valgrind
+	python3-exchangelib
+)
+
+ews_install_deps() {
+	local missing=() p
+	for p in "${ews_packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "# installing: ${missing[*]}"
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "missing Debian packages (run as root to install them): ${missing[*]}" >&2
+			return 1
+		fi
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+}
+
+# make install and everything that uses the installed files run under one
+# lock: several checkouts on one machine share PostgreSQL's extension dir
+ews_lock_file=/tmp/ews-install.lock

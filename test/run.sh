@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# test/run.sh: runs every test of ews.
+#
+#   1. the pure-C codec unit tests under ASan/UBSan, then under valgrind;
+#   2. the libFuzzer harnesses for EWS_FUZZ_SECONDS each (default 30);
+#   3. a -Werror build, make install, and in one throwaway PostgreSQL 15
+#      cluster (pg_virtualenv): pg_regress (make installcheck, diffs printed
+#      on failure), pgTAP (pg_prove test/pgtap/*.sql) and test/sh/*.sh.
+#
+# Installs the Debian packages it needs when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. test/deps.sh
+ews_install_deps
+
+fail=0
+echo "# codec unit tests (ASan + UBSan)"
+make -s -C test/unit clean >/dev/null
+make -s -C test/unit check || fail=1
+echo "# codec unit tests (valgrind)"
+make -s -C test/unit clean >/dev/null
+make -s -C test/unit check VALGRIND=1 || fail=1
+make -s -C test/unit clean >/dev/null
+echo "# fuzzing"
+make -s -C test/fuzz run FUZZ_SECONDS="${EWS_FUZZ_SECONDS:-30}" || fail=1
+
+echo "# build"
+make -s clean
+make -s 2>&1
+(
+	flock 9
+	make -s install >/dev/null
+	pg_virtualenv -v 15 bash test/in_cluster.sh
+) 9>"$ews_lock_file" || fail=1
+
+if [ "$fail" -ne 0 ]; then
+	echo "# FAILED"
+	exit 1
+fi
+echo "# all tests passed"
