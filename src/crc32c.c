@@ -14,7 +14,12 @@
 
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/*
+ * EWS_CRC32C_NO_HW builds the software path only, as on other architectures;
+ * it exists so that branch can be compiled and tested on x86-64 too.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+	!defined(EWS_CRC32C_NO_HW)
 #define EWS_CRC32C_X86 1
 #include <nmmintrin.h>
 #endif
