@@ -310,7 +310,12 @@ decode_native(Buf *b, const uint8_t *s, size_t n, Charset cs)
 	size_t		i = 0;
 	uint32_t	cp;
 
-	buf_reserve(b, n);
+	/*
+	 * No input byte yields more than 3 output bytes (U+FFFD and the
+	 * windows-1252 punctuation are 3, a UTF-8 sequence is copied as is), so
+	 * this one reservation covers the direct stores below.
+	 */
+	buf_reserve(b, 3 * n);
 	while (i < n)
 	{
 		uint8_t		c = s[i];

@@ -373,6 +373,12 @@ test_raw_and_controls(void)
 	subj_is("x\x81y", "x\xEF\xBF\xBDy", "raw unassigned windows-1252 byte is U+FFFD");
 	subj_is("\xED\xA0\x80", "\xC3\xAD\xC2\xA0\xE2\x82\xAC", "raw surrogate bytes are not UTF-8");
 	subj_is("\xE9 =?utf-8?Q?=C3=A9?=", "\xC3\xA9 \xC3\xA9", "raw 8-bit next to an encoded word");
+	/* 8-bit bytes grow when decoded; the ASCII after them must still fit */
+	subj_is("\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9\xE9"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+			"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "raw 8-bit growth followed by ASCII");
 	subj_is("a\x01" "b\x1b" "c\x7f" "d", "a b c d", "raw controls become spaces");
 	subj_is("tab\there", "tab\there", "TAB is kept");
 	subj_is("cr\rhere", "cr here", "bare CR becomes a space");
