@@ -10,6 +10,13 @@ CREATE FUNCTION pg_temp.le(v bigint, n int) RETURNS bytea LANGUAGE sql IMMUTABLE
 	  FROM generate_series(0, 7) i
 $$;
 
+-- the uint32 at byte pos of b (little-endian).  Arithmetic, not | and <<:
+-- SQL gives those the same precedence, so a | b << 8 means (a | b) << 8
+CREATE FUNCTION pg_temp.le32(b bytea, pos int) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT get_byte(b, pos) + 256::bigint * get_byte(b, pos + 1) + 65536::bigint * get_byte(b, pos + 2)
+	       + 16777216::bigint * get_byte(b, pos + 3)
+$$;
+
 -- a FILETIME from a timestamptz
 CREATE FUNCTION pg_temp.filetime(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
 	SELECT (extract(epoch FROM t) * 10000000)::bigint + 116444736000000000
@@ -115,7 +122,7 @@ $$;
 -- properties give the same bytes.
 CREATE FUNCTION pg_temp.unstamped(b bytea) RETURNS bytea LANGUAGE plpgsql IMMUTABLE STRICT AS $$
 DECLARE
-	n int := get_byte(b, 8) | get_byte(b, 9) << 8 | get_byte(b, 10) << 16 | get_byte(b, 11) << 24;
+	n int := pg_temp.le32(b, 8);
 	pos int := 12;
 	tag bigint;
 	typ int;
@@ -125,12 +132,10 @@ DECLARE
 	nkept int := 0;
 BEGIN
 	FOR i IN 1..n LOOP
-		tag := get_byte(b, pos)::bigint | get_byte(b, pos + 1)::bigint << 8
-		       | get_byte(b, pos + 2)::bigint << 16 | get_byte(b, pos + 3)::bigint << 24;
+		tag := pg_temp.le32(b, pos);
 		typ := tag & 65535;
 		IF typ IN (31, 258) THEN
-			vlen := get_byte(b, pos + 4) | get_byte(b, pos + 5) << 8 | get_byte(b, pos + 6) << 16
-			        | get_byte(b, pos + 7) << 24;
+			vlen := pg_temp.le32(b, pos + 4);
 			plen := 8 + vlen;
 		ELSE
 			plen := 4 + CASE typ WHEN 2 THEN 2 WHEN 3 THEN 4 WHEN 11 THEN 1 ELSE 8 END;
@@ -143,3 +148,37 @@ BEGIN
 	END LOOP;
 	RETURN 'EWSB'::bytea || '\x01000000'::bytea || pg_temp.le(nkept, 4) || kept;
 END $$;
+
+-- the value bytes of property `want` in blob b (NULL when absent)
+CREATE FUNCTION pg_temp.prop_value(b bytea, want bigint) RETURNS bytea LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+	n int := pg_temp.le32(b, 8);
+	pos int := 12;
+	tag bigint;
+	typ int;
+	vlen int;
+	hdr int;
+BEGIN
+	FOR i IN 1..n LOOP
+		tag := pg_temp.le32(b, pos);
+		typ := tag & 65535;
+		IF typ IN (31, 258) THEN
+			hdr := 8;
+			vlen := pg_temp.le32(b, pos + 4);
+		ELSE
+			hdr := 4;
+			vlen := CASE typ WHEN 2 THEN 2 WHEN 3 THEN 4 WHEN 11 THEN 1 ELSE 8 END;
+		END IF;
+		IF tag = want THEN
+			RETURN substring(b FROM pos + hdr + 1 FOR vlen);
+		END IF;
+		pos := pos + hdr + vlen;
+	END LOOP;
+	RETURN NULL;
+END $$;
+
+-- a little-endian int64 from 8 bytes
+CREATE FUNCTION pg_temp.le64(b bytea) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT ('x' || encode(decode(string_agg(lpad(to_hex(get_byte(b, i)), 2, '0'), '' ORDER BY i DESC), 'hex'), 'hex'))::bit(64)::bigint
+	  FROM generate_series(0, 7) i
+$$;
