@@ -30,13 +30,19 @@ extern void ews_item_export(EwsCtx *ctx, const EwsItemRef *ref, EwsExportedItem 
 
 /*
  * ExportItems of a batch: the same answers as ews_item_export for each ref,
- * handed to emit in input order, but with one lookup per mailbox for the
- * whole batch instead of one per id.  out->blob is detoasted just before
- * emit and freed just after it, so a batch of large items never holds more
- * than one of them in memory; emit must copy what it keeps.
+ * handed to emit in input order (out is NULL for an error), but with one
+ * lookup per mailbox for the whole batch instead of one per id.
+ *
+ * With detoast, out->blob is detoasted just before emit and freed just after
+ * it, so a batch of large items never holds more than one of them in memory;
+ * emit must copy what it keeps.  Without, out->blob is the stored datum as
+ * the table holds it, usually a toast pointer, valid for the rest of the
+ * statement: the SQL face returns it so, as PostgreSQL's own SQL and
+ * PL/pgSQL set-returning functions return table values, and its caller
+ * fetches the bytes exactly as a plain SELECT would (see item.c).
  */
 typedef void (*EwsExportEmit) (void *arg, int index, const EwsExportedItem *out, const EwsStatus *st);
-extern void ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n,
+extern void ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 								  EwsExportEmit emit, void *arg);
 
 typedef enum EwsUploadAction

@@ -436,7 +436,8 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 	}
 	InitMaterializedSRF(fcinfo, 0);
 	ews_ctx_begin(&ctx);
-	ews_item_export_batch(&ctx, refs, n, put_export_row, rsinfo);
+	/* the stored datum, not a detoasted copy: see ews_item_export_batch */
+	ews_item_export_batch(&ctx, refs, n, false, put_export_row, rsinfo);
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
