@@ -198,3 +198,59 @@ SELECT total_count, unread_count FROM ews_get_folder(ARRAY[:'sub']);
 SELECT response_code FROM ews_delete_folder(ARRAY[:'sub'], 'HardDelete');
 SELECT response_code FROM ews_export_items(ARRAY[:'i1', :'i2']);
 SELECT count(*) AS items_left_in_sub FROM ews.item WHERE folder_id = pg_temp.local_id(:'sub');
+
+-- CreateItem from an RFC 5322 message: class, decoded subject, Message-ID,
+-- delivery time (topmost Received, else Date, else now), unread, raw message
+SELECT folder_id AS mail, change_key AS mail_ck FROM ews_create_folder(:'inbox', 'Mail') \gset
+SELECT convert_to(E'Received: from mx.example.com by mail.example.com; Tue, 2 Jan 2024 10:00:05 +0100\r\n'
+               || E'Received: from a.example by mx.example.com; Tue, 2 Jan 2024 10:00:01 +0100\r\n'
+               || E'Date: Tue, 2 Jan 2024 09:59:00 +0100\r\n'
+               || E'From: Jörg <joerg@example.com>\r\n'
+               || E'Subject: =?UTF-8?B?R3LDvMOfZQ==?= aus =?ISO-8859-1?Q?K=F6ln?=\r\n'
+               || E'Message-ID: <abc.123@example.com>\r\n'
+               || E'\r\n'
+               || E'Hallo!\r\n', 'UTF8') AS msg \gset
+SELECT item_id IS NOT NULL AS has_id, change_key IS NOT NULL AS has_ck, response_class, response_code, message_text
+  FROM ews_create_item(:'mail', :'msg');
+SELECT item_id AS m1 FROM ews_create_item(:'mail', :'msg') \gset
+SELECT convert_from(pg_temp.prop_value(data, x'001A001F'::bigint), 'UTF8') AS class,
+       convert_from(pg_temp.prop_value(data, x'0037001F'::bigint), 'UTF8') AS subject,
+       convert_from(pg_temp.prop_value(data, x'1035001F'::bigint), 'UTF8') AS message_id,
+       pg_temp.le64(pg_temp.prop_value(data, x'0E060040'::bigint))
+         = pg_temp.filetime('2024-01-02 09:00:05+00') AS delivered_at_received,
+       pg_temp.prop_value(data, x'0E070003'::bigint) AS flags,
+       pg_temp.prop_value(data, x'7E010102'::bigint) = :'msg'::bytea AS raw_message_kept,
+       pg_temp.prop_value(data, x'65E20102'::bigint) = decode(change_key, 'base64') AS ck_property,
+       pg_temp.le32(data, 8) AS property_count
+  FROM ews_export_items(ARRAY[:'m1']);
+SELECT item_class, subject, received_at, is_read, size = length(blob) AS size_is_blob
+  FROM ews.item WHERE item_id = pg_temp.local_id(:'m1');
+-- without Received: the Date; without either: now; no Subject or Message-ID: none stored
+SELECT item_id AS m2 FROM ews_create_item(:'mail',
+  E'Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: dated\r\n\r\nx'::bytea) \gset
+SELECT item_id AS m3 FROM ews_create_item(:'mail', E'From: a@example.com\n\nno dates'::bytea) \gset
+SELECT subject, received_at FROM ews.item WHERE item_id = pg_temp.local_id(:'m2');
+SELECT subject IS NULL AS no_subject, abs(extract(epoch FROM received_at - now())) < 600 AS received_now,
+       pg_temp.prop_value(blob, x'1035001F'::bigint) IS NULL AS no_message_id
+  FROM ews.item WHERE item_id = pg_temp.local_id(:'m3');
+-- counts: created messages are unread
+SELECT total_count, unread_count FROM ews_get_folder(ARRAY[:'mail']);
+-- not a message, bad parents, too large: an error row, nothing written
+SELECT count(*) AS before_count FROM ews.item \gset
+SELECT response_code, message_text FROM ews_create_item(:'mail', ''::bytea);
+SELECT response_code, message_text FROM ews_create_item(:'mail', '\x00010203'::bytea);
+SELECT response_code, message_text FROM ews_create_item(:'mail', E'this is not a header\r\n\r\nbody'::bytea);
+SELECT response_code, message_text FROM ews_create_item(:'mail', E'Subject: a\r\n\x01bad line\r\n\r\n'::bytea);
+SELECT response_code, message_text FROM ews_create_item('garbage', :'msg');
+SELECT response_code, message_text FROM ews_create_item(NULL, :'msg');
+SELECT response_code, message_text FROM ews_create_item(:'i1', :'msg');
+SELECT response_code, message_text FROM ews_create_item(:'missing_folder', :'msg');
+SET ews.max_item_size = 128;
+SELECT response_code, message_text FROM ews_create_item(:'mail', :'msg');
+SELECT response_code, message_text FROM ews_create_item(:'mail', E'Subject: short\r\n\r\n'::bytea || decode(repeat('41', 60), 'hex'));
+RESET ews.max_item_size;
+SELECT * FROM ews_create_item(:'mail', NULL);
+SELECT count(*) = :before_count AS nothing_written FROM ews.item;
+SET ROLE ews_test_dave;
+SELECT response_code, mailbox_guid IS NOT NULL AS has_guid FROM ews_create_item(:'mail', :'msg');
+RESET ROLE;

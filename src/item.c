@@ -22,6 +22,7 @@
 
 #include "blob.h"
 #include "ews.h"
+#include "mime.h"
 
 /* FILETIME counts 100 ns ticks since 1601-01-01 UTC; this is 1970-01-01 */
 #define FILETIME_UNIX_EPOCH INT64CONST(116444736000000000)
@@ -570,4 +571,87 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	/* 5: write */
 	write_item(&parent, existing, local_id, in->is_associated, in->data, in->len, merged_len,
 			   item_id, change_key);
+}
+
+/* ---- CreateItem from an RFC 5322 message ---- */
+
+static void *
+mime_alloc(void *ctx, size_t size)
+{
+	return palloc(size);
+}
+
+void
+ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *mime, size_t len,
+						  char **item_id, char **change_key, EwsStatus *st)
+{
+	static const char class_text[] = "IPM.Note";
+	EwsFolder	folder;
+	EwsMimeInfo info;
+	EwsMimeStatus ms;
+	EwsBlobProp props[6];
+	int			n = 0;
+	uint8		delivery[8];
+	uint8		flags[4] = {0};	/* unread */
+	size_t		size;
+	uint8	   *blob;
+	EwsBlobStatus bs;
+	size_t		merged_len;
+	size_t		limit = (size_t) ews_max_item_size;
+
+	*item_id = NULL;
+	*change_key = NULL;
+	ews_status_ok(st);
+	if (!resolve_parent(ctx, parent, &folder, st))
+		return;
+	/* the raw message goes into the blob whole: refuse before parsing what cannot fit */
+	if (len > limit)
+	{
+		ews_status_set(st, EWS_ErrorDataSizeLimitExceeded,
+					   psprintf("The message exceeds the size limit: %zu bytes, ews.max_item_size is %zu bytes.",
+								len, limit));
+		return;
+	}
+	ms = ews_mime_parse(mime, len, &info, mime_alloc, NULL);
+	if (ms != EWS_MIME_OK)
+	{
+		ews_status_set(st, EWS_ErrorCorruptData,
+					   psprintf("Cannot create an item from this MIME content: %s.", ews_mime_status_text(ms)));
+		return;
+	}
+
+	/*
+	 * Delivery time: the topmost Received: header is when our side of the
+	 * transport got it; without one, the Date: the sender wrote; else now.
+	 */
+	ews_put_le64(delivery, (uint64) (info.has_received ? info.received :
+									 info.has_date ? info.date :
+									 timestamp_to_filetime(GetCurrentTimestamp())));
+
+	/* in ascending tag order, as the writer requires */
+	props[n++] = (EwsBlobProp) {EWS_TAG_MESSAGE_CLASS, sizeof(class_text) - 1, (const uint8 *) class_text};
+	if (info.subject != NULL)
+		props[n++] = (EwsBlobProp) {EWS_TAG_SUBJECT, (uint32) strlen(info.subject), (const uint8 *) info.subject};
+	props[n++] = (EwsBlobProp) {EWS_TAG_DELIVERY_TIME, 8, delivery};
+	props[n++] = (EwsBlobProp) {EWS_TAG_MESSAGE_FLAGS, 4, flags};
+	if (info.message_id != NULL)
+		props[n++] = (EwsBlobProp) {EWS_TAG_INTERNET_MESSAGE_ID, (uint32) strlen(info.message_id),
+		(const uint8 *) info.message_id};
+	props[n++] = (EwsBlobProp) {EWS_TAG_RFC822, (uint32) len, mime};
+
+	size = ews_blob_encoded_size(props, n);
+	if (size == 0)
+		elog(ERROR, "the properties of a parsed message do not encode");
+	blob = palloc(size);
+	bs = ews_blob_encode(props, n, blob, size);
+	if (bs != EWS_BLOB_OK)
+		elog(ERROR, "could not encode the item blob: %s", ews_blob_status_text(bs));
+	/* the same checks as an upload: the limit includes the store's properties */
+	if (!check_blob(blob, size, &merged_len, st))
+	{
+		pfree(blob);
+		return;
+	}
+	write_item(&folder, false, 0, false, blob, size, merged_len, item_id, change_key);
+	pfree(blob);
 }

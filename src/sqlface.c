@@ -553,3 +553,29 @@ ews_upload_items_sql(PG_FUNCTION_ARGS)
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
+
+/* ---- ews_create_item(parent_folder_id, mime) ---- */
+
+PG_FUNCTION_INFO_V1(ews_create_item_sql);
+Datum
+ews_create_item_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	EwsFolderRef ref;
+	EwsStatus	st;
+	bytea	   *mime;
+	char	   *id;
+	char	   *ck;
+
+	require_arg(fcinfo, 1, "mime");
+	mime = PG_GETARG_BYTEA_PP(1);
+	ref = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	InitMaterializedSRF(fcinfo, 0);
+	ews_ctx_begin(&ctx);
+	ews_item_create_from_mime(&ctx, &ref, (const uint8 *) VARDATA_ANY(mime), VARSIZE_ANY_EXHDR(mime),
+							  &id, &ck, &st);
+	put_item_row(rsinfo, id, ck, &st);
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
