@@ -16,8 +16,9 @@
 #     INSERT INTO plain_item (blob) SELECT unnest(blobs), a table with the
 #     same EXTERNAL storage; each run is rolled back, so every run writes into
 #     the same state; throughput (MiB/s) = 100 x item size / time.
-# Each figure is the median of BENCH_RUNS runs (default 15; uploads: half)
-# after one warm-up run, timed inside the server with clock_timestamp().
+# Each figure is the median of BENCH_RUNS runs (default 31; uploads: half)
+# after one warm-up run, timed inside the server with clock_timestamp(); the
+# two queries of a comparison run alternately, so both see the same load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,7 @@ if [ "${1:-}" != "--in-cluster" ]; then
 	exit
 fi
 
-runs="${BENCH_RUNS:-15}"
+runs="${BENCH_RUNS:-31}"
 psql -X -q -v ON_ERROR_STOP=1 -v runs="$runs" <<'SQL'
 \i test/blob_helpers.sql
 CREATE EXTENSION ews;
@@ -43,32 +44,47 @@ SELECT ews_folder_id('bench@example.com', 'drafts') AS drafts \gset
 CREATE TABLE plain_item (id bigserial PRIMARY KEY, blob bytea NOT NULL);
 ALTER TABLE plain_item ALTER COLUMN blob SET STORAGE EXTERNAL;
 
--- the median wall time (ms) of q over runs runs, after one warm-up; with
--- rollback, each run's writes are undone (a subtransaction per run)
-CREATE FUNCTION pg_temp.median_ms(q text, runs int, rollback boolean,
-                                  ids text[], mb uuid, lids bigint[], folders text[], blobs bytea[])
+-- the median wall times (ms) of qa and qb over runs runs each, after one
+-- warm-up; the two run alternately, so that both see the same load from
+-- whatever else the machine does.  With rollback, each run's writes are
+-- undone (a subtransaction per run).
+CREATE FUNCTION pg_temp.run_ms(q text, rollback boolean,
+                               ids text[], mb uuid, lids bigint[], folders text[], blobs bytea[])
 RETURNS numeric LANGUAGE plpgsql AS $$
 DECLARE
 	t timestamptz;
-	times numeric[] := '{}';
 	ms numeric;
 BEGIN
+	BEGIN
+		t := clock_timestamp();
+		EXECUTE q USING ids, mb, lids, folders, blobs;
+		ms := extract(epoch FROM clock_timestamp() - t) * 1000;
+		IF rollback THEN
+			RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'undo';
+		END IF;
+	EXCEPTION WHEN raise_exception THEN
+		NULL;				-- variables keep their values; the writes are undone
+	END;
+	RETURN ms;
+END $$;
+
+CREATE FUNCTION pg_temp.median_ms(qa text, qb text, runs int, rollback boolean,
+                                  ids text[], mb uuid, lids bigint[], folders text[], blobs bytea[],
+                                  OUT a_ms numeric, OUT b_ms numeric)
+LANGUAGE plpgsql AS $$
+DECLARE
+	ta numeric[] := '{}';
+	tb numeric[] := '{}';
+	x numeric;
+BEGIN
 	FOR i IN 0..runs LOOP
-		BEGIN
-			t := clock_timestamp();
-			EXECUTE q USING ids, mb, lids, folders, blobs;
-			ms := extract(epoch FROM clock_timestamp() - t) * 1000;
-			IF i > 0 THEN
-				times := times || ms;
-			END IF;
-			IF rollback THEN
-				RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'undo';
-			END IF;
-		EXCEPTION WHEN raise_exception THEN
-			NULL;				-- variables keep their values; the writes are undone
-		END;
+		x := pg_temp.run_ms(qa, rollback, ids, mb, lids, folders, blobs);
+		IF i > 0 THEN ta := ta || x; END IF;
+		x := pg_temp.run_ms(qb, rollback, ids, mb, lids, folders, blobs);
+		IF i > 0 THEN tb := tb || x; END IF;
 	END LOOP;
-	RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
+	a_ms := (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(ta) v);
+	b_ms := (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(tb) v);
 END $$;
 
 CREATE TEMP TABLE result (size int, label text, export_ms numeric, plain_ms numeric,
@@ -96,21 +112,20 @@ BEGIN
 	ANALYZE ews.item;
 	r.size := size;
 	r.label := label;
-	r.export_ms := pg_temp.median_ms('SELECT sum(length(substring(data FROM 1))) FROM ews_export_items($1)',
-	                                 runs, false, ids, mb, lids, NULL, NULL);
-	r.plain_ms := pg_temp.median_ms('SELECT sum(length(substring(blob FROM 1))) FROM ews.item'
-	                                ' WHERE mailbox_id = $2 AND item_id = ANY ($3)',
-	                                runs, false, ids, mb, lids, NULL, NULL);
-	r.copy_export_ms := pg_temp.median_ms(format('COPY (SELECT * FROM ews_export_items(%L)) TO %L (FORMAT binary)',
-	                                             ids, '/dev/null'), runs, false, NULL, NULL, NULL, NULL, NULL);
-	r.copy_plain_ms := pg_temp.median_ms(format('COPY (SELECT item_id, change_number, blob FROM ews.item'
-	                                            ' WHERE mailbox_id = %L AND item_id = ANY (%L)) TO %L (FORMAT binary)',
-	                                            mb, lids, '/dev/null'), runs, false, NULL, NULL, NULL, NULL, NULL);
+	SELECT * INTO r.export_ms, r.plain_ms FROM pg_temp.median_ms(
+		'SELECT sum(length(substring(data FROM 1))) FROM ews_export_items($1)',
+		'SELECT sum(length(substring(blob FROM 1))) FROM ews.item WHERE mailbox_id = $2 AND item_id = ANY ($3)',
+		runs, false, ids, mb, lids, NULL, NULL);
+	SELECT * INTO r.copy_export_ms, r.copy_plain_ms FROM pg_temp.median_ms(
+		format('COPY (SELECT * FROM ews_export_items(%L)) TO %L (FORMAT binary)', ids, '/dev/null'),
+		format('COPY (SELECT item_id, change_number, blob FROM ews.item'
+		       ' WHERE mailbox_id = %L AND item_id = ANY (%L)) TO %L (FORMAT binary)', mb, lids, '/dev/null'),
+		runs, false, NULL, NULL, NULL, NULL, NULL);
 	folders := array_fill(drafts, ARRAY[100]);
-	r.upload_ms := pg_temp.median_ms('SELECT count(*) FROM ews_upload_items($4, $5)',
-	                                 greatest(runs / 2, 3), true, NULL, NULL, NULL, folders, blobs);
-	r.insert_ms := pg_temp.median_ms('INSERT INTO plain_item (blob) SELECT unnest($5)',
-	                                 greatest(runs / 2, 3), true, NULL, NULL, NULL, NULL, blobs);
+	SELECT * INTO r.upload_ms, r.insert_ms FROM pg_temp.median_ms(
+		'SELECT count(*) FROM ews_upload_items($4, $5)',
+		'INSERT INTO plain_item (blob) SELECT unnest($5)',
+		greatest(runs / 2, 3), true, NULL, NULL, NULL, folders, blobs);
 	INSERT INTO result SELECT r.*;
 END $$;
 

@@ -241,7 +241,8 @@ export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free
 			int64		cn = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 			Datum		blob = SPI_getbinval(tup, desc, 3, &isnull);
 
-			out.item_id = ews_id_text(mailboxes[mbx[i]].guid, EWS_ID_KIND_ITEM, local[i]);
+			/* the id as sent: decoding accepts only the canonical spelling */
+			out.item_id = (char *) refs[i].id;
 			out.change_key = ews_change_key_text(EWS_CK_KIND_ITEM, cn);
 			/*
 			 * The blob is exported as stored.  Without detoast it stays the
@@ -260,7 +261,6 @@ export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free
 		{
 			if (detoast)
 				pfree(out.blob);
-			pfree(out.item_id);
 			pfree(out.change_key);
 		}
 	}

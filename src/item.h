@@ -20,7 +20,7 @@ typedef struct EwsItemRef
 
 typedef struct EwsExportedItem
 {
-	char	   *item_id;		/* palloc'd text */
+	char	   *item_id;		/* the id as requested (ids have one spelling) */
 	char	   *change_key;		/* palloc'd text: the CURRENT change key */
 	bytea	   *blob;			/* the stored bytes, detoasted, palloc'd */
 } EwsExportedItem;

@@ -385,10 +385,18 @@ put_item_row(ReturnSetInfo *rsinfo, const char *item_id, const char *change_key,
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+typedef struct ExportRows
+{
+	ReturnSetInfo *rsinfo;
+	bool		have_ok;		/* the status columns of a success, made once */
+	Datum		ok_values[EWS_STATUS_COLS];
+	bool		ok_nulls[EWS_STATUS_COLS];
+} ExportRows;
+
 static void
 put_export_row(void *arg, int index, const EwsExportedItem *out, const EwsStatus *st)
 {
-	ReturnSetInfo *rsinfo = arg;
+	ExportRows *rows = arg;
 	Datum		values[3 + EWS_STATUS_COLS];
 	bool		nulls[3 + EWS_STATUS_COLS] = {0};
 
@@ -400,8 +408,19 @@ put_export_row(void *arg, int index, const EwsExportedItem *out, const EwsStatus
 	}
 	else
 		nulls[0] = nulls[1] = nulls[2] = true;
-	ews_status_datums(st, values + 3, nulls + 3);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	if (st->code == EWS_NoError && st->mailbox_guid[0] == '\0')
+	{
+		if (!rows->have_ok)
+		{
+			ews_status_datums(st, rows->ok_values, rows->ok_nulls);
+			rows->have_ok = true;
+		}
+		memcpy(values + 3, rows->ok_values, sizeof(rows->ok_values));
+		memcpy(nulls + 3, rows->ok_nulls, sizeof(rows->ok_nulls));
+	}
+	else
+		ews_status_datums(st, values + 3, nulls + 3);
+	tuplestore_putvalues(rows->rsinfo->setResult, rows->rsinfo->setDesc, values, nulls);
 	if (out != NULL)
 	{
 		pfree(DatumGetPointer(values[0]));
@@ -422,6 +441,7 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 	int			n;
 	int			ncks;
 	EwsItemRef *refs;
+	ExportRows	rows;
 
 	require_arg(fcinfo, 0, "item_ids");
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
@@ -437,7 +457,9 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	ews_ctx_begin(&ctx);
 	/* the stored datum, not a detoasted copy: see ews_item_export_batch */
-	ews_item_export_batch(&ctx, refs, n, false, put_export_row, rsinfo);
+	memset(&rows, 0, sizeof(rows));
+	rows.rsinfo = rsinfo;
+	ews_item_export_batch(&ctx, refs, n, false, put_export_row, &rows);
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
