@@ -3,7 +3,7 @@
 -- must learn nothing: for a mailbox it may not use it gets exactly what it
 -- gets for a mailbox that does not exist (code, text, mailbox_guid).
 BEGIN;
-SELECT plan(77);
+SELECT plan(80);
 
 CREATE ROLE acc_owner NOLOGIN;
 CREATE ROLE acc_delegate NOLOGIN;
@@ -110,6 +110,36 @@ SELECT is(pg_temp.norm(pg_temp.as_role('acc_stranger', format('SELECT response_c
           pg_temp.norm(pg_temp.as_role('acc_stranger', format('SELECT response_class, response_code, message_text, mailbox_guid FROM ews_delete_folder(ARRAY[%L])', :'ghost_sub'))),
           'ews_delete_folder: stranger row is the row for a nonexistent GUID');
 SELECT is((SELECT response_code FROM ews_get_folder(ARRAY[:'sub'])), 'NoError', 'ews_delete_folder: Sub survived the stranger');
+
+-- ---- comparable work: a stranger's lookup of an existing mailbox and of a
+-- missing one read the same tables the same number of times (the grant
+-- lookup included), counted by this transaction's table statistics ----
+CREATE FUNCTION pg_temp.scans() RETURNS text LANGUAGE sql AS $f$
+	SELECT string_agg(relname || '=' || (seq_scan + coalesce(idx_scan, 0)), ' ' ORDER BY relname)
+	  FROM pg_stat_xact_user_tables WHERE schemaname = 'ews'
+$f$;
+CREATE FUNCTION pg_temp.scan_delta(r text, q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+	before text := pg_temp.scans();
+	after text;
+BEGIN
+	PERFORM pg_temp.as_role(r, q);
+	after := pg_temp.scans();
+	RETURN (SELECT string_agg(a.k || '+' || (a.v::int - b.v::int), ' ' ORDER BY a.k)
+	          FROM (SELECT split_part(x, '=', 1) k, split_part(x, '=', 2) v FROM unnest(string_to_array(after, ' ')) x) a
+	          JOIN (SELECT split_part(x, '=', 1) k, split_part(x, '=', 2) v FROM unnest(string_to_array(before, ' ')) x) b
+	            USING (k)
+	         WHERE a.v <> b.v);
+END
+$f$;
+SELECT is(pg_temp.scan_delta('acc_stranger', format('SELECT * FROM ews_get_folder(ARRAY[%L])', :'inbox')),
+          pg_temp.scan_delta('acc_stranger', format('SELECT * FROM ews_get_folder(ARRAY[%L])', :'ghost')),
+          'by id: the same table reads for a forbidden and a missing mailbox');
+SELECT matches(pg_temp.scan_delta('acc_stranger', format('SELECT * FROM ews_get_folder(ARRAY[%L])', :'ghost')),
+               'mailbox_grant\+[1-9]', 'by id: the missing mailbox''s lookup includes the grant lookup');
+SELECT is(pg_temp.scan_delta('acc_stranger', $$SELECT ews_folder_id('acc-box@example.com', 'inbox')$$),
+          pg_temp.scan_delta('acc_stranger', $$SELECT ews_folder_id('acc-nobody@example.com', 'inbox')$$),
+          'by address: the same table reads for a forbidden and a missing mailbox');
 
 -- ---- ews_list_mailboxes ----
 SELECT is(pg_temp.as_role(r, 'SELECT smtp_address, owner FROM ews_list_mailboxes()'),
