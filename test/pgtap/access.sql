@@ -3,7 +3,7 @@
 -- must learn nothing: for a mailbox it may not use it gets exactly what it
 -- gets for a mailbox that does not exist (code, text, mailbox_guid).
 BEGIN;
-SELECT plan(80);
+SELECT plan(88);
 
 CREATE ROLE acc_owner NOLOGIN;
 CREATE ROLE acc_delegate NOLOGIN;
@@ -35,6 +35,7 @@ SELECT ews_create_mailbox('acc-box@example.com', 'Box', 'acc_owner') AS box_guid
 SELECT ews_create_mailbox('acc-other@example.com', 'Other', 'acc_stranger') AS other_guid \gset
 SELECT ews_folder_id('acc-box@example.com', 'inbox') AS inbox \gset
 SELECT folder_id AS sub FROM ews_create_folder(:'inbox', 'Sub') \gset
+SELECT ews_folder_id('acc-box@example.com', 'drafts') AS drafts \gset
 SELECT gen_random_uuid() AS ghost_guid \gset
 -- the inbox id with a GUID no mailbox has
 SELECT encode(overlay(decode(:'inbox', 'base64') placing convert_to(:'ghost_guid', 'UTF8') from 5 for 36), 'base64')
@@ -140,6 +141,28 @@ SELECT matches(pg_temp.scan_delta('acc_stranger', format('SELECT * FROM ews_get_
 SELECT is(pg_temp.scan_delta('acc_stranger', $$SELECT ews_folder_id('acc-box@example.com', 'inbox')$$),
           pg_temp.scan_delta('acc_stranger', $$SELECT ews_folder_id('acc-nobody@example.com', 'inbox')$$),
           'by address: the same table reads for a forbidden and a missing mailbox');
+
+-- ---- ews_move_folder / ews_copy_folder ----
+SELECT is(pg_temp.as_role(r, format(
+              'SELECT c.response_code, m.response_code FROM ews_create_folder(%L, %L) n,'
+              ' ews_copy_folder(%L, ARRAY[n.folder_id]) c, ews_move_folder(%L, ARRAY[n.folder_id]) m',
+              :'inbox', 'Moved by ' || r, :'sub', :'drafts')),
+          '(NoError,NoError)', 'ews_copy_folder and ews_move_folder for ' || r)
+  FROM unnest(ARRAY['acc_owner', 'acc_delegate', 'acc_imp', 'acc_admin']) r;
+SELECT is(pg_temp.norm(pg_temp.as_role('acc_stranger', format(
+              'SELECT response_class, response_code, message_text, mailbox_guid FROM ews_move_folder(%L, ARRAY[%L])', :'inbox', :'sub'))),
+          pg_temp.norm(pg_temp.as_role('acc_stranger', format(
+              'SELECT response_class, response_code, message_text, mailbox_guid FROM ews_move_folder(%L, ARRAY[%L])', :'ghost', :'ghost_sub'))),
+          'ews_move_folder: stranger row is the row for a nonexistent GUID');
+SELECT is(pg_temp.norm(pg_temp.as_role('acc_stranger', format(
+              'SELECT response_class, response_code, message_text, mailbox_guid FROM ews_copy_folder(%L, ARRAY[%L])', :'inbox', :'sub'))),
+          pg_temp.norm(pg_temp.as_role('acc_stranger', format(
+              'SELECT response_class, response_code, message_text, mailbox_guid FROM ews_copy_folder(%L, ARRAY[%L])', :'ghost', :'ghost_sub'))),
+          'ews_copy_folder: stranger row is the row for a nonexistent GUID');
+SELECT matches(pg_temp.as_role('acc_stranger', format('SELECT response_code FROM ews_move_folder(%L, ARRAY[%L])', :'inbox', :'sub')),
+               'ErrorNonExistentMailbox', 'ews_move_folder: stranger gets ErrorNonExistentMailbox');
+SELECT is((SELECT parent_folder_id FROM ews_get_folder(ARRAY[:'sub'])), :'inbox',
+          'ews_move_folder: Sub stayed where it was');
 
 -- ---- ews_list_mailboxes ----
 SELECT is(pg_temp.as_role(r, 'SELECT smtp_address, owner FROM ews_list_mailboxes()'),
