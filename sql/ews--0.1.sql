@@ -230,3 +230,39 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ews_create_item(text, bytea) IS
 	'CreateItem from an RFC 5322 message: an IPM.Note with its subject, Message-ID, delivery time and the raw message; one row with its ItemId and ChangeKey or an EWS error';
+
+-- ---------------------------------------------------------------------
+-- Access: grants, listing and dropping mailboxes (src/mailbox.c)
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION ews_grant(mailbox text, role pg_catalog.regrole, access_right text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_grant_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_grant(text, pg_catalog.regrole, text) IS
+	'give a role delegate (use) or impersonate (act as, includes use) access to a mailbox given by SMTP address; owner, ews_admin or superuser only; idempotent';
+
+CREATE FUNCTION ews_revoke(mailbox text, role pg_catalog.regrole, access_right text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_revoke_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_revoke(text, pg_catalog.regrole, text) IS
+	'take back a delegate or impersonate grant; owner, ews_admin or superuser only; idempotent';
+
+CREATE FUNCTION ews_drop_mailbox(smtp_address text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_drop_mailbox_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_drop_mailbox(text) IS
+	'remove a mailbox with its folders, items and grants; owner, ews_admin or superuser only';
+
+CREATE FUNCTION ews_list_mailboxes()
+RETURNS TABLE(mailbox_guid uuid, smtp_address text, display_name text, owner pg_catalog.regrole)
+AS 'MODULE_PATHNAME', 'ews_list_mailboxes_sql'
+LANGUAGE C STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_list_mailboxes() IS
+	'the mailboxes the calling role may use (owned, delegated, impersonated; all for ews_admin and superusers), by address';

@@ -1,6 +1,7 @@
 /*
  * mailbox.c
- *	  Mailboxes: creation with Exchange's default folder tree.
+ *	  Mailboxes: creation with Exchange's default folder tree, access grants
+ *	  (delegate, impersonate), listing and dropping.
  */
 #include "mailbox.h"
 
@@ -150,4 +151,156 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 		ews_exec(&insert_folder, args, nulls, false, 0);
 	}
 	return id;
+}
+
+/* ---- access management ---- */
+
+/*
+ * The rights a grant can give.  Checked before the mailbox is looked up, so
+ * a bad right gives the same error whether or not the mailbox exists.
+ */
+static const char *
+grant_right(const char *right)
+{
+	if (right != NULL && strcmp(right, "delegate") == 0)
+		return "delegate";
+	if (right != NULL && strcmp(right, "impersonate") == 0)
+		return "impersonate";
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid access right \"%s\"", right ? right : "(null)"),
+			 errhint("Use delegate (read and write the mailbox) or impersonate (act as the mailbox, which includes delegate).")));
+	return NULL;				/* not reached */
+}
+
+static void
+grantee_valid(Oid grantee)
+{
+	if (!OidIsValid(grantee))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("a grant needs an existing role")));
+}
+
+/*
+ * The mailbox of an SMTP address, for an owner or an admin.  A caller who
+ * may not use it gets exactly what a caller naming a missing mailbox gets;
+ * a delegate or impersonator, who knows it exists, is refused.  Exchange
+ * does not let delegates add delegates either.
+ */
+static void
+mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb)
+{
+	if (!ews_mailbox_by_smtp(ctx, smtp, mb))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("mailbox \"%s\" does not exist", smtp)));
+	if (!has_privs_of_role(ctx->caller, mb->owner) && !ews_caller_is_admin(ctx))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to manage mailbox \"%s\"", smtp),
+				 errdetail("Only members of the owner role, members of ews_admin and superusers may grant, revoke or drop; delegates and impersonators may not.")));
+}
+
+void
+ews_mailbox_grant(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right)
+{
+	static EwsPlan plan = {
+		"INSERT INTO ews.mailbox_grant (mailbox_id, grantee, access_right)"
+		" VALUES ($1, $2::pg_catalog.oid::pg_catalog.regrole, $3)"
+		" ON CONFLICT DO NOTHING",
+		3, {UUIDOID, OIDOID, TEXTOID}
+	};
+	const char *r = grant_right(right);
+	EwsMailbox	mb;
+	Datum		args[3];
+
+	grantee_valid(grantee);
+	mailbox_for_manage(ctx, smtp, &mb);
+	args[0] = UUIDPGetDatum(&mb.id);
+	args[1] = ObjectIdGetDatum(grantee);
+	args[2] = CStringGetTextDatum(r);
+	ews_exec(&plan, args, NULL, false, 0);
+}
+
+void
+ews_mailbox_revoke(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right)
+{
+	static EwsPlan plan = {
+		"DELETE FROM ews.mailbox_grant"
+		" WHERE mailbox_id = $1 AND grantee::pg_catalog.oid = $2 AND access_right = $3",
+		3, {UUIDOID, OIDOID, TEXTOID}
+	};
+	const char *r = grant_right(right);
+	EwsMailbox	mb;
+	Datum		args[3];
+
+	grantee_valid(grantee);
+	mailbox_for_manage(ctx, smtp, &mb);
+	args[0] = UUIDPGetDatum(&mb.id);
+	args[1] = ObjectIdGetDatum(grantee);
+	args[2] = CStringGetTextDatum(r);
+	ews_exec(&plan, args, NULL, false, 0);
+}
+
+/*
+ * The foreign keys cascade: folders, items and grants go with the mailbox
+ * row.  Taking the hierarchy lock first makes a drop wait for a running
+ * hierarchy change of the mailbox instead of racing it.
+ */
+void
+ews_mailbox_drop(EwsCtx *ctx, const char *smtp)
+{
+	static EwsPlan plan = {
+		"DELETE FROM ews.mailbox WHERE mailbox_id = $1",
+		1, {UUIDOID}
+	};
+	EwsMailbox	mb;
+	Datum		arg;
+
+	mailbox_for_manage(ctx, smtp, &mb);
+	ews_lock_hierarchy(&mb.id);
+	arg = UUIDPGetDatum(&mb.id);
+	ews_exec(&plan, &arg, NULL, false, 0);
+}
+
+List *
+ews_mailbox_list(EwsCtx *ctx)
+{
+	/* the same rule as ews_mailbox_allows(EWS_RIGHT_USE), for every row */
+	static EwsPlan plan = {
+		"SELECT m.mailbox_id, m.smtp_address, m.display_name, m.owner_role::pg_catalog.oid"
+		" FROM ews.mailbox m"
+		" WHERE $2"
+		"    OR pg_catalog.pg_has_role($1, m.owner_role::pg_catalog.oid, 'USAGE')"
+		"    OR EXISTS (SELECT 1 FROM ews.mailbox_grant g"
+		"                WHERE g.mailbox_id = m.mailbox_id"
+		"                  AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE'))"
+		" ORDER BY pg_catalog.lower(m.smtp_address) COLLATE pg_catalog.\"C\"",
+		2, {OIDOID, BOOLOID}
+	};
+	Datum		args[2];
+	uint64		n;
+	List	   *out = NIL;
+
+	args[0] = ObjectIdGetDatum(ctx->caller);
+	args[1] = BoolGetDatum(ews_caller_is_admin(ctx));
+	n = ews_exec(&plan, args, NULL, true, 0);
+	for (uint64 i = 0; i < n; i++)
+	{
+		EwsMailbox *mb = palloc0(sizeof(EwsMailbox));
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		char	   *g;
+
+		memcpy(&mb->id, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+		g = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&mb->id)));
+		strlcpy(mb->guid, g, sizeof(mb->guid));
+		mb->smtp_address = ews_col_text(i, 2);
+		mb->display_name = ews_col_text(i, 3);
+		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull);
+		mb->owner = DatumGetObjectId(d);
+		out = lappend(out, mb);
+	}
+	return out;
 }

@@ -667,3 +667,86 @@ ews_create_item_sql(PG_FUNCTION_ARGS)
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
+
+/* ---- access management: ews_grant, ews_revoke, ews_drop_mailbox, ews_list_mailboxes ---- */
+
+static void
+grant_or_revoke(FunctionCallInfo fcinfo, bool grant)
+{
+	EwsCtx		ctx;
+	char	   *smtp;
+	char	   *right;
+	Oid			role;
+
+	require_arg(fcinfo, 0, "mailbox");
+	require_arg(fcinfo, 1, "role");
+	require_arg(fcinfo, 2, "access_right");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	role = PG_GETARG_OID(1);
+	right = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ews_ctx_begin(&ctx);
+	if (grant)
+		ews_mailbox_grant(&ctx, smtp, role, right);
+	else
+		ews_mailbox_revoke(&ctx, smtp, role, right);
+	ews_ctx_end(&ctx);
+}
+
+PG_FUNCTION_INFO_V1(ews_grant_sql);
+Datum
+ews_grant_sql(PG_FUNCTION_ARGS)
+{
+	grant_or_revoke(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_revoke_sql);
+Datum
+ews_revoke_sql(PG_FUNCTION_ARGS)
+{
+	grant_or_revoke(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_drop_mailbox_sql);
+Datum
+ews_drop_mailbox_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	char	   *smtp;
+
+	require_arg(fcinfo, 0, "smtp_address");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ews_ctx_begin(&ctx);
+	ews_mailbox_drop(&ctx, smtp);
+	ews_ctx_end(&ctx);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_list_mailboxes_sql);
+Datum
+ews_list_mailboxes_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	List	   *found;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	ews_ctx_begin(&ctx);
+	found = ews_mailbox_list(&ctx);
+	foreach(lc, found)
+	{
+		EwsMailbox *mb = (EwsMailbox *) lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = UUIDPGetDatum(&mb->id);
+		values[1] = ews_text_or_null(mb->smtp_address, &nulls[1]);
+		values[2] = ews_text_or_null(mb->display_name, &nulls[2]);
+		values[3] = ObjectIdGetDatum(mb->owner);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}

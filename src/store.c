@@ -260,15 +260,23 @@ ews_caller_is_admin(EwsCtx *ctx)
 bool
 ews_mailbox_allows(EwsCtx *ctx, const EwsMailbox *mb, EwsRight right)
 {
+	/*
+	 * An impersonate grant includes use: a role that may act as the mailbox
+	 * in ews_soap may as well name it in the SQL functions (the mailbox
+	 * argument, or ids that carry its GUID).  A delegate grant does not
+	 * include impersonation.
+	 */
 	static EwsPlan grant_plan = {
 		"SELECT 1 FROM ews.mailbox_grant g"
-		" WHERE g.mailbox_id = $1 AND g.access_right = $2"
+		" WHERE g.mailbox_id = $1"
+		"   AND (g.access_right = $2 OR g.access_right = 'impersonate')"
 		"   AND pg_catalog.pg_has_role($3, g.grantee::pg_catalog.oid, 'USAGE')",
 		3, {UUIDOID, TEXTOID, OIDOID}
 	};
 	Datum		args[3];
 
-	if (right == EWS_RIGHT_USE && has_privs_of_role(ctx->caller, mb->owner))
+	if (right == EWS_RIGHT_USE && OidIsValid(mb->owner) &&
+		has_privs_of_role(ctx->caller, mb->owner))
 		return true;
 	if (ews_caller_is_admin(ctx))
 		return true;
@@ -276,6 +284,23 @@ ews_mailbox_allows(EwsCtx *ctx, const EwsMailbox *mb, EwsRight right)
 	args[1] = CStringGetTextDatum(right == EWS_RIGHT_USE ? "delegate" : "impersonate");
 	args[2] = ObjectIdGetDatum(ctx->caller);
 	return ews_exec(&grant_plan, args, NULL, true, 1) > 0;
+}
+
+/*
+ * A lookup that found no mailbox does the same checks a stranger's lookup of
+ * an existing one does (owner, admin, the grant index scan), so the time a
+ * call takes does not tell a stranger whether the mailbox exists.
+ */
+static void
+mailbox_not_found_work(EwsCtx *ctx, const pg_uuid_t *id)
+{
+	EwsMailbox	none;
+
+	memset(&none, 0, sizeof(none));
+	if (id)
+		none.id = *id;
+	none.owner = InvalidOid;
+	(void) ews_mailbox_allows(ctx, &none, EWS_RIGHT_USE);
 }
 
 bool
@@ -302,6 +327,8 @@ ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out)
 		mailbox_from_row(out);
 		found = ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
 	}
+	else
+		mailbox_not_found_work(ctx, DatumGetUUIDP(arg));
 	ctx->cache_valid = true;
 	ctx->cache_found = found;
 	if (found)
@@ -322,7 +349,10 @@ ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out)
 	Datum		arg = CStringGetTextDatum(smtp);
 
 	if (ews_exec(&plan, &arg, NULL, true, 1) != 1)
+	{
+		mailbox_not_found_work(ctx, NULL);
 		return false;
+	}
 	mailbox_from_row(out);
 	return ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
 }
