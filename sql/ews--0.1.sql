@@ -165,3 +165,16 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ews_delete_folder(text[], text) IS
 	'DeleteFolder: HardDelete, SoftDelete (into recoverableitemsdeletions) or MoveToDeletedItems; one row per id, in order';
+
+-- ---------------------------------------------------------------------
+-- The SOAP adapter
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION ews_soap(request text, mailbox text DEFAULT NULL,
+	OUT status integer, OUT response text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ews_soap'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_soap(text, text) IS
+	'the SOAP adapter: an EWS request envelope in; the HTTP status (200, or 500 for a SOAP fault) and the response envelope out';
