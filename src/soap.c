@@ -26,7 +26,9 @@
 #include "access/detoast.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "access/xact.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 #include "utils/xml.h"
 
 #include "ews.h"
@@ -347,6 +349,28 @@ soap_target_ref(SoapCall *call, xmlNodePtr parent, EwsFolderRef *ref)
 	return soap_folder_ref(call, c, ref);
 }
 
+/* ---- one input of a batch ---- */
+
+void
+soap_step_begin(void)
+{
+	CommandCounterIncrement();
+	if (ActiveSnapshotSet())
+	{
+		/* the same snapshot, but one that sees this transaction's commands so far */
+		PushCopiedSnapshot(GetActiveSnapshot());
+		UpdateActiveSnapshotCommandId();
+	}
+	else
+		PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+void
+soap_step_end(void)
+{
+	PopActiveSnapshot();
+}
+
 /* ---- headers ---- */
 
 /*
@@ -665,8 +689,13 @@ ews_soap(PG_FUNCTION_ARGS)
 		text	   *req = PG_GETARG_TEXT_PP(0);
 		char	   *mailbox = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 		char	   *s = text_to_cstring(req);
-		/* libxml2 is told the bytes are UTF-8, whatever the XML declaration says */
-		char	   *utf8 = pg_server_to_any(s, strlen(s), PG_UTF8);
+		/*
+		 * libxml2 is told the bytes are UTF-8, whatever the XML declaration
+		 * says.  In a SQL_ASCII database the bytes go as they are, and
+		 * libxml2 refuses what is not UTF-8 (a fault, not an error).
+		 */
+		char	   *utf8 = GetDatabaseEncoding() == PG_SQL_ASCII ? s :
+			pg_server_to_any(s, strlen(s), PG_UTF8);
 
 		handle(&call, utf8, strlen(utf8), mailbox);
 	}

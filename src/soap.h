@@ -75,6 +75,15 @@ extern bool soap_folder_refs(SoapCall *call, xmlNodePtr parent, EwsFolderRef **r
 /* TargetFolderIdType: exactly one reference */
 extern bool soap_target_ref(SoapCall *call, xmlNodePtr parent, EwsFolderRef *ref);
 
+/*
+ * Around the core call for one input of a batch: make what the inputs before
+ * it changed visible to it.  The core reads with read-only SPI, which uses
+ * the statement's snapshot as it was when ews_soap() was called, so without
+ * this the second CreateFolder of a request would not see the first.
+ */
+extern void soap_step_begin(void);
+extern void soap_step_end(void);
+
 /* the operations (soap_ops.c): read the request, call the core, write the response */
 typedef bool (*SoapOp) (SoapCall *call, xmlNodePtr op);
 extern bool soap_op_get_folder(SoapCall *call, xmlNodePtr op);

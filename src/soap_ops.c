@@ -150,7 +150,9 @@ soap_op_get_folder(SoapCall *call, xmlNodePtr op)
 		EwsFolder	f;
 		EwsStatus	st;
 
+		soap_step_begin();
 		ews_folder_get(&call->ctx, &refs[i], &f, &st);
+		soap_step_end();
 		message_begin(call, "GetFolder", &st);
 		if (st.code == EWS_NoError)
 		{
@@ -290,14 +292,19 @@ soap_op_find_folder(SoapCall *call, xmlNodePtr op)
 	for (int i = 0; i < n; i++)
 	{
 		EwsStatus	st;
-		List	   *found = ews_folder_find(&call->ctx, &refs[i], deep, &st);
-		int			total = list_length(found);
+		List	   *found;
+		int			total;
 		int			start = 0,
-					stop = total;
+					stop;
 
 		/* paging errors have codes EwsCode lacks: they are written by name */
 		const char *paging_code = NULL;
 		const char *paging_text = NULL;
+
+		soap_step_begin();
+		found = ews_folder_find(&call->ctx, &refs[i], deep, &st);
+		soap_step_end();
+		stop = total = list_length(found);
 
 		if (st.code == EWS_NoError && view.kind != VIEW_NONE)
 		{
@@ -436,8 +443,10 @@ soap_op_create_folder(SoapCall *call, xmlNodePtr op)
 		EwsFolder	f;
 		EwsStatus	st;
 
+		soap_step_begin();
 		ews_folder_create(&call->ctx, &parent, folders[i].display_name, folders[i].folder_class,
 						  &f, &st);
+		soap_step_end();
 		message_begin(call, "CreateFolder", &st);
 		if (st.code == EWS_NoError)
 		{
@@ -488,7 +497,9 @@ soap_op_delete_folder(SoapCall *call, xmlNodePtr op)
 	{
 		EwsStatus	st;
 
+		soap_step_begin();
 		ews_folder_delete(&call->ctx, &refs[i], type, &st);
+		soap_step_end();
 		message_begin(call, "DeleteFolder", &st);
 		sw_message_end(call->out, "DeleteFolder");
 	}
