@@ -167,6 +167,32 @@ COMMENT ON FUNCTION ews_delete_folder(text[], text) IS
 	'DeleteFolder: HardDelete, SoftDelete (into recoverableitemsdeletions) or MoveToDeletedItems; one row per id, in order';
 
 -- ---------------------------------------------------------------------
+-- MoveFolder and CopyFolder
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION ews_move_folder(
+	to_folder_id text, folder_ids text[],
+	OUT folder_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_move_folder_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_move_folder(text, text[]) IS
+	'MoveFolder: one row per folder, in order: the same FolderId with a new ChangeKey, or an EWS error; each folder in a subtransaction of its own';
+
+CREATE FUNCTION ews_copy_folder(
+	to_folder_id text, folder_ids text[],
+	OUT folder_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_copy_folder_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_copy_folder(text, text[]) IS
+	'CopyFolder: deep copy (subfolders and items, new ids, ordinary folders); one row per folder, in order, with the copy''s FolderId and ChangeKey or an EWS error';
+
+-- ---------------------------------------------------------------------
 -- The SOAP adapter
 -- ---------------------------------------------------------------------
 

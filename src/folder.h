@@ -32,4 +32,15 @@ extern bool ews_folder_name_taken(const pg_uuid_t *mailbox, int64 parent_id, con
 								  int64 except_folder_id);
 extern void ews_folder_reparent(EwsFolder *f, int64 new_parent_id, const char *new_name);
 
+/*
+ * MoveFolder and CopyFolder: one result per source, in order.  The target
+ * is resolved once, under the hierarchy lock; each source is moved or copied
+ * in a subtransaction of its own, completely or not at all.  out[i] holds the
+ * moved folder (same id, new change number) or the new copy.
+ */
+extern void ews_folder_move(EwsCtx *ctx, const EwsFolderRef *target, const EwsFolderRef *sources, int n,
+							EwsFolder *out, EwsStatus *st);
+extern void ews_folder_copy(EwsCtx *ctx, const EwsFolderRef *target, const EwsFolderRef *sources, int n,
+							EwsFolder *out, EwsStatus *st);
+
 #endif

@@ -492,6 +492,8 @@ static const struct
 	{"FindFolder", soap_op_find_folder},
 	{"CreateFolder", soap_op_create_folder},
 	{"DeleteFolder", soap_op_delete_folder},
+	{"MoveFolder", soap_op_move_folder},
+	{"CopyFolder", soap_op_copy_folder},
 	{"ConvertId", soap_op_convert_id},
 };
 
@@ -587,6 +589,36 @@ prolog_has_doctype(const char *s, size_t len)
 	}
 }
 
+/*
+ * What the parser reported.  The parser context gets this structured error
+ * handler of its own, so that errors in a request are collected here, and
+ * libxml2's warnings about hostile input (an odd version number, a relative
+ * namespace URI) do not become PostgreSQL WARNINGs in the client and the
+ * server log, where anyone could flood them.  It only copies into a fixed
+ * buffer: nothing here can raise a PostgreSQL error or allocate.
+ */
+typedef struct SoapParseErrors
+{
+	int			errors;
+	int			line;
+	char		first[256];
+} SoapParseErrors;
+
+static void
+soap_parse_error(void *data, xmlErrorPtr err)
+{
+	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
+	SoapParseErrors *e = ctxt ? (SoapParseErrors *) ctxt->_private : NULL;
+
+	if (e == NULL || err == NULL || err->level < XML_ERR_ERROR)
+		return;
+	if (e->errors++ == 0)
+	{
+		strlcpy(e->first, err->message ? err->message : "unknown error", sizeof(e->first));
+		e->line = err->line;
+	}
+}
+
 /* parse and handle one request; the response goes to call->out */
 static void
 handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
@@ -594,7 +626,7 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 	PgXmlErrorContext *errcxt;
 	volatile xmlParserCtxtPtr ctxt = NULL;
 	volatile xmlDocPtr doc = NULL;
-	volatile bool parse_failed = false;
+	SoapParseErrors errs;
 
 	if (prolog_has_doctype(utf8, len))
 	{
@@ -608,6 +640,7 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 		return;
 	}
 
+	memset(&errs, 0, sizeof(errs));
 	errcxt = pg_xml_init(PG_XML_STRICTNESS_ALL);
 	PG_TRY();
 	{
@@ -616,19 +649,22 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("could not allocate XML parser context")));
+		ctxt->_private = &errs;
+		ctxt->sax->serror = soap_parse_error;
 		doc = xmlCtxtReadMemory(ctxt, utf8, (int) len, NULL, "UTF-8",
 								XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING);
-		if (doc == NULL || pg_xml_error_occurred(errcxt))
+		if (doc == NULL || errs.errors > 0 || !ctxt->wellFormed || !ctxt->nsWellFormed ||
+			pg_xml_error_occurred(errcxt))
 		{
-			xmlErrorPtr err = xmlCtxtGetLastError(ctxt);
-			char	   *what = pstrdup(err && err->message ? err->message : "unknown error");
-			size_t		l = strlen(what);
+			size_t		l;
 
-			while (l > 0 && (what[l - 1] == '\n' || what[l - 1] == ' '))
-				what[--l] = '\0';
-			parse_failed = true;
+			if (errs.errors == 0)
+				strlcpy(errs.first, "the document is not well-formed", sizeof(errs.first));
+			l = strlen(errs.first);
+			while (l > 0 && (errs.first[l - 1] == '\n' || errs.first[l - 1] == ' '))
+				errs.first[--l] = '\0';
 			soap_fault(call, "ErrorSchemaValidation",
-					   "The request is not well-formed XML: %s (line %d).", what, err ? err->line : 0);
+					   "The request is not well-formed XML: %s (line %d).", errs.first, errs.line);
 		}
 		else if (doc->intSubset != NULL || doc->extSubset != NULL)
 			soap_fault(call, "ErrorInvalidRequest",
@@ -650,7 +686,7 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 		xmlFreeDoc(doc);
 	if (ctxt != NULL)
 		xmlFreeParserCtxt(ctxt);
-	pg_xml_done(errcxt, parse_failed);
+	pg_xml_done(errcxt, pg_xml_error_occurred(errcxt));
 }
 
 /* ---- ews_soap(request text, mailbox text DEFAULT NULL, OUT status int, OUT response text) ---- */

@@ -572,3 +572,70 @@ soap_op_convert_id(SoapCall *call, xmlNodePtr op)
 	sw_envelope_end(call->out);
 	return true;
 }
+
+/* ---- MoveFolder, CopyFolder ---- */
+
+typedef void (*MoveCopyFn) (EwsCtx *ctx, const EwsFolderRef *target, const EwsFolderRef *sources, int n,
+							EwsFolder *out, EwsStatus *st);
+
+static bool
+move_or_copy(SoapCall *call, xmlNodePtr op, const char *name, MoveCopyFn fn)
+{
+	static const SoapChild spec[] = {
+		{SOAP_MSG, "ToFolderId", true},
+		{SOAP_MSG, "FolderIds", true},
+	};
+	xmlNodePtr	parts[2];
+	EwsFolderRef target;
+	EwsFolderRef *refs;
+	int			n;
+
+	if (!soap_children(call, op, spec, 2, parts) ||
+		!soap_target_ref(call, parts[0], &target) ||
+		!soap_folder_refs(call, parts[1], &refs, &n))
+		return false;
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, name);
+	for (int i = 0; i < n; i++)
+	{
+		EwsFolder	f;
+		EwsStatus	st;
+
+		/*
+		 * One source per core call, each seeing what the ones before it did:
+		 * moving A under B and then B under A in one request must find the
+		 * cycle.
+		 */
+		soap_step_begin();
+		fn(&call->ctx, &target, &refs[i], 1, &f, &st);
+		soap_step_end();
+		message_begin(call, name, &st);
+		if (st.code == EWS_NoError)
+		{
+			const char *element = folder_element(f.folder_class);
+
+			appendStringInfo(call->out, "<m:Folders><t:%s>", element);
+			write_folder_id(call->out, "FolderId", f.guid, f.folder_id, f.change_number);
+			appendStringInfo(call->out, "</t:%s></m:Folders>", element);
+		}
+		else
+			appendStringInfoString(call->out, "<m:Folders/>");
+		sw_message_end(call->out, name);
+	}
+	sw_response_end(call->out, name);
+	sw_envelope_end(call->out);
+	return true;
+}
+
+bool
+soap_op_move_folder(SoapCall *call, xmlNodePtr op)
+{
+	return move_or_copy(call, op, "MoveFolder", ews_folder_move);
+}
+
+bool
+soap_op_copy_folder(SoapCall *call, xmlNodePtr op)
+{
+	return move_or_copy(call, op, "CopyFolder", ews_folder_copy);
+}

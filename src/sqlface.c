@@ -356,3 +356,69 @@ ews_delete_folder_sql(PG_FUNCTION_ARGS)
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
+
+/* ---- ews_move_folder(to_folder_id, folder_ids), ews_copy_folder(...) ---- */
+
+/*
+ * Both return per source (folder_id, change_key, ...status): the moved
+ * folder's unchanged id and new ChangeKey, or the new copy's id and
+ * ChangeKey.  They run inside the caller's transaction.
+ */
+static Datum
+move_copy_sql(FunctionCallInfo fcinfo, bool copy)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	EwsFolderRef target;
+	EwsFolderRef *sources;
+	EwsFolder  *out;
+	EwsStatus  *st;
+	char	  **ids;
+	int			n;
+
+	require_arg(fcinfo, 1, "folder_ids");
+	InitMaterializedSRF(fcinfo, 0);
+	target = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(1), &n);
+	sources = palloc0(sizeof(EwsFolderRef) * Max(n, 1));
+	out = palloc0(sizeof(EwsFolder) * Max(n, 1));
+	st = palloc0(sizeof(EwsStatus) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		sources[i] = ref_from_id(ids[i]);
+	ews_ctx_begin(&ctx);
+	if (copy)
+		ews_folder_copy(&ctx, &target, sources, n, out, st);
+	else
+		ews_folder_move(&ctx, &target, sources, n, out, st);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[2 + EWS_STATUS_COLS];
+		bool		nulls[2 + EWS_STATUS_COLS] = {0};
+
+		if (st[i].code == EWS_NoError)
+		{
+			values[0] = CStringGetTextDatum(ews_id_text(out[i].guid, EWS_ID_KIND_FOLDER, out[i].folder_id));
+			values[1] = CStringGetTextDatum(ews_change_key_text(EWS_CK_KIND_FOLDER, out[i].change_number));
+		}
+		else
+			nulls[0] = nulls[1] = true;
+		ews_status_datums(&st[i], values + 2, nulls + 2);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ews_move_folder_sql);
+Datum
+ews_move_folder_sql(PG_FUNCTION_ARGS)
+{
+	return move_copy_sql(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(ews_copy_folder_sql);
+Datum
+ews_copy_folder_sql(PG_FUNCTION_ARGS)
+{
+	return move_copy_sql(fcinfo, true);
+}

@@ -365,7 +365,13 @@ ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, Ew
 
 	args[0] = UUIDPGetDatum(mailbox);
 	args[1] = Int64GetDatum(folder_id);
-	if (ews_exec(&plan, args, NULL, true, 1) != 1)
+	/*
+	 * Not read-only: a read-only SPI query runs on the calling statement's
+	 * snapshot, taken before the hierarchy lock was waited for, so under
+	 * READ COMMITTED it would miss a move committed meanwhile (and this
+	 * statement's own earlier changes).  A fresh snapshot sees both.
+	 */
+	if (ews_exec(&plan, args, NULL, false, 1) != 1)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->mailbox_id = *mailbox;
@@ -414,7 +420,8 @@ folder_by_distinguished(const EwsMailbox *mb, const char *name, EwsFolder *out)
 
 	args[0] = UUIDPGetDatum(&mb->id);
 	args[1] = CStringGetTextDatum(name);
-	if (ews_exec(&plan, args, NULL, true, 1) != 1)
+	/* not read-only: see ews_folder_fetch */
+	if (ews_exec(&plan, args, NULL, false, 1) != 1)
 		return false;
 	return ews_folder_fetch(&mb->id, mb->guid, ews_col_int64(0, 1), out);
 }

@@ -21,3 +21,14 @@ SELECT repeat('  ', depth) || display_name AS folder, folder_class, distinguishe
     SELECT f.*, d.depth FROM ews_find_folder(:'root', 'Deep') WITH ORDINALITY f JOIN d USING (folder_id)
      ORDER BY f.ordinality
   ) t;
+
+\echo '== MoveFolder: Projects into junkemail keeps its FolderId and gets a new ChangeKey'
+SELECT folder_id = :'projects' AS "same FolderId", change_key AS "new ChangeKey",
+       change_key <> :'change_key' AS "ChangeKey changed", response_class, response_code
+  FROM ews_move_folder(:'junk', ARRAY[:'projects']);
+SELECT display_name, parent_folder_id = :'junk' AS "in Junk Email"
+  FROM ews_get_folder(ARRAY[:'projects']);
+
+\echo '== MoveFolder: a distinguished folder cannot be moved'
+SELECT response_class, response_code, message_text
+  FROM ews_move_folder(:'junk', ARRAY[:'inbox']);

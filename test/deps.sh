@@ -7,7 +7,7 @@ ews_packages=(
 	libxml2-dev libxml2-utils python3-lxml
 	postgresql-15-pgtap pgtap
 	clang libclang-rt-14-dev valgrind
-	python3-exchangelib
+	python3-exchangelib python3-psycopg2
 )
 
 ews_install_deps() {

@@ -499,7 +499,167 @@ def main():
     return 1 if failed else 0
 
 
-EXTRA = []
+
+# ---- items (ExportItems, UploadItems) and MoveFolder/CopyFolder ----
+
+def crc32c(data):
+    table = crc32c.table
+    if table is None:
+        table = crc32c.table = []
+        for n in range(256):
+            c = n
+            for _ in range(8):
+                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+            table.append(c)
+    reg = 0xFFFFFFFF
+    for b in data:
+        reg = table[(reg ^ b) & 0xFF] ^ (reg >> 8)
+    return reg ^ 0xFFFFFFFF
+
+
+crc32c.table = None
+
+
+def blob(subject, body=b"", corrupt=False):
+    """an item blob, format version 1 (README "Item blob format")"""
+    def unicode_prop(tag, s):
+        v = s.encode()
+        return tag.to_bytes(4, "little") + len(v).to_bytes(4, "little") + v
+    props = [unicode_prop(0x001A001F, "IPM.Note"), unicode_prop(0x0037001F, subject)]
+    if body:
+        props.append((0x7E010102).to_bytes(4, "little") + len(body).to_bytes(4, "little") + body)
+    b = b"EWSB" + (1).to_bytes(2, "little") + (0).to_bytes(2, "little") + len(props).to_bytes(4, "little") + b"".join(props)
+    crc = crc32c(b)
+    if corrupt:
+        crc ^= 1
+    return b + crc.to_bytes(4, "little")
+
+
+def upload_req(items):
+    parts = []
+    for action, parent, item, data in items:
+        it = f'<t:ItemId Id="{item[0]}"' + (f' ChangeKey="{item[1]}"' if item[1] else "") + "/>" if item else ""
+        parts.append(f'<t:Item CreateAction="{action}"><t:ParentFolderId Id="{parent}"/>{it}<t:Data>{data}</t:Data></t:Item>')
+    return envelope("<m:UploadItems><m:Items>" + "".join(parts) + "</m:Items></m:UploadItems>",
+                    '<t:RequestServerVersion Version="Exchange2010_SP1"/>')
+
+
+def item_tests():
+    inbox = ids("a@example.com", "inbox")[0]
+    guid = q("SELECT mailbox_id FROM ews.mailbox WHERE smtp_address = 'a@example.com'")
+    # three items, made through ews_soap UploadItems
+    datas = [base64.b64encode(blob(f"item {i}", b"x" * (1000 * i))).decode() for i in range(1, 4)]
+    r = soap("upload_three", upload_req([("CreateNew", inbox, None, d) for d in datas]))
+    ok(r.status == 200 and r.codes() == ["NoError"] * 3 and len(r.x("//m:UploadItemsResponseMessage/m:ItemId[@Id and @ChangeKey]")) == 3,
+       "UploadItems CreateNew of 3 items: m:ItemId with Id and ChangeKey each", r.body)
+    items = r.x("//m:UploadItemsResponseMessage/m:ItemId/@Id")
+    cks = r.x("//m:UploadItemsResponseMessage/m:ItemId/@ChangeKey")
+
+    # seed 000 as published (https:// namespaces), with real ids
+    r = soap("seed000_export", template("seed000_export_items.xml", ITEM1=items[0], ITEM2=items[1], ITEM3=items[2]))
+    ok(r.status == 200 and r.classes() == ["Success"] * 3 and r.x("//m:ExportItemsResponseMessage/m:ItemId/@Id") == items,
+       "seed 000 ExportItems request: three Success messages with the ids in order", r.body)
+    ok([[etree.QName(c).localname for c in m] for m in r.x("//m:ExportItemsResponseMessage")] ==
+       [["ResponseCode", "ItemId", "Data"]] * 3 and r.x("//m:ExportItemsResponseMessage/m:ItemId/@ChangeKey") == cks,
+       "each message: ResponseCode, m:ItemId with the current ChangeKey, m:Data (the seed's shape)", r.body[:1500])
+    sql_data = q("SELECT string_agg(replace(encode(data, 'base64'), E'\\n', ''), ',' ORDER BY o) FROM ews_export_items(ARRAY['"
+                 + "','".join(items) + "']) WITH ORDINALITY e(a, b, data, c, d, f, g, o)").split(",")
+    ok(r.x("//m:Data/text()") == sql_data, "m:Data is the base64 of exactly the bytes ews_export_items returns")
+    got = base64.b64decode(r.x("//m:Data/text()")[0])
+    ok(got[:4] == b"EWSB" and b"item 1" in got, "the exported blob is the uploaded item (magic, subject)")
+
+    # the seed's error response: a bad change key and an item of an unknown mailbox
+    other = str(uuid.uuid4())
+    req = template("seed000_export_items.xml", ITEM1=items[0], ITEM2=items[1] + '" ChangeKey="CQAAAA==', ITEM3=ews_id(other, 2, 5))
+    r = soap("seed000_export_errors", req)
+    ok(r.status == 200 and r.classes() == ["Success", "Error", "Error"] and
+       r.codes() == ["NoError", "ErrorInvalidChangeKey", "ErrorNonExistentMailbox"],
+       "seed 000 error example: Success, ErrorInvalidChangeKey, ErrorNonExistentMailbox in HTTP 200", r.body[:3000])
+    ok(r.x("//m:ExportItemsResponseMessage[2]/m:MessageText/text()") == ["The change key is invalid."] and
+       [etree.QName(c).localname for c in r.x("//m:ExportItemsResponseMessage[2]/*")] ==
+       ["MessageText", "ResponseCode", "DescriptiveLinkKey"] and
+       r.x("//m:ExportItemsResponseMessage[3]/m:MessageText/text()") == ["No mailbox with such guid."] and
+       r.x("//m:ExportItemsResponseMessage[3]/m:MessageXml/t:Value[@Name='MailboxGuid']/text()") == [other],
+       "error messages as in the seed: texts, DescriptiveLinkKey, MessageXml with the MailboxGuid", r.body[-1500:])
+    r = soap("export_folder_id", envelope(f'<m:ExportItems><m:ItemIds><t:ItemId Id="{inbox}"/></m:ItemIds></m:ExportItems>'))
+    ok(r.codes() == ["ErrorCannotUseFolderIdForItemId"], "ExportItems of a folder id: ErrorCannotUseFolderIdForItemId", r.body)
+
+    # UploadItems Update: current change key, stale change key, no ItemId, corrupt data
+    new = base64.b64encode(blob("item 1, edited")).decode()
+    r = soap("upload_update", upload_req([("Update", inbox, (items[0], cks[0]), new)]))
+    new_ck = r.x("//m:ItemId/@ChangeKey")
+    ok(r.codes() == ["NoError"] and r.x("//m:ItemId/@Id") == [items[0]] and new_ck != [cks[0]],
+       "UploadItems Update with the current ChangeKey: same id, new ChangeKey", r.body)
+    r = soap("upload_stale", upload_req([("Update", inbox, (items[0], cks[0]), new)]))
+    ok(r.status == 200 and r.codes() == ["ErrorIrresolvableConflict"], "Update with a stale ChangeKey: ErrorIrresolvableConflict", r.body)
+    before = q("SELECT count(*) FROM ews.item")
+    r = soap("upload_update_no_itemid", upload_req([("CreateNew", inbox, None, new), ("Update", inbox, None, new)]))
+    ok(r.status == 500 and r.fault() == "ErrorSchemaValidation" and "ItemId" in r.fault_message(),
+       "UploadItems Update without t:ItemId: ErrorSchemaValidation fault", r.body)
+    r = soap("upload_not_base64", upload_req([("CreateNew", inbox, None, "not base64!")]))
+    ok(r.status == 500 and r.fault() == "ErrorSchemaValidation", "t:Data that is not base64: fault", r.body)
+    r = soap("upload_corrupt", upload_req([("CreateNew", inbox, None, base64.b64encode(blob("bad", corrupt=True)).decode()),
+                                           ("CreateNew", ews_id(guid, 1, 999999999), None, new)]))
+    ok(r.status == 200 and r.codes()[0] == "ErrorCorruptData" and r.codes()[1] != "NoError",
+       "a blob with a wrong CRC: ErrorCorruptData; a missing parent: an error", r.codes())
+    ok(q("SELECT count(*) FROM ews.item") == before, "refused uploads and faults write nothing")
+    r = soap("upload_wrapped", upload_req([("CreateNew", inbox, None, "\n  ".join(new[i:i + 60] for i in range(0, len(new), 60)))]))
+    ok(r.codes() == ["NoError"], "t:Data wrapped in white space is accepted (xs:base64Binary)", r.body)
+
+
+def move_tests():
+    inbox, junk, deleted = ids("a@example.com", "inbox", "junkemail", "deleteditems")
+    mk = lambda parent, name: q(f"SELECT folder_id FROM ews_create_folder('{parent}', '{name}')")
+    f = mk(inbox, "Seed move")
+    old_ck = q(f"SELECT change_key FROM ews_get_folder(ARRAY['{f}'])")
+    r = soap("seed003_move", template("seed003_move_folder.xml", FOLDER=f), mailbox="a@example.com")
+    ok(r.status == 200 and r.classes() == ["Success"] and r.x("//m:MoveFolderResponseMessage/m:Folders/t:Folder/t:FolderId/@Id") == [f],
+       "seed 003 MoveFolder request: Success with the folder's (unchanged) FolderId", r.body)
+    new_ck = r.x("//t:FolderId/@ChangeKey")
+    now = q(f"SELECT parent_folder_id || ' ' || change_key FROM ews_get_folder(ARRAY['{f}'])")
+    ok(now == f"{junk} {new_ck[0] if new_ck else ''}" and new_ck != [old_ck],
+       "the folder is now under junkemail, and the response carries its new ChangeKey", now)
+    r = soap("seed003_move_distinguished", template("seed003_move_folder.xml", FOLDER=inbox), mailbox="a@example.com")
+    ok(r.status == 200 and r.codes() == ["ErrorMoveDistinguishedFolder"] and
+       r.x("//m:MessageText/text()") == ["Cannot move distinguished folder."] and
+       [etree.QName(c).localname for c in r.x("//m:MoveFolderResponseMessage/*")] ==
+       ["MessageText", "ResponseCode", "DescriptiveLinkKey", "Folders"] and not r.x("//m:Folders/*"),
+       "seed 003 error example: ErrorMoveDistinguishedFolder with its text and an empty m:Folders", r.body)
+    a = mk(inbox, "Move A")
+    b = mk(inbox, "Move B")
+    req = envelope(f'<m:MoveFolder><m:ToFolderId>{fid(b)}</m:ToFolderId><m:FolderIds>{fid(a)}</m:FolderIds></m:MoveFolder>')
+    r1 = soap("move_a_under_b", req)
+    req = envelope(f'<m:MoveFolder><m:ToFolderId>{fid(a)}</m:ToFolderId><m:FolderIds>{fid(b)}{fid(a)}</m:FolderIds></m:MoveFolder>')
+    r = soap("move_cycle", req)
+    ok(r1.codes() == ["NoError"] and r.codes() == ["ErrorMoveCopyFailed", "ErrorMoveCopyFailed"],
+       "moving B (A's new parent) under A, or A into itself: ErrorMoveCopyFailed", r.body)
+    c = mk(inbox, "Batch C")
+    d = mk(inbox, "Batch D")
+    req = envelope(f'<m:MoveFolder><m:ToFolderId>{fid(d)}</m:ToFolderId><m:FolderIds>{fid(c)}</m:FolderIds></m:MoveFolder>'
+                   .replace("</m:FolderIds>", "</m:FolderIds>"))
+    r = soap("move_batch_cycle", envelope(
+        f'<m:MoveFolder><m:ToFolderId>{fid(d)}</m:ToFolderId><m:FolderIds>{fid(c)}</m:FolderIds></m:MoveFolder>'))
+    r2 = soap("move_batch_cycle_2", envelope(
+        f'<m:CopyFolder><m:ToFolderId>{fid(c)}</m:ToFolderId><m:FolderIds>{fid(d)}</m:FolderIds></m:CopyFolder>'))
+    ok(r.codes() == ["NoError"] and r2.codes() == ["ErrorMoveCopyFailed"], "copying D into its own descendant C: ErrorMoveCopyFailed", r2.body)
+    src = mk(inbox, "Copy me")
+    mk(src, "Child")
+    r = soap("copy_folder", envelope(
+        f'<m:CopyFolder><m:ToFolderId>{dfid("deleteditems")}</m:ToFolderId><m:FolderIds>{fid(src)}{dfid("calendar")}</m:FolderIds></m:CopyFolder>'),
+        mailbox="a@example.com")
+    copies = r.x("//m:CopyFolderResponseMessage/m:Folders/*/t:FolderId/@Id")
+    ok(r.codes() == ["NoError", "NoError"] and len(copies) == 2 and src not in copies and
+       etree.QName(r.x("//m:CopyFolderResponseMessage[2]/m:Folders/*")[0]).localname == "CalendarFolder",
+       "CopyFolder: new ids; a distinguished folder can be copied (the calendar copy is a t:CalendarFolder)", r.body)
+    kids = q(f"SELECT count(*) FROM ews_find_folder('{copies[0]}', 'Shallow')") if copies else "0"
+    ok(kids == "1", "the copy has the subfolder too", kids)
+    r = soap("move_to_missing", envelope(
+        f'<m:MoveFolder><m:ToFolderId>{fid(ews_id(q("SELECT mailbox_id FROM ews.mailbox WHERE smtp_address = $$a@example.com$$"), 1, 999999999))}'
+        f'</m:ToFolderId><m:FolderIds>{fid(src)}</m:FolderIds></m:MoveFolder>'))
+    ok(r.codes() == ["ErrorToFolderNotFound"], "a missing target: ErrorToFolderNotFound", r.body)
+
+
+EXTRA = [move_tests]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,12 +17,13 @@ static int	unit_failed;
 
 #define CHECK(cond, ...) \
 	do { \
+		int unit_ok_ = (cond) ? 1 : 0; \
 		int unit_n_ = unit_passed + unit_failed + 1; \
-		if (cond) { unit_passed++; printf("ok %d - ", unit_n_); } \
+		if (unit_ok_) { unit_passed++; printf("ok %d - ", unit_n_); } \
 		else { unit_failed++; printf("not ok %d - ", unit_n_); } \
 		printf(__VA_ARGS__); \
 		printf("\n"); \
-		if (!(cond)) printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+		if (!unit_ok_) printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 	} while (0)
 
 #define CHECK_EQ_INT(got, want, ...) \
