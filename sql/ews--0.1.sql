@@ -193,6 +193,45 @@ COMMENT ON FUNCTION ews_copy_folder(text, text[]) IS
 	'CopyFolder: deep copy (subfolders and items, new ids, ordinary folders); one row per folder, in order, with the copy''s FolderId and ChangeKey or an EWS error';
 
 -- ---------------------------------------------------------------------
+-- Items: ExportItems, UploadItems, CreateItem
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION ews_export_items(
+	item_ids text[], change_keys text[] DEFAULT NULL,
+	OUT item_id text, OUT change_key text, OUT data bytea,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_export_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_export_items(text[], text[]) IS
+	'ExportItems: one row per id, in order, with the item''s current ChangeKey and its stored blob, or an EWS error';
+
+CREATE FUNCTION ews_upload_items(
+	parent_folder_ids text[], data bytea[],
+	create_actions text[] DEFAULT NULL, item_ids text[] DEFAULT NULL,
+	change_keys text[] DEFAULT NULL, is_associated boolean[] DEFAULT NULL,
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_upload_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_upload_items(text[], bytea[], text[], text[], text[], boolean[]) IS
+	'UploadItems: CreateNew (default), Update or UpdateOrCreate per element; one row per element, in order, with the ItemId and new ChangeKey or an EWS error';
+
+CREATE FUNCTION ews_create_item(
+	parent_folder_id text, mime bytea,
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_create_item_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_create_item(text, bytea) IS
+	'CreateItem from an RFC 5322 message: an IPM.Note with its subject, Message-ID, delivery time and the raw message; one row with its ItemId and ChangeKey or an EWS error';
+
+-- ---------------------------------------------------------------------
 -- The SOAP adapter
 -- ---------------------------------------------------------------------
 

@@ -20,8 +20,10 @@ SELECT count(*) AS mailboxes FROM ews.mailbox;
 SELECT ews_create_mailbox('bob@example.com') IS NOT NULL AS created;
 SELECT display_name FROM ews.mailbox WHERE smtp_address = 'bob@example.com';
 -- a role may not create a mailbox for a role it is not a member of
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS ews_test_carol;
 DROP ROLE IF EXISTS ews_test_dave;
+RESET client_min_messages;
 CREATE ROLE ews_test_carol;
 CREATE ROLE ews_test_dave;
 SET ROLE ews_test_carol;

@@ -22,6 +22,7 @@
 	X(ErrorAccessDenied, "Access is denied. Check credentials and try again.") \
 	X(ErrorInvalidChangeKey, "The change key is invalid.") \
 	X(ErrorIrresolvableConflict, "The update could not be performed because the change key passed in the request does not match the current change key for the item.") \
+	X(ErrorChangeKeyRequiredForWriteOperations, "A change key is required to update an existing item.") \
 	X(ErrorFolderExists, "A folder with the specified name already exists.") \
 	X(ErrorFolderSavePropertyError, "The folder save operation failed due to invalid property values.") \
 	X(ErrorDeleteDistinguishedFolder, "Distinguished folders cannot be deleted.") \

@@ -492,6 +492,8 @@ static const struct
 	{"FindFolder", soap_op_find_folder},
 	{"CreateFolder", soap_op_create_folder},
 	{"DeleteFolder", soap_op_delete_folder},
+	{"ExportItems", soap_op_export_items},
+	{"UploadItems", soap_op_upload_items},
 	{"MoveFolder", soap_op_move_folder},
 	{"CopyFolder", soap_op_copy_folder},
 	{"ConvertId", soap_op_convert_id},

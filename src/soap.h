@@ -91,6 +91,8 @@ extern bool soap_op_find_folder(SoapCall *call, xmlNodePtr op);
 extern bool soap_op_create_folder(SoapCall *call, xmlNodePtr op);
 extern bool soap_op_delete_folder(SoapCall *call, xmlNodePtr op);
 extern bool soap_op_convert_id(SoapCall *call, xmlNodePtr op);
+extern bool soap_op_export_items(SoapCall *call, xmlNodePtr op);
+extern bool soap_op_upload_items(SoapCall *call, xmlNodePtr op);
 extern bool soap_op_move_folder(SoapCall *call, xmlNodePtr op);
 extern bool soap_op_copy_folder(SoapCall *call, xmlNodePtr op);
 

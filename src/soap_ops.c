@@ -10,8 +10,10 @@
 
 #include <limits.h>
 
+#include "base64.h"
 #include "folder.h"
 #include "ids.h"
+#include "item.h"
 #include "soapwrite.h"
 
 /* FolderShape/BaseShape */
@@ -638,4 +640,179 @@ bool
 soap_op_copy_folder(SoapCall *call, xmlNodePtr op)
 {
 	return move_or_copy(call, op, "CopyFolder", ews_folder_copy);
+}
+
+/* ---- ExportItems ---- */
+
+static void
+export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *st)
+{
+	SoapCall   *call = (SoapCall *) arg;
+
+	message_begin(call, "ExportItems", st);
+	if (st->code == EWS_NoError && item != NULL)
+	{
+		appendStringInfoString(call->out, "<m:ItemId");
+		sw_attr(call->out, "Id", item->item_id);
+		sw_attr(call->out, "ChangeKey", item->change_key);
+		appendStringInfoString(call->out, "/><m:Data>");
+		/* the stored bytes, base64-encoded straight into the response */
+		sw_base64(call->out, (const unsigned char *) VARDATA_ANY(item->blob),
+				  VARSIZE_ANY_EXHDR(item->blob));
+		appendStringInfoString(call->out, "</m:Data>");
+	}
+	sw_message_end(call->out, "ExportItems");
+}
+
+bool
+soap_op_export_items(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {{SOAP_MSG, "ItemIds", true}};
+	xmlNodePtr	list;
+	EwsItemRef *refs;
+	int			n = 0;
+
+	if (!soap_children(call, op, spec, 1, &list))
+		return false;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		if (!soap_is(c, SOAP_TYPES, "ItemId"))
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "%s is not allowed in m:ItemIds: use t:ItemId.", soap_name(c));
+		n++;
+	}
+	if (n == 0)
+		return soap_fault(call, "ErrorSchemaValidation", "m:ItemIds needs at least one t:ItemId.");
+	refs = palloc(sizeof(EwsItemRef) * n);
+	n = 0;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		refs[n].id = soap_attr(c, "Id");
+		refs[n].change_key = soap_attr(c, "ChangeKey");
+		if (refs[n].id == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute Id of t:ItemId is missing.");
+		n++;
+	}
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "ExportItems");
+	/* detoasted one at a time: the base64 goes into the response, the bytes are freed */
+	ews_item_export_batch(&call->ctx, refs, n, true, export_emit, call);
+	sw_response_end(call->out, "ExportItems");
+	sw_envelope_end(call->out);
+	return true;
+}
+
+/* ---- UploadItems ---- */
+
+bool
+soap_op_upload_items(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {{SOAP_MSG, "Items", true}};
+	static const SoapChild item_spec[] = {
+		{SOAP_TYPES, "ParentFolderId", true},
+		{SOAP_TYPES, "ItemId", false},
+		{SOAP_TYPES, "Data", true},
+	};
+	xmlNodePtr	list;
+	EwsUploadInput *in;
+	int			n = 0;
+
+	if (!soap_children(call, op, spec, 1, &list))
+		return false;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		if (!soap_is(c, SOAP_TYPES, "Item"))
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "%s is not allowed in m:Items: use t:Item.", soap_name(c));
+		n++;
+	}
+	if (n == 0)
+		return soap_fault(call, "ErrorSchemaValidation", "m:Items needs at least one t:Item.");
+	in = palloc0(sizeof(EwsUploadInput) * n);
+	n = 0;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		EwsUploadInput *u = &in[n++];
+		xmlNodePtr	parts[3];
+		char	   *action = soap_attr(c, "CreateAction");
+		char	   *assoc = soap_attr(c, "IsAssociated");
+		const char *data;
+		size_t		len;
+		long long	decoded;
+		uint8	   *buf;
+
+		if (action == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute CreateAction of t:Item is missing.");
+		if (strcmp(action, "CreateNew") == 0)
+			u->action = EWS_UPLOAD_CREATE_NEW;
+		else if (strcmp(action, "Update") == 0)
+			u->action = EWS_UPLOAD_UPDATE;
+		else if (strcmp(action, "UpdateOrCreate") == 0)
+			u->action = EWS_UPLOAD_UPDATE_OR_CREATE;
+		else
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The value '%s' of CreateAction is not CreateNew, Update or UpdateOrCreate.", action);
+		if (assoc == NULL || strcmp(assoc, "false") == 0 || strcmp(assoc, "0") == 0)
+			u->is_associated = false;
+		else if (strcmp(assoc, "true") == 0 || strcmp(assoc, "1") == 0)
+			u->is_associated = true;
+		else
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The value '%s' of IsAssociated is not an xs:boolean.", assoc);
+		if (!soap_children(call, c, item_spec, 3, parts))
+			return false;
+		/* UploadItemType's ParentFolderId is itself a FolderIdType */
+		u->parent.id = soap_attr(parts[0], "Id");
+		u->parent.change_key = soap_attr(parts[0], "ChangeKey");
+		if (u->parent.id == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute Id of t:ParentFolderId is missing.");
+		if (parts[1] != NULL)
+		{
+			u->item_id = soap_attr(parts[1], "Id");
+			u->change_key = soap_attr(parts[1], "ChangeKey");
+			if (u->item_id == NULL)
+				return soap_fault(call, "ErrorSchemaValidation",
+								  "The required attribute Id of t:ItemId is missing.");
+		}
+		/* Update names the item it replaces: without one the request is incomplete */
+		if (u->action == EWS_UPLOAD_UPDATE && u->item_id == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "t:Item with CreateAction Update needs a t:ItemId.");
+		data = soap_content(parts[2], &len);
+		buf = palloc(ews_base64_decoded_max(len) + 1);
+		decoded = ews_base64_decode(data, len, buf, true);
+		if (decoded < 0)
+			return soap_fault(call, "ErrorSchemaValidation", "t:Data of t:Item %d is not base64.", n);
+		u->data = buf;
+		u->len = (size_t) decoded;
+	}
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "UploadItems");
+	for (int i = 0; i < n; i++)
+	{
+		EwsStatus	st;
+		char	   *item_id = NULL;
+		char	   *change_key = NULL;
+
+		soap_step_begin();
+		ews_item_upload(&call->ctx, &in[i], &item_id, &change_key, &st);
+		soap_step_end();
+		message_begin(call, "UploadItems", &st);
+		if (st.code == EWS_NoError)
+		{
+			appendStringInfoString(call->out, "<m:ItemId");
+			sw_attr(call->out, "Id", item_id);
+			sw_attr(call->out, "ChangeKey", change_key);
+			appendStringInfoString(call->out, "/>");
+		}
+		sw_message_end(call->out, "UploadItems");
+	}
+	sw_response_end(call->out, "UploadItems");
+	sw_envelope_end(call->out);
+	return true;
 }

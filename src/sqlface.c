@@ -422,3 +422,248 @@ ews_copy_folder_sql(PG_FUNCTION_ARGS)
 {
 	return move_copy_sql(fcinfo, true);
 }
+
+/* ---- items: ews_export_items, ews_upload_items, ews_create_item ---- */
+
+#include "item.h"
+
+/* optional array arguments must match the first one's length */
+static void
+require_same_length(const char *name, int n, const char *first, int first_n)
+{
+	if (n != first_n)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s has %d elements, %s has %d", name, n, first, first_n),
+				 errdetail("The arrays of one call describe the same items, element by element.")));
+}
+
+/* the item columns of ews_upload_items and ews_create_item, then the status */
+static void
+put_item_row(ReturnSetInfo *rsinfo, const char *item_id, const char *change_key, const EwsStatus *st)
+{
+	Datum		values[2 + EWS_STATUS_COLS];
+	bool		nulls[2 + EWS_STATUS_COLS] = {0};
+
+	values[0] = ews_text_or_null(item_id, &nulls[0]);
+	values[1] = ews_text_or_null(change_key, &nulls[1]);
+	ews_status_datums(st, values + 2, nulls + 2);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+typedef struct ExportRows
+{
+	ReturnSetInfo *rsinfo;
+	bool		have_ok;		/* the status columns of a success, made once */
+	Datum		ok_values[EWS_STATUS_COLS];
+	bool		ok_nulls[EWS_STATUS_COLS];
+} ExportRows;
+
+static void
+put_export_row(void *arg, int index, const EwsExportedItem *out, const EwsStatus *st)
+{
+	ExportRows *rows = arg;
+	Datum		values[3 + EWS_STATUS_COLS];
+	bool		nulls[3 + EWS_STATUS_COLS] = {0};
+
+	if (out != NULL)
+	{
+		values[0] = CStringGetTextDatum(out->item_id);
+		values[1] = CStringGetTextDatum(out->change_key);
+		values[2] = PointerGetDatum(out->blob);
+	}
+	else
+		nulls[0] = nulls[1] = nulls[2] = true;
+	if (st->code == EWS_NoError && st->mailbox_guid[0] == '\0')
+	{
+		if (!rows->have_ok)
+		{
+			ews_status_datums(st, rows->ok_values, rows->ok_nulls);
+			rows->have_ok = true;
+		}
+		memcpy(values + 3, rows->ok_values, sizeof(rows->ok_values));
+		memcpy(nulls + 3, rows->ok_nulls, sizeof(rows->ok_nulls));
+	}
+	else
+		ews_status_datums(st, values + 3, nulls + 3);
+	tuplestore_putvalues(rows->rsinfo->setResult, rows->rsinfo->setDesc, values, nulls);
+	if (out != NULL)
+	{
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
+	}
+}
+
+/* ---- ews_export_items(item_ids, change_keys) ---- */
+
+PG_FUNCTION_INFO_V1(ews_export_items_sql);
+Datum
+ews_export_items_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	char	  **ids;
+	char	  **cks;
+	int			n;
+	int			ncks;
+	EwsItemRef *refs;
+	ExportRows	rows;
+
+	require_arg(fcinfo, 0, "item_ids");
+	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	cks = ews_text_array_opt(fcinfo, 1, &ncks);
+	if (cks != NULL)
+		require_same_length("change_keys", ncks, "item_ids", n);
+	refs = palloc0(sizeof(EwsItemRef) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		refs[i].id = ids[i];
+		refs[i].change_key = cks ? cks[i] : NULL;
+	}
+	InitMaterializedSRF(fcinfo, 0);
+	ews_ctx_begin(&ctx);
+	/* the stored datum, not a detoasted copy: see ews_item_export_batch */
+	memset(&rows, 0, sizeof(rows));
+	rows.rsinfo = rsinfo;
+	ews_item_export_batch(&ctx, refs, n, false, put_export_row, &rows);
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+/* ---- ews_upload_items(parent_folder_ids, data, create_actions, item_ids, change_keys, is_associated) ---- */
+
+static EwsUploadAction
+parse_create_action(const char *s)
+{
+	/* NULL is the default, CreateNew */
+	if (s == NULL || strcmp(s, "CreateNew") == 0)
+		return EWS_UPLOAD_CREATE_NEW;
+	if (strcmp(s, "Update") == 0)
+		return EWS_UPLOAD_UPDATE;
+	if (strcmp(s, "UpdateOrCreate") == 0)
+		return EWS_UPLOAD_UPDATE_OR_CREATE;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid create action \"%s\"", s),
+			 errhint("Use CreateNew, Update or UpdateOrCreate.")));
+	return EWS_UPLOAD_CREATE_NEW;	/* keep compiler quiet */
+}
+
+PG_FUNCTION_INFO_V1(ews_upload_items_sql);
+Datum
+ews_upload_items_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	char	  **parents;
+	int			n;
+	Datum	   *data;
+	bool	   *data_nulls;
+	int			ndata;
+	char	  **actions;
+	int			nactions;
+	char	  **item_ids;
+	int			nitem_ids;
+	char	  **cks;
+	int			ncks;
+	bool	   *assoc = NULL;
+	bool	   *assoc_nulls = NULL;
+	int			nassoc = 0;
+	EwsUploadInput *in;
+
+	require_arg(fcinfo, 0, "parent_folder_ids");
+	require_arg(fcinfo, 1, "data");
+	parents = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("data must be one-dimensional")));
+		deconstruct_array(arr, BYTEAOID, -1, false, TYPALIGN_INT, &data, &data_nulls, &ndata);
+	}
+	require_same_length("data", ndata, "parent_folder_ids", n);
+	actions = ews_text_array_opt(fcinfo, 2, &nactions);
+	if (actions != NULL)
+		require_same_length("create_actions", nactions, "parent_folder_ids", n);
+	item_ids = ews_text_array_opt(fcinfo, 3, &nitem_ids);
+	if (item_ids != NULL)
+		require_same_length("item_ids", nitem_ids, "parent_folder_ids", n);
+	cks = ews_text_array_opt(fcinfo, 4, &ncks);
+	if (cks != NULL)
+		require_same_length("change_keys", ncks, "parent_folder_ids", n);
+	if (!PG_ARGISNULL(5))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(5);
+		Datum	   *elems;
+
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("is_associated must be one-dimensional")));
+		deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &assoc_nulls, &nassoc);
+		require_same_length("is_associated", nassoc, "parent_folder_ids", n);
+		assoc = palloc(sizeof(bool) * Max(nassoc, 1));
+		for (int i = 0; i < nassoc; i++)
+			assoc[i] = !assoc_nulls[i] && DatumGetBool(elems[i]);
+	}
+
+	/* every programming error is raised before anything is written */
+	in = palloc0(sizeof(EwsUploadInput) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		in[i].parent.id = parents[i];
+		in[i].action = parse_create_action(actions ? actions[i] : NULL);
+		in[i].is_associated = assoc ? assoc[i] : false;
+		in[i].item_id = item_ids ? item_ids[i] : NULL;
+		in[i].change_key = cks ? cks[i] : NULL;
+		if (!data_nulls[i])
+		{
+			bytea	   *b = DatumGetByteaPP(data[i]);
+
+			in[i].data = (const uint8 *) VARDATA_ANY(b);
+			in[i].len = VARSIZE_ANY_EXHDR(b);
+		}
+	}
+
+	InitMaterializedSRF(fcinfo, 0);
+	ews_ctx_begin(&ctx);
+	for (int i = 0; i < n; i++)
+	{
+		EwsStatus	st;
+		char	   *id;
+		char	   *ck;
+
+		ews_item_upload(&ctx, &in[i], &id, &ck, &st);
+		put_item_row(rsinfo, id, ck, &st);
+	}
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+/* ---- ews_create_item(parent_folder_id, mime) ---- */
+
+PG_FUNCTION_INFO_V1(ews_create_item_sql);
+Datum
+ews_create_item_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	EwsFolderRef ref;
+	EwsStatus	st;
+	bytea	   *mime;
+	char	   *id;
+	char	   *ck;
+
+	require_arg(fcinfo, 1, "mime");
+	mime = PG_GETARG_BYTEA_PP(1);
+	ref = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	InitMaterializedSRF(fcinfo, 0);
+	ews_ctx_begin(&ctx);
+	ews_item_create_from_mime(&ctx, &ref, (const uint8 *) VARDATA_ANY(mime), VARSIZE_ANY_EXHDR(mime),
+							  &id, &ck, &st);
+	put_item_row(rsinfo, id, ck, &st);
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}

@@ -72,7 +72,7 @@ typedef struct EwsPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[8];
+	Oid			argtypes[12];
 	SPIPlanPtr	plan;
 } EwsPlan;
 

@@ -659,7 +659,7 @@ def move_tests():
     ok(r.codes() == ["ErrorToFolderNotFound"], "a missing target: ErrorToFolderNotFound", r.body)
 
 
-EXTRA = [move_tests]
+EXTRA = [item_tests, move_tests]
 
 if __name__ == "__main__":
     sys.exit(main())

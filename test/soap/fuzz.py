@@ -79,6 +79,10 @@ def base_requests(ids):
           '</m:FolderIds></m:MoveFolder>', hdr),
         E(f'<m:CopyFolder><m:ToFolderId>{fx.dfid("deleteditems")}</m:ToFolderId><m:FolderIds>{fx.fid(ids["mover"])}'
           f'{fx.dfid("calendar")}</m:FolderIds></m:CopyFolder>', hdr),
+        E(f'<m:ExportItems><m:ItemIds><t:ItemId Id="{ids["item"]}"/><t:ItemId Id="{ids["item"]}" ChangeKey="{ids["item_ck"]}"/>'
+          f'<t:ItemId Id="{inbox}"/></m:ItemIds></m:ExportItems>', hdr),
+        fx.upload_req([("CreateNew", inbox, None, ids["data"]), ("Update", inbox, (ids["item"], ids["item_ck"]), ids["data"]),
+                       ("UpdateOrCreate", junk, (ids["item"], None), ids["data"])]),
     ]
     for extra in EXTRA_BASES:
         reqs.extend(extra(ids))
@@ -189,6 +193,9 @@ def run():
     ids["victim"] = q(f"SELECT folder_id FROM ews_create_folder('{ids['inbox']}', 'Victim')")
     ids["mover"] = q(f"SELECT folder_id FROM ews_create_folder('{ids['inbox']}', 'Mover')")
     q(f"SELECT folder_id FROM ews_create_folder('{ids['mover']}', 'Mover child')")
+    ids["data"] = base64.b64encode(fx.blob("fuzz item", b"body " * 50)).decode()
+    ids["item"], ids["item_ck"] = q(f"SELECT item_id || ' ' || change_key FROM ews_upload_items(ARRAY['{ids['inbox']}'], "
+                                    f"ARRAY[decode('{ids['data']}', 'base64')])").split()
     for more in EXTRA_IDS:
         more(ids, q)
     bases = base_requests(ids)
