@@ -714,6 +714,7 @@ ews_soap(PG_FUNCTION_ARGS)
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	initStringInfo(&out);
+	appendStringInfoSpaces(&out, VARHDRSZ);	/* the result text's header, see below */
 	memset(&call, 0, sizeof(call));
 	call.out = &out;
 	call.outer = CurrentMemoryContext;
@@ -740,16 +741,28 @@ ews_soap(PG_FUNCTION_ARGS)
 
 	if (call.fault_code != NULL)
 	{
-		resetStringInfo(&out);
+		out.len = VARHDRSZ;
 		sw_fault(&out, call.version, call.fault_code, call.fault_message);
 		status = 500;
 	}
 	else
 		status = 200;
 
-	response = pg_any_to_server(out.data, out.len, PG_UTF8);
+	/*
+	 * The response is UTF-8.  In a UTF-8 (or SQL_ASCII) database it becomes
+	 * the result text in place: the buffer was started with room for the
+	 * varlena header, so megabytes of base64 are not copied once more.
+	 */
 	values[0] = Int32GetDatum(status);
-	values[1] = PointerGetDatum(cstring_to_text_with_len(response,
-														  response == out.data ? out.len : strlen(response)));
+	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
+	{
+		SET_VARSIZE(out.data, out.len);
+		values[1] = PointerGetDatum(out.data);
+	}
+	else
+	{
+		response = pg_any_to_server(out.data + VARHDRSZ, out.len - VARHDRSZ, PG_UTF8);
+		values[1] = PointerGetDatum(cstring_to_text(response));
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -10,6 +10,8 @@
 
 #include <limits.h>
 
+#include "utils/memutils.h"
+
 #include "base64.h"
 #include "folder.h"
 #include "ids.h"
@@ -644,14 +646,36 @@ soap_op_copy_folder(SoapCall *call, xmlNodePtr op)
 
 /* ---- ExportItems ---- */
 
+typedef struct ExportState
+{
+	SoapCall   *call;
+	int			n;				/* ids in the request */
+	bool		sized;			/* the buffer has been grown for the batch */
+} ExportState;
+
 static void
 export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *st)
 {
-	SoapCall   *call = (SoapCall *) arg;
+	ExportState *es = (ExportState *) arg;
+	SoapCall   *call = es->call;
 
 	message_begin(call, "ExportItems", st);
 	if (st->code == EWS_NoError && item != NULL)
 	{
+		/*
+		 * Grow the response once, at the first item, for the rest of the
+		 * batch as if its items were this size: a doubling StringInfo would
+		 * otherwise copy the megabytes written so far again and again.
+		 */
+		if (!es->sized)
+		{
+			double		want = (double) (es->n - index) *
+				(ews_base64_encoded_len(VARSIZE_ANY_EXHDR(item->blob)) + 512);
+
+			es->sized = true;
+			if (want < (double) (MaxAllocSize / 2 - call->out->len))
+				enlargeStringInfo(call->out, (int) want);
+		}
 		appendStringInfoString(call->out, "<m:ItemId");
 		sw_attr(call->out, "Id", item->item_id);
 		sw_attr(call->out, "ChangeKey", item->change_key);
@@ -670,6 +694,7 @@ soap_op_export_items(SoapCall *call, xmlNodePtr op)
 	static const SoapChild spec[] = {{SOAP_MSG, "ItemIds", true}};
 	xmlNodePtr	list;
 	EwsItemRef *refs;
+	ExportState es;
 	int			n = 0;
 
 	if (!soap_children(call, op, spec, 1, &list))
@@ -698,7 +723,10 @@ soap_op_export_items(SoapCall *call, xmlNodePtr op)
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "ExportItems");
 	/* detoasted one at a time: the base64 goes into the response, the bytes are freed */
-	ews_item_export_batch(&call->ctx, refs, n, true, export_emit, call);
+	es.call = call;
+	es.n = n;
+	es.sized = false;
+	ews_item_export_batch(&call->ctx, refs, n, true, export_emit, &es);
 	sw_response_end(call->out, "ExportItems");
 	sw_envelope_end(call->out);
 	return true;
