@@ -266,3 +266,16 @@ LANGUAGE C STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ews_list_mailboxes() IS
 	'the mailboxes the calling role may use (owned, delegated, impersonated; all for ews_admin and superusers), by address';
+
+-- ---------------------------------------------------------------------
+-- The SOAP adapter
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION ews_soap(request text, mailbox text DEFAULT NULL,
+	OUT status integer, OUT response text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ews_soap'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_soap(text, text) IS
+	'the SOAP adapter: an EWS request envelope in; the HTTP status (200, or 500 for a SOAP fault) and the response envelope out';

@@ -541,3 +541,52 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 		return true;
 	}
 }
+
+/* ---- the acting mailbox of a SOAP request ---- */
+
+int
+ews_mailbox_owned(EwsCtx *ctx, EwsMailbox *out)
+{
+	/* exactly the caller: a role that merely inherits from an owner does not "own" */
+	static EwsPlan plan = {
+		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
+		" FROM ews.mailbox WHERE owner_role = $1::pg_catalog.regrole ORDER BY mailbox_id LIMIT 2",
+		1, {OIDOID}
+	};
+	Datum		arg = ObjectIdGetDatum(ctx->caller);
+	uint64		n = ews_exec(&plan, &arg, NULL, true, 2);
+
+	if (n >= 1)
+		mailbox_from_row(out);
+	return (int) n;
+}
+
+bool
+ews_mailbox_impersonate(EwsCtx *ctx, const char *smtp, EwsMailbox *out, EwsStatus *st)
+{
+	static EwsPlan plan = {
+		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
+		" FROM ews.mailbox WHERE pg_catalog.lower(smtp_address) = pg_catalog.lower($1)",
+		1, {TEXTOID}
+	};
+	Datum		arg = CStringGetTextDatum(smtp);
+
+	ews_status_ok(st);
+	if (ews_exec(&plan, &arg, NULL, true, 1) == 1)
+	{
+		mailbox_from_row(out);
+		/* acting as one's own mailbox is no impersonation */
+		if (has_privs_of_role(ctx->caller, out->owner) ||
+			ews_mailbox_allows(ctx, out, EWS_RIGHT_IMPERSONATE))
+			return true;
+		/* a role that may use the mailbox learns why; a stranger learns nothing */
+		if (ews_mailbox_allows(ctx, out, EWS_RIGHT_USE))
+		{
+			ews_status_set(st, EWS_ErrorImpersonateUserDenied, NULL);
+			return false;
+		}
+	}
+	ews_status_set(st, EWS_ErrorNonExistentMailbox,
+				   psprintf("No mailbox with SMTP address %s.", smtp));
+	return false;
+}

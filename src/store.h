@@ -137,6 +137,16 @@ typedef struct EwsFolder
  */
 extern bool ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 							   EwsFolder *out, EwsStatus *st);
+/*
+ * The acting mailbox of a SOAP request: the mailboxes the caller owns
+ * (returns how many, 0, 1 or 2 meaning "more than one", the first in *out),
+ * and the mailbox ExchangeImpersonation names, if the caller owns it or
+ * holds the impersonate grant (else ErrorImpersonateUserDenied for a role
+ * that may use it, ErrorNonExistentMailbox for everyone else).
+ */
+extern int	ews_mailbox_owned(EwsCtx *ctx, EwsMailbox *out);
+extern bool ews_mailbox_impersonate(EwsCtx *ctx, const char *smtp, EwsMailbox *out, EwsStatus *st);
+
 extern bool ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, EwsFolder *out);
 extern void ews_folder_counts(EwsFolder *f);
 

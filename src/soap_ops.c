@@ -1,0 +1,846 @@
+/*
+ * soap_ops.c
+ *	  The EWS operations of the SOAP face: each reads its request elements
+ *	  into C values (a schema break is a fault, before anything changes),
+ *	  calls the store core once per input, and writes one response message
+ *	  per input, in order.  No rule lives here: the core decides, this file
+ *	  translates.
+ */
+#include "soap.h"
+
+#include <limits.h>
+
+#include "utils/memutils.h"
+
+#include "base64.h"
+#include "folder.h"
+#include "ids.h"
+#include "item.h"
+#include "soapwrite.h"
+
+/* FolderShape/BaseShape */
+typedef enum FolderShape
+{
+	SHAPE_ID_ONLY,
+	SHAPE_DEFAULT,
+	SHAPE_ALL
+} FolderShape;
+
+static void
+message_begin(SoapCall *call, const char *op, const EwsStatus *st)
+{
+	if (st->code == EWS_NoError)
+		sw_message_begin(call->out, op, NULL, NULL, NULL);
+	else
+		sw_message_begin(call->out, op, ews_code_name(st->code), ews_status_text(st),
+						 st->mailbox_guid);
+}
+
+static bool
+read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
+{
+	static const SoapChild spec[] = {
+		{SOAP_TYPES, "BaseShape", true},
+		{SOAP_TYPES, "AdditionalProperties", false},
+	};
+	xmlNodePtr	parts[2];
+	const char *s;
+
+	if (!soap_children(call, shape_el, spec, 2, parts))
+		return false;
+	s = soap_content(parts[0], NULL);
+	if (strcmp(s, "IdOnly") == 0)
+		*shape = SHAPE_ID_ONLY;
+	else if (strcmp(s, "Default") == 0)
+		*shape = SHAPE_DEFAULT;
+	else if (strcmp(s, "AllProperties") == 0)
+		*shape = SHAPE_ALL;
+	else
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "The value '%s' of t:BaseShape is not one of IdOnly, Default, AllProperties.", s);
+	/* AdditionalProperties are accepted and not acted on: the shapes already give every property we keep */
+	return true;
+}
+
+/*
+ * The element a folder is written as follows its class, as Exchange does:
+ * clients pick the folder's kind from the element name.
+ */
+static const char *
+folder_element(const char *cls)
+{
+	static const struct
+	{
+		const char *prefix;
+		const char *element;
+	}			kinds[] = {
+		{"IPF.Appointment", "CalendarFolder"},
+		{"IPF.Contact", "ContactsFolder"},
+		{"IPF.Task", "TasksFolder"},
+	};
+
+	if (cls == NULL)
+		return "Folder";
+	for (int i = 0; i < lengthof(kinds); i++)
+	{
+		size_t		l = strlen(kinds[i].prefix);
+
+		if (strncmp(cls, kinds[i].prefix, l) == 0 && (cls[l] == '\0' || cls[l] == '.'))
+			return kinds[i].element;
+	}
+	return "Folder";
+}
+
+static void
+write_folder_id(StringInfo buf, const char *element, const char *guid, int64 folder_id,
+				int64 change_number)
+{
+	appendStringInfo(buf, "<t:%s", element);
+	sw_attr(buf, "Id", ews_id_text(guid, EWS_ID_KIND_FOLDER, folder_id));
+	sw_attr(buf, "ChangeKey", ews_change_key_text(EWS_CK_KIND_FOLDER, change_number));
+	appendStringInfoString(buf, "/>");
+}
+
+/* a folder in the order BaseFolderType, then FolderType, give its elements */
+static void
+write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *element)
+{
+	if (element == NULL)
+		element = folder_element(f->folder_class);
+	appendStringInfo(buf, "<t:%s>", element);
+	write_folder_id(buf, "FolderId", f->guid, f->folder_id, f->change_number);
+	if (shape != SHAPE_ID_ONLY)
+	{
+		if (f->parent_id != 0)
+			write_folder_id(buf, "ParentFolderId", f->guid, f->parent_id, f->parent_change);
+		if (f->folder_class != NULL)
+			sw_elem_text(buf, "t:FolderClass", f->folder_class);
+		if (f->display_name != NULL)
+			sw_elem_text(buf, "t:DisplayName", f->display_name);
+		sw_elem_int(buf, "t:TotalCount", f->total_count);
+		sw_elem_int(buf, "t:ChildFolderCount", f->child_count);
+		if (shape == SHAPE_ALL && f->distinguished != NULL)
+			sw_elem_text(buf, "t:DistinguishedFolderId", f->distinguished);
+		/* CalendarFolderType and ContactsFolderType have no UnreadCount */
+		if (strcmp(element, "CalendarFolder") != 0 && strcmp(element, "ContactsFolder") != 0)
+			sw_elem_int(buf, "t:UnreadCount", f->unread_count);
+	}
+	appendStringInfo(buf, "</t:%s>", element);
+}
+
+/* ---- GetFolder ---- */
+
+bool
+soap_op_get_folder(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {
+		{SOAP_MSG, "FolderShape", true},
+		{SOAP_MSG, "FolderIds", true},
+	};
+	xmlNodePtr	parts[2];
+	FolderShape shape;
+	EwsFolderRef *refs;
+	int			n;
+
+	if (!soap_children(call, op, spec, 2, parts) ||
+		!read_shape(call, parts[0], &shape) ||
+		!soap_folder_refs(call, parts[1], &refs, &n))
+		return false;
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "GetFolder");
+	for (int i = 0; i < n; i++)
+	{
+		EwsFolder	f;
+		EwsStatus	st;
+
+		soap_step_begin();
+		ews_folder_get(&call->ctx, &refs[i], &f, &st);
+		soap_step_end();
+		message_begin(call, "GetFolder", &st);
+		if (st.code == EWS_NoError)
+		{
+			appendStringInfoString(call->out, "<m:Folders>");
+			write_folder(call->out, &f, shape, NULL);
+			appendStringInfoString(call->out, "</m:Folders>");
+		}
+		else
+			appendStringInfoString(call->out, "<m:Folders/>");
+		sw_message_end(call->out, "GetFolder");
+	}
+	sw_response_end(call->out, "GetFolder");
+	sw_envelope_end(call->out);
+	return true;
+}
+
+/* ---- FindFolder ---- */
+
+/* an xs:int attribute; a value that is not one is a schema fault */
+static bool
+int_attr(SoapCall *call, xmlNodePtr el, const char *name, bool required, int *out, bool *present)
+{
+	char	   *s = soap_attr(el, name);
+	char	   *end;
+	long		v;
+
+	*present = s != NULL;
+	if (s == NULL)
+	{
+		if (required)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute %s of %s is missing.", name, soap_name(el));
+		return true;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < INT_MIN || v > INT_MAX)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "The value '%s' of %s/@%s is not an xs:int.", s, soap_name(el), name);
+	*out = (int) v;
+	return true;
+}
+
+typedef struct FolderView
+{
+	enum
+	{
+		VIEW_NONE, VIEW_INDEXED, VIEW_FRACTIONAL
+	}			kind;
+	bool		has_max;
+	int			max;
+	int			offset;			/* Indexed: Offset; Fractional: Numerator */
+	int			denominator;
+	bool		from_end;		/* BasePoint="End" */
+} FolderView;
+
+static bool
+read_view(SoapCall *call, xmlNodePtr indexed, xmlNodePtr fractional, FolderView *v)
+{
+	bool		present;
+
+	memset(v, 0, sizeof(*v));
+	if (indexed && fractional)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "m:FindFolder takes one of m:IndexedPageFolderView and m:FractionalPageFolderView.");
+	if (indexed)
+	{
+		char	   *bp = soap_attr(indexed, "BasePoint");
+
+		v->kind = VIEW_INDEXED;
+		if (!int_attr(call, indexed, "MaxEntriesReturned", false, &v->max, &v->has_max) ||
+			!int_attr(call, indexed, "Offset", true, &v->offset, &present))
+			return false;
+		if (bp == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute BasePoint of m:IndexedPageFolderView is missing.");
+		if (strcmp(bp, "End") == 0)
+			v->from_end = true;
+		else if (strcmp(bp, "Beginning") != 0)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The value '%s' of BasePoint is not Beginning or End.", bp);
+	}
+	else if (fractional)
+	{
+		v->kind = VIEW_FRACTIONAL;
+		if (!int_attr(call, fractional, "MaxEntriesReturned", false, &v->max, &v->has_max) ||
+			!int_attr(call, fractional, "Numerator", true, &v->offset, &present) ||
+			!int_attr(call, fractional, "Denominator", true, &v->denominator, &present))
+			return false;
+	}
+	return true;
+}
+
+bool
+soap_op_find_folder(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {
+		{SOAP_MSG, "FolderShape", true},
+		{SOAP_MSG, "IndexedPageFolderView", false},
+		{SOAP_MSG, "FractionalPageFolderView", false},
+		{SOAP_MSG, "Restriction", false},
+		{SOAP_MSG, "ParentFolderIds", true},
+	};
+	xmlNodePtr	parts[5];
+	FolderShape shape;
+	FolderView	view;
+	EwsFolderRef *refs;
+	int			n;
+	bool		deep;
+	char	   *traversal = soap_attr(op, "Traversal");
+
+	if (traversal == NULL)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "The required attribute Traversal of m:FindFolder is missing.");
+	if (strcmp(traversal, "Shallow") == 0)
+		deep = false;
+	else if (strcmp(traversal, "Deep") == 0)
+		deep = true;
+	else if (strcmp(traversal, "SoftDeleted") == 0)
+		return soap_fault(call, "ErrorInvalidRequest",
+						  "FindFolder with Traversal SoftDeleted is not supported.");
+	else
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "The value '%s' of Traversal is not Shallow, Deep or SoftDeleted.", traversal);
+	if (!soap_children(call, op, spec, 5, parts) ||
+		!read_shape(call, parts[0], &shape) ||
+		!read_view(call, parts[1], parts[2], &view) ||
+		!soap_folder_refs(call, parts[4], &refs, &n))
+		return false;
+	/* a restriction we cannot apply must not silently widen the result */
+	if (parts[3] != NULL)
+		return soap_fault(call, "ErrorInvalidRequest",
+						  "FindFolder with a m:Restriction is not supported.");
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "FindFolder");
+	for (int i = 0; i < n; i++)
+	{
+		EwsStatus	st;
+		List	   *found;
+		int			total;
+		int			start = 0,
+					stop;
+
+		/* paging errors have codes EwsCode lacks: they are written by name */
+		const char *paging_code = NULL;
+		const char *paging_text = NULL;
+
+		soap_step_begin();
+		found = ews_folder_find(&call->ctx, &refs[i], deep, &st);
+		soap_step_end();
+		stop = total = list_length(found);
+
+		if (st.code == EWS_NoError && view.kind != VIEW_NONE)
+		{
+			if (view.has_max && view.max <= 0)
+			{
+				paging_code = "ErrorInvalidPagingMaxRows";
+				paging_text = "MaxEntriesReturned must be greater than zero.";
+			}
+			else if (view.offset < 0 || (view.kind == VIEW_FRACTIONAL &&
+										 (view.denominator <= 0 || view.offset > view.denominator)))
+			{
+				paging_code = "ErrorInvalidIndexedPagingParameters";
+				paging_text = "The paging offset is out of range.";
+			}
+		}
+		if (st.code != EWS_NoError || paging_code != NULL)
+		{
+			if (paging_code != NULL)
+				sw_message_begin(call->out, "FindFolder", paging_code, paging_text, NULL);
+			else
+				message_begin(call, "FindFolder", &st);
+			sw_message_end(call->out, "FindFolder");
+			continue;
+		}
+		if (view.kind == VIEW_INDEXED)
+		{
+			if (view.from_end)
+			{
+				stop = Max(total - view.offset, 0);
+				start = view.has_max ? Max(stop - view.max, 0) : 0;
+			}
+			else
+			{
+				start = Min(view.offset, total);
+				stop = view.has_max ? (int) Min((int64) start + view.max, (int64) total) : total;
+			}
+		}
+		else if (view.kind == VIEW_FRACTIONAL)
+		{
+			start = (int) ((int64) total * view.offset / view.denominator);
+			stop = view.has_max ? (int) Min((int64) start + view.max, (int64) total) : total;
+		}
+
+		message_begin(call, "FindFolder", &st);
+		appendStringInfoString(call->out, "<m:RootFolder");
+		if (view.kind == VIEW_FRACTIONAL)
+			appendStringInfo(call->out, " NumeratorOffset=\"%d\" AbsoluteDenominator=\"%d\"",
+							 stop, total);
+		else
+			appendStringInfo(call->out, " IndexedPagingOffset=\"%d\"",
+							 view.kind == VIEW_INDEXED && view.from_end ? total - start : stop);
+		appendStringInfo(call->out, " TotalItemsInView=\"%d\" IncludesLastItemInRange=\"%s\">",
+						 total, (view.from_end ? start == 0 : stop >= total) ? "true" : "false");
+		appendStringInfoString(call->out, "<t:Folders>");
+		for (int j = start; j < stop; j++)
+			write_folder(call->out, (EwsFolder *) list_nth(found, j), shape, NULL);
+		appendStringInfoString(call->out, "</t:Folders></m:RootFolder>");
+		sw_message_end(call->out, "FindFolder");
+	}
+	sw_response_end(call->out, "FindFolder");
+	sw_envelope_end(call->out);
+	return true;
+}
+
+/* ---- CreateFolder ---- */
+
+typedef struct NewFolder
+{
+	const char *element;		/* Folder, CalendarFolder, ... as requested */
+	char	   *display_name;
+	char	   *folder_class;
+} NewFolder;
+
+bool
+soap_op_create_folder(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {
+		{SOAP_MSG, "ParentFolderId", true},
+		{SOAP_MSG, "Folders", true},
+	};
+	/* the folder elements and the class each implies when FolderClass is absent */
+	static const struct
+	{
+		const char *element;
+		const char *implied_class;
+	}			kinds[] = {
+		{"Folder", NULL},		/* stays NULL: never invent a class */
+		{"CalendarFolder", "IPF.Appointment"},
+		{"ContactsFolder", "IPF.Contact"},
+		{"TasksFolder", "IPF.Task"},
+		{"SearchFolder", NULL},
+	};
+	xmlNodePtr	parts[2];
+	EwsFolderRef parent;
+	NewFolder  *folders;
+	int			n = 0;
+
+	if (!soap_children(call, op, spec, 2, parts) ||
+		!soap_target_ref(call, parts[0], &parent))
+		return false;
+	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
+		n++;
+	if (n == 0)
+		return soap_fault(call, "ErrorSchemaValidation", "m:Folders needs at least one folder.");
+	folders = palloc0(sizeof(NewFolder) * n);
+	n = 0;
+	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
+	{
+		NewFolder  *nf = &folders[n++];
+		int			k;
+
+		for (k = 0; k < lengthof(kinds); k++)
+			if (soap_is(c, SOAP_TYPES, kinds[k].element))
+				break;
+		if (k == lengthof(kinds))
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "%s is not a folder element: use t:Folder, t:CalendarFolder, t:ContactsFolder, t:TasksFolder or t:SearchFolder.",
+							  soap_name(c));
+		nf->element = kinds[k].element;
+		/* other BaseFolderType properties (permissions, search parameters) are not stored */
+		for (xmlNodePtr p = soap_first(c); p != NULL; p = soap_next(p))
+		{
+			if (soap_is(p, SOAP_TYPES, "DisplayName"))
+				nf->display_name = pstrdup(soap_content(p, NULL));
+			else if (soap_is(p, SOAP_TYPES, "FolderClass"))
+				nf->folder_class = pstrdup(soap_content(p, NULL));
+		}
+		if (nf->folder_class == NULL && kinds[k].implied_class != NULL)
+			nf->folder_class = pstrdup(kinds[k].implied_class);
+	}
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "CreateFolder");
+	for (int i = 0; i < n; i++)
+	{
+		EwsFolder	f;
+		EwsStatus	st;
+
+		soap_step_begin();
+		ews_folder_create(&call->ctx, &parent, folders[i].display_name, folders[i].folder_class,
+						  &f, &st);
+		soap_step_end();
+		message_begin(call, "CreateFolder", &st);
+		if (st.code == EWS_NoError)
+		{
+			appendStringInfo(call->out, "<m:Folders><t:%s>", folders[i].element);
+			write_folder_id(call->out, "FolderId", f.guid, f.folder_id, f.change_number);
+			appendStringInfo(call->out, "</t:%s></m:Folders>", folders[i].element);
+		}
+		else
+			appendStringInfoString(call->out, "<m:Folders/>");
+		sw_message_end(call->out, "CreateFolder");
+	}
+	sw_response_end(call->out, "CreateFolder");
+	sw_envelope_end(call->out);
+	return true;
+}
+
+/* ---- DeleteFolder ---- */
+
+bool
+soap_op_delete_folder(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {{SOAP_MSG, "FolderIds", true}};
+	xmlNodePtr	ids;
+	EwsFolderRef *refs;
+	int			n;
+	EwsDeleteType type;
+	char	   *dt = soap_attr(op, "DeleteType");
+
+	if (dt == NULL)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "The required attribute DeleteType of m:DeleteFolder is missing.");
+	if (strcmp(dt, "HardDelete") == 0)
+		type = EWS_DELETE_HARD;
+	else if (strcmp(dt, "SoftDelete") == 0)
+		type = EWS_DELETE_SOFT;
+	else if (strcmp(dt, "MoveToDeletedItems") == 0)
+		type = EWS_DELETE_TO_DELETED_ITEMS;
+	else
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "The value '%s' of DeleteType is not HardDelete, SoftDelete or MoveToDeletedItems.", dt);
+	if (!soap_children(call, op, spec, 1, &ids) ||
+		!soap_folder_refs(call, ids, &refs, &n))
+		return false;
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "DeleteFolder");
+	for (int i = 0; i < n; i++)
+	{
+		EwsStatus	st;
+
+		soap_step_begin();
+		ews_folder_delete(&call->ctx, &refs[i], type, &st);
+		soap_step_end();
+		message_begin(call, "DeleteFolder", &st);
+		sw_message_end(call->out, "DeleteFolder");
+	}
+	sw_response_end(call->out, "DeleteFolder");
+	sw_envelope_end(call->out);
+	return true;
+}
+
+/* ---- ConvertId ---- */
+
+/*
+ * Our ids have one format, EwsId, so the only conversion is EwsId to EwsId
+ * of an id that decodes; everything else is an error message per id (not a
+ * fault: clients such as exchangelib send ConvertId to learn the server's
+ * version and only read the header).
+ */
+bool
+soap_op_convert_id(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {{SOAP_MSG, "SourceIds", true}};
+	xmlNodePtr	src;
+	char	   *dest = soap_attr(op, "DestinationFormat");
+	int			n = 0;
+
+	if (dest == NULL)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "The required attribute DestinationFormat of m:ConvertId is missing.");
+	if (!soap_children(call, op, spec, 1, &src))
+		return false;
+	for (xmlNodePtr c = soap_first(src); c != NULL; c = soap_next(c))
+	{
+		if (!soap_is(c, SOAP_TYPES, "AlternateId") && !soap_is(c, SOAP_TYPES, "AlternatePublicFolderId") &&
+			!soap_is(c, SOAP_TYPES, "AlternatePublicFolderItemId"))
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "%s is not allowed in m:SourceIds.", soap_name(c));
+		n++;
+	}
+	if (n == 0)
+		return soap_fault(call, "ErrorSchemaValidation", "m:SourceIds needs at least one id.");
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "ConvertId");
+	for (xmlNodePtr c = soap_first(src); c != NULL; c = soap_next(c))
+	{
+		char	   *format = soap_attr(c, "Format");
+		char	   *id = soap_attr(c, "Id");
+		char	   *mailbox = soap_attr(c, "Mailbox");
+		EwsObjectId oid;
+
+		if (!soap_is(c, SOAP_TYPES, "AlternateId") || format == NULL || id == NULL ||
+			mailbox == NULL || strcmp(format, "EwsId") != 0 || strcmp(dest, "EwsId") != 0)
+		{
+			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
+							 "This server converts ids from EwsId to EwsId only.", NULL);
+		}
+		else if (ews_id_decode(id, strlen(id), &oid) != EWS_ID_OK)
+			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
+							 ews_code_text(EWS_ErrorInvalidIdMalformed), NULL);
+		else
+		{
+			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
+			appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
+			sw_attr(call->out, "Id", id);
+			sw_attr(call->out, "Mailbox", mailbox);
+			appendStringInfoString(call->out, "/>");
+		}
+		sw_message_end(call->out, "ConvertId");
+	}
+	sw_response_end(call->out, "ConvertId");
+	sw_envelope_end(call->out);
+	return true;
+}
+
+/* ---- MoveFolder, CopyFolder ---- */
+
+typedef void (*MoveCopyFn) (EwsCtx *ctx, const EwsFolderRef *target, const EwsFolderRef *sources, int n,
+							EwsFolder *out, EwsStatus *st);
+
+static bool
+move_or_copy(SoapCall *call, xmlNodePtr op, const char *name, MoveCopyFn fn)
+{
+	static const SoapChild spec[] = {
+		{SOAP_MSG, "ToFolderId", true},
+		{SOAP_MSG, "FolderIds", true},
+	};
+	xmlNodePtr	parts[2];
+	EwsFolderRef target;
+	EwsFolderRef *refs;
+	int			n;
+
+	if (!soap_children(call, op, spec, 2, parts) ||
+		!soap_target_ref(call, parts[0], &target) ||
+		!soap_folder_refs(call, parts[1], &refs, &n))
+		return false;
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, name);
+	for (int i = 0; i < n; i++)
+	{
+		EwsFolder	f;
+		EwsStatus	st;
+
+		/*
+		 * One source per core call, each seeing what the ones before it did:
+		 * moving A under B and then B under A in one request must find the
+		 * cycle.
+		 */
+		soap_step_begin();
+		fn(&call->ctx, &target, &refs[i], 1, &f, &st);
+		soap_step_end();
+		message_begin(call, name, &st);
+		if (st.code == EWS_NoError)
+		{
+			const char *element = folder_element(f.folder_class);
+
+			appendStringInfo(call->out, "<m:Folders><t:%s>", element);
+			write_folder_id(call->out, "FolderId", f.guid, f.folder_id, f.change_number);
+			appendStringInfo(call->out, "</t:%s></m:Folders>", element);
+		}
+		else
+			appendStringInfoString(call->out, "<m:Folders/>");
+		sw_message_end(call->out, name);
+	}
+	sw_response_end(call->out, name);
+	sw_envelope_end(call->out);
+	return true;
+}
+
+bool
+soap_op_move_folder(SoapCall *call, xmlNodePtr op)
+{
+	return move_or_copy(call, op, "MoveFolder", ews_folder_move);
+}
+
+bool
+soap_op_copy_folder(SoapCall *call, xmlNodePtr op)
+{
+	return move_or_copy(call, op, "CopyFolder", ews_folder_copy);
+}
+
+/* ---- ExportItems ---- */
+
+typedef struct ExportState
+{
+	SoapCall   *call;
+	int			n;				/* ids in the request */
+	bool		sized;			/* the buffer has been grown for the batch */
+} ExportState;
+
+static void
+export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *st)
+{
+	ExportState *es = (ExportState *) arg;
+	SoapCall   *call = es->call;
+
+	message_begin(call, "ExportItems", st);
+	if (st->code == EWS_NoError && item != NULL)
+	{
+		/*
+		 * Grow the response once, at the first item, for the rest of the
+		 * batch as if its items were this size: a doubling StringInfo would
+		 * otherwise copy the megabytes written so far again and again.
+		 */
+		if (!es->sized)
+		{
+			double		want = (double) (es->n - index) *
+				(ews_base64_encoded_len(VARSIZE_ANY_EXHDR(item->blob)) + 512);
+
+			es->sized = true;
+			if (want < (double) (MaxAllocSize / 2 - call->out->len))
+				enlargeStringInfo(call->out, (int) want);
+		}
+		appendStringInfoString(call->out, "<m:ItemId");
+		sw_attr(call->out, "Id", item->item_id);
+		sw_attr(call->out, "ChangeKey", item->change_key);
+		appendStringInfoString(call->out, "/><m:Data>");
+		/* the stored bytes, base64-encoded straight into the response */
+		sw_base64(call->out, (const unsigned char *) VARDATA_ANY(item->blob),
+				  VARSIZE_ANY_EXHDR(item->blob));
+		appendStringInfoString(call->out, "</m:Data>");
+	}
+	sw_message_end(call->out, "ExportItems");
+}
+
+bool
+soap_op_export_items(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {{SOAP_MSG, "ItemIds", true}};
+	xmlNodePtr	list;
+	EwsItemRef *refs;
+	ExportState es;
+	int			n = 0;
+
+	if (!soap_children(call, op, spec, 1, &list))
+		return false;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		if (!soap_is(c, SOAP_TYPES, "ItemId"))
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "%s is not allowed in m:ItemIds: use t:ItemId.", soap_name(c));
+		n++;
+	}
+	if (n == 0)
+		return soap_fault(call, "ErrorSchemaValidation", "m:ItemIds needs at least one t:ItemId.");
+	refs = palloc(sizeof(EwsItemRef) * n);
+	n = 0;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		refs[n].id = soap_attr(c, "Id");
+		refs[n].change_key = soap_attr(c, "ChangeKey");
+		if (refs[n].id == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute Id of t:ItemId is missing.");
+		n++;
+	}
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "ExportItems");
+	/* detoasted one at a time: the base64 goes into the response, the bytes are freed */
+	es.call = call;
+	es.n = n;
+	es.sized = false;
+	ews_item_export_batch(&call->ctx, refs, n, true, export_emit, &es);
+	sw_response_end(call->out, "ExportItems");
+	sw_envelope_end(call->out);
+	return true;
+}
+
+/* ---- UploadItems ---- */
+
+bool
+soap_op_upload_items(SoapCall *call, xmlNodePtr op)
+{
+	static const SoapChild spec[] = {{SOAP_MSG, "Items", true}};
+	static const SoapChild item_spec[] = {
+		{SOAP_TYPES, "ParentFolderId", true},
+		{SOAP_TYPES, "ItemId", false},
+		{SOAP_TYPES, "Data", true},
+	};
+	xmlNodePtr	list;
+	EwsUploadInput *in;
+	int			n = 0;
+
+	if (!soap_children(call, op, spec, 1, &list))
+		return false;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		if (!soap_is(c, SOAP_TYPES, "Item"))
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "%s is not allowed in m:Items: use t:Item.", soap_name(c));
+		n++;
+	}
+	if (n == 0)
+		return soap_fault(call, "ErrorSchemaValidation", "m:Items needs at least one t:Item.");
+	in = palloc0(sizeof(EwsUploadInput) * n);
+	n = 0;
+	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
+	{
+		EwsUploadInput *u = &in[n++];
+		xmlNodePtr	parts[3];
+		char	   *action = soap_attr(c, "CreateAction");
+		char	   *assoc = soap_attr(c, "IsAssociated");
+		const char *data;
+		size_t		len;
+		long long	decoded;
+		uint8	   *buf;
+
+		if (action == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute CreateAction of t:Item is missing.");
+		if (strcmp(action, "CreateNew") == 0)
+			u->action = EWS_UPLOAD_CREATE_NEW;
+		else if (strcmp(action, "Update") == 0)
+			u->action = EWS_UPLOAD_UPDATE;
+		else if (strcmp(action, "UpdateOrCreate") == 0)
+			u->action = EWS_UPLOAD_UPDATE_OR_CREATE;
+		else
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The value '%s' of CreateAction is not CreateNew, Update or UpdateOrCreate.", action);
+		if (assoc == NULL || strcmp(assoc, "false") == 0 || strcmp(assoc, "0") == 0)
+			u->is_associated = false;
+		else if (strcmp(assoc, "true") == 0 || strcmp(assoc, "1") == 0)
+			u->is_associated = true;
+		else
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The value '%s' of IsAssociated is not an xs:boolean.", assoc);
+		if (!soap_children(call, c, item_spec, 3, parts))
+			return false;
+		/* UploadItemType's ParentFolderId is itself a FolderIdType */
+		u->parent.id = soap_attr(parts[0], "Id");
+		u->parent.change_key = soap_attr(parts[0], "ChangeKey");
+		if (u->parent.id == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The required attribute Id of t:ParentFolderId is missing.");
+		if (parts[1] != NULL)
+		{
+			u->item_id = soap_attr(parts[1], "Id");
+			u->change_key = soap_attr(parts[1], "ChangeKey");
+			if (u->item_id == NULL)
+				return soap_fault(call, "ErrorSchemaValidation",
+								  "The required attribute Id of t:ItemId is missing.");
+		}
+		/* Update names the item it replaces: without one the request is incomplete */
+		if (u->action == EWS_UPLOAD_UPDATE && u->item_id == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "t:Item with CreateAction Update needs a t:ItemId.");
+		data = soap_content(parts[2], &len);
+		buf = palloc(ews_base64_decoded_max(len) + 1);
+		decoded = ews_base64_decode(data, len, buf, true);
+		if (decoded < 0)
+			return soap_fault(call, "ErrorSchemaValidation", "t:Data of t:Item %d is not base64.", n);
+		u->data = buf;
+		u->len = (size_t) decoded;
+	}
+
+	sw_envelope_begin(call->out, call->version);
+	sw_response_begin(call->out, "UploadItems");
+	for (int i = 0; i < n; i++)
+	{
+		EwsStatus	st;
+		char	   *item_id = NULL;
+		char	   *change_key = NULL;
+
+		soap_step_begin();
+		ews_item_upload(&call->ctx, &in[i], &item_id, &change_key, &st);
+		soap_step_end();
+		message_begin(call, "UploadItems", &st);
+		if (st.code == EWS_NoError)
+		{
+			appendStringInfoString(call->out, "<m:ItemId");
+			sw_attr(call->out, "Id", item_id);
+			sw_attr(call->out, "ChangeKey", change_key);
+			appendStringInfoString(call->out, "/>");
+		}
+		sw_message_end(call->out, "UploadItems");
+	}
+	sw_response_end(call->out, "UploadItems");
+	sw_envelope_end(call->out);
+	return true;
+}
