@@ -18,13 +18,44 @@
 #include "item.h"
 #include "soapwrite.h"
 
-/* FolderShape/BaseShape */
-typedef enum FolderShape
+/*
+ * FolderShape: the set of properties a response carries for each folder.
+ * BaseShape gives a starting set; AdditionalProperties (t:FieldURI
+ * FieldURI="folder:...") adds to it.  Clients rely on this: exchangelib asks
+ * for IdOnly plus the properties it wants (DisplayName, ParentFolderId, ...)
+ * and builds its folder tree from exactly those.
+ */
+typedef uint32 FolderShape;
+
+#define FP_PARENT			0x0001
+#define FP_CLASS			0x0002
+#define FP_NAME				0x0004
+#define FP_TOTAL			0x0008
+#define FP_CHILDREN			0x0010
+#define FP_EFFECTIVE_RIGHTS	0x0020
+#define FP_DISTINGUISHED	0x0040
+#define FP_UNREAD			0x0080
+
+#define SHAPE_ID_ONLY		0
+#define SHAPE_DEFAULT		(FP_PARENT | FP_CLASS | FP_NAME | FP_TOTAL | FP_CHILDREN | FP_UNREAD)
+#define SHAPE_ALL			(SHAPE_DEFAULT | FP_EFFECTIVE_RIGHTS | FP_DISTINGUISHED)
+
+/* the folder FieldURIs we keep; any other (PermissionSet, PolicyTag, ...) is answered without it */
+static const struct
 {
-	SHAPE_ID_ONLY,
-	SHAPE_DEFAULT,
-	SHAPE_ALL
-} FolderShape;
+	const char *uri;
+	FolderShape prop;
+}			folder_fields[] = {
+	{"folder:FolderId", 0},
+	{"folder:ParentFolderId", FP_PARENT},
+	{"folder:FolderClass", FP_CLASS},
+	{"folder:DisplayName", FP_NAME},
+	{"folder:TotalCount", FP_TOTAL},
+	{"folder:ChildFolderCount", FP_CHILDREN},
+	{"folder:EffectiveRights", FP_EFFECTIVE_RIGHTS},
+	{"folder:DistinguishedFolderId", FP_DISTINGUISHED},
+	{"folder:UnreadCount", FP_UNREAD},
+};
 
 static void
 message_begin(SoapCall *call, const char *op, const EwsStatus *st)
@@ -58,7 +89,28 @@ read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
 	else
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of t:BaseShape is not one of IdOnly, Default, AllProperties.", s);
-	/* AdditionalProperties are accepted and not acted on: the shapes already give every property we keep */
+	if (parts[1] == NULL)
+		return true;
+	/*
+	 * t:FieldURI adds a property we keep; t:ExtendedFieldURI and
+	 * t:IndexedFieldURI name properties we do not store, and a folder without
+	 * a property is answered without the element, as Exchange does.
+	 */
+	for (xmlNodePtr c = parts[1]->children; c != NULL; c = c->next)
+	{
+		xmlChar    *uri;
+
+		if (c->type != XML_ELEMENT_NODE || !soap_is(c, SOAP_TYPES, "FieldURI"))
+			continue;
+		uri = xmlGetNoNsProp(c, (const xmlChar *) "FieldURI");
+		if (uri == NULL)
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The element t:FieldURI lacks its required attribute FieldURI.");
+		for (int i = 0; i < lengthof(folder_fields); i++)
+			if (strcmp((const char *) uri, folder_fields[i].uri) == 0)
+				*shape |= folder_fields[i].prop;
+		xmlFree(uri);
+	}
 	return true;
 }
 
@@ -109,22 +161,36 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 		element = folder_element(f->folder_class);
 	appendStringInfo(buf, "<t:%s>", element);
 	write_folder_id(buf, "FolderId", f->guid, f->folder_id, f->change_number);
-	if (shape != SHAPE_ID_ONLY)
-	{
-		if (f->parent_id != 0)
-			write_folder_id(buf, "ParentFolderId", f->guid, f->parent_id, f->parent_change);
-		if (f->folder_class != NULL)
-			sw_elem_text(buf, "t:FolderClass", f->folder_class);
-		if (f->display_name != NULL)
-			sw_elem_text(buf, "t:DisplayName", f->display_name);
+	if ((shape & FP_PARENT) && f->parent_id != 0)
+		write_folder_id(buf, "ParentFolderId", f->guid, f->parent_id, f->parent_change);
+	if ((shape & FP_CLASS) && f->folder_class != NULL)
+		sw_elem_text(buf, "t:FolderClass", f->folder_class);
+	if ((shape & FP_NAME) && f->display_name != NULL)
+		sw_elem_text(buf, "t:DisplayName", f->display_name);
+	if (shape & FP_TOTAL)
 		sw_elem_int(buf, "t:TotalCount", f->total_count);
+	if (shape & FP_CHILDREN)
 		sw_elem_int(buf, "t:ChildFolderCount", f->child_count);
-		if (shape == SHAPE_ALL && f->distinguished != NULL)
-			sw_elem_text(buf, "t:DistinguishedFolderId", f->distinguished);
-		/* CalendarFolderType and ContactsFolderType have no UnreadCount */
-		if (strcmp(element, "CalendarFolder") != 0 && strcmp(element, "ContactsFolder") != 0)
-			sw_elem_int(buf, "t:UnreadCount", f->unread_count);
+	if (shape & FP_EFFECTIVE_RIGHTS)
+	{
+		/*
+		 * Whoever can see a folder here may do everything with it: access is
+		 * per mailbox (owner, delegate, impersonation), not per folder.
+		 */
+		appendStringInfoString(buf,
+							   "<t:EffectiveRights><t:CreateAssociated>true</t:CreateAssociated>"
+							   "<t:CreateContents>true</t:CreateContents>"
+							   "<t:CreateHierarchy>true</t:CreateHierarchy>"
+							   "<t:Delete>true</t:Delete><t:Modify>true</t:Modify>"
+							   "<t:Read>true</t:Read><t:ViewPrivateItems>true</t:ViewPrivateItems>"
+							   "</t:EffectiveRights>");
 	}
+	if ((shape & FP_DISTINGUISHED) && f->distinguished != NULL)
+		sw_elem_text(buf, "t:DistinguishedFolderId", f->distinguished);
+	/* CalendarFolderType and ContactsFolderType have no UnreadCount */
+	if ((shape & FP_UNREAD) &&
+		strcmp(element, "CalendarFolder") != 0 && strcmp(element, "ContactsFolder") != 0)
+		sw_elem_int(buf, "t:UnreadCount", f->unread_count);
 	appendStringInfo(buf, "</t:%s>", element);
 }
 

@@ -195,6 +195,23 @@ def folder_tests():
        "<m:GetFolderResponse " in r.body and "<t:FolderId " in r.body,
        "responses use the prefixes s:, m:, t:", r.body[:300])
 
+    # IdOnly + AdditionalProperties: exactly the asked-for properties, in schema order
+    # (exchangelib asks this way and builds its tree from ParentFolderId)
+    extra = ('<t:AdditionalProperties><t:FieldURI FieldURI="folder:DisplayName"/>'
+             '<t:FieldURI FieldURI="folder:ParentFolderId"/><t:FieldURI FieldURI="folder:EffectiveRights"/>'
+             '<t:FieldURI FieldURI="folder:PermissionSet"/><t:ExtendedFieldURI PropertyTag="0x3613" PropertyType="String"/>'
+             '</t:AdditionalProperties>')
+    r = soap("get_additional", template("get_folder.xml", VERSION="Exchange2016", SHAPE="IdOnly", IDS=dfid("inbox"))
+             .replace("</t:BaseShape>", "</t:BaseShape>" + extra), mailbox="a@example.com")
+    names = [etree.QName(e).localname for e in r.x("//m:Folders/t:Folder/*")]
+    ok(r.status == 200 and names == ["FolderId", "ParentFolderId", "DisplayName", "EffectiveRights"] and
+       r.x("//t:DisplayName/text()") == ["Inbox"] and r.x("//t:EffectiveRights/t:Read/text()") == ["true"],
+       "IdOnly + AdditionalProperties gives FolderId, ParentFolderId, DisplayName, EffectiveRights and no more", names)
+    r = soap("get_additional_bad", template("get_folder.xml", VERSION="Exchange2016", SHAPE="IdOnly", IDS=dfid("inbox"))
+             .replace("</t:BaseShape>", "</t:BaseShape><t:AdditionalProperties><t:FieldURI/></t:AdditionalProperties>"),
+             mailbox="a@example.com")
+    ok(r.status == 500 and r.fault() == "ErrorSchemaValidation", "a t:FieldURI without FieldURI: schema fault", r.body)
+
     r = soap("get_default", template("get_folder.xml", VERSION="Exchange2010_SP2", SHAPE="Default", IDS=fid(calendar)))
     el = r.x("//m:Folders/*")
     ok(r.status == 200 and len(el) == 1 and etree.QName(el[0]).localname == "CalendarFolder",
