@@ -23,6 +23,7 @@
 #include <libxml/parser.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "access/detoast.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -693,6 +694,46 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 
 /* ---- ews_soap(request text, mailbox text DEFAULT NULL, OUT status int, OUT response text) ---- */
 
+/*
+ * The result row (status int4, response text) is built in place: the
+ * response buffer starts with room for the row's header, the status and the
+ * text's varlena header, so that a response of megabytes (ExportItems'
+ * base64) is written once and never copied into a row afterwards.
+ * heap_form_tuple would zero and copy it again, a fifth of the time of a
+ * large ExportItems.  No null bitmap (neither column is ever NULL); the
+ * int4 sits right after the header and the text right after it, both at
+ * 4-byte alignment, exactly where heap_fill_tuple would put them.
+ */
+#define RESULT_HOFF			MAXALIGN(SizeofHeapTupleHeader)
+#define RESULT_STATUS_OFF	RESULT_HOFF
+#define RESULT_TEXT_OFF		(RESULT_HOFF + sizeof(int32))
+#define RESULT_PREFIX		(RESULT_TEXT_OFF + VARHDRSZ)
+
+static Datum
+result_in_place(TupleDesc tupdesc, StringInfo out, int32 status)
+{
+	HeapTupleHeader td = (HeapTupleHeader) out->data;
+
+	/* the layout above holds for (int4, text) only: make sure that is what we return */
+	if (tupdesc->natts != 2 ||
+		TupleDescAttr(tupdesc, 0)->atttypid != INT4OID ||
+		TupleDescAttr(tupdesc, 1)->atttypid != TEXTOID ||
+		TupleDescAttr(tupdesc, 0)->attalign != TYPALIGN_INT ||
+		TupleDescAttr(tupdesc, 1)->attalign != TYPALIGN_INT)
+		elog(ERROR, "ews_soap must return (status int4, response text)");
+	memset(td, 0, RESULT_HOFF);
+	HeapTupleHeaderSetDatumLength(td, out->len);
+	HeapTupleHeaderSetTypeId(td, tupdesc->tdtypeid);
+	HeapTupleHeaderSetTypMod(td, tupdesc->tdtypmod);
+	ItemPointerSetInvalid(&td->t_ctid);
+	HeapTupleHeaderSetNatts(td, 2);
+	td->t_hoff = RESULT_HOFF;
+	td->t_infomask = HEAP_HASVARWIDTH;
+	*(int32 *) (out->data + RESULT_STATUS_OFF) = status;
+	SET_VARSIZE(out->data + RESULT_TEXT_OFF, out->len - RESULT_TEXT_OFF);
+	return HeapTupleHeaderGetDatum(td);
+}
+
 PG_FUNCTION_INFO_V1(ews_soap);
 Datum
 ews_soap(PG_FUNCTION_ARGS)
@@ -714,7 +755,7 @@ ews_soap(PG_FUNCTION_ARGS)
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	initStringInfo(&out);
-	appendStringInfoSpaces(&out, VARHDRSZ);	/* the result text's header, see below */
+	appendStringInfoSpaces(&out, RESULT_PREFIX);	/* the result row's header: see result_in_place */
 	memset(&call, 0, sizeof(call));
 	call.out = &out;
 	call.outer = CurrentMemoryContext;
@@ -741,7 +782,7 @@ ews_soap(PG_FUNCTION_ARGS)
 
 	if (call.fault_code != NULL)
 	{
-		out.len = VARHDRSZ;
+		out.len = RESULT_PREFIX;
 		sw_fault(&out, call.version, call.fault_code, call.fault_message);
 		status = 500;
 	}
@@ -750,19 +791,12 @@ ews_soap(PG_FUNCTION_ARGS)
 
 	/*
 	 * The response is UTF-8.  In a UTF-8 (or SQL_ASCII) database it becomes
-	 * the result text in place: the buffer was started with room for the
-	 * varlena header, so megabytes of base64 are not copied once more.
+	 * the result row in place; elsewhere it is converted, which copies anyway.
 	 */
-	values[0] = Int32GetDatum(status);
 	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
-	{
-		SET_VARSIZE(out.data, out.len);
-		values[1] = PointerGetDatum(out.data);
-	}
-	else
-	{
-		response = pg_any_to_server(out.data + VARHDRSZ, out.len - VARHDRSZ, PG_UTF8);
-		values[1] = PointerGetDatum(cstring_to_text(response));
-	}
+		PG_RETURN_DATUM(result_in_place(tupdesc, &out, status));
+	values[0] = Int32GetDatum(status);
+	response = pg_any_to_server(out.data + RESULT_PREFIX, out.len - RESULT_PREFIX, PG_UTF8);
+	values[1] = PointerGetDatum(cstring_to_text(response));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """ews_http_front: a small HTTP front for ews_soap(), the way a web backend does it.
 
-    POST /EWS/Exchange.asmx   body -> SELECT status, response FROM ews_soap(body)
+    POST /EWS/Exchange.asmx   body -> ews_soap(body): (status, response)
                               answer: that status, that response,
                               Content-Type: text/xml; charset=utf-8
 
@@ -160,7 +160,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with conn.cursor() as cur:
                 # the body goes in as bytes decoded leniently: ews_soap itself
                 # refuses what is not well-formed UTF-8 XML with a fault
-                cur.execute("SELECT status, response FROM ews_soap(%s)",
+                # in the select list, not in FROM: a function in FROM puts its
+                # result row into a tuplestore first, which spills a large
+                # response (ExportItems) to a temporary file
+                cur.execute("SELECT (r).status, (r).response FROM (SELECT ews_soap(%s) AS r OFFSET 0) s",
                             (body.decode("utf-8", errors="replace"),))
                 status, response = cur.fetchone()
         except psycopg2.Error as e:
