@@ -586,6 +586,22 @@ ews_mailbox_impersonate(EwsCtx *ctx, const char *smtp, EwsMailbox *out, EwsStatu
 			return false;
 		}
 	}
+	else
+	{
+		/*
+		 * No such address: make the checks a stranger's request for an
+		 * existing mailbox makes above (owner, then the impersonate and the
+		 * use grant lookups), so that neither the answer nor the work tells
+		 * the two apart.
+		 */
+		EwsMailbox	none;
+
+		memset(&none, 0, sizeof(none));
+		none.owner = InvalidOid;
+		(void) has_privs_of_role(ctx->caller, none.owner);
+		(void) ews_mailbox_allows(ctx, &none, EWS_RIGHT_IMPERSONATE);
+		mailbox_not_found_work(ctx, NULL);
+	}
 	ews_status_set(st, EWS_ErrorNonExistentMailbox,
 				   psprintf("No mailbox with SMTP address %s.", smtp));
 	return false;

@@ -7,7 +7,7 @@
 -- their SQL, so none of the traps may be called.  A control call from the
 -- role's own SQL shows the traps do work where names are not pinned.
 BEGIN;
-SELECT plan(9);
+SELECT plan(12);
 
 CREATE ROLE sp_evil NOLOGIN;
 CREATE ROLE sp_victim NOLOGIN;
@@ -16,6 +16,9 @@ GRANT CREATE ON SCHEMA public TO sp_evil;
 CREATE SCHEMA sp_evil AUTHORIZATION sp_evil;
 SELECT ews_create_mailbox('sp-victim@example.com', 'Victim', 'sp_victim') IS NOT NULL AS created \gset
 SELECT ews_folder_id('sp-victim@example.com', 'inbox') AS victim_inbox \gset
+SELECT ews_folder_id('sp-victim@example.com', 'drafts') AS victim_drafts \gset
+SELECT item_id AS victim_item FROM ews_create_item(:'victim_inbox', E'Subject: victim\r\n\r\nbody\r\n'::bytea) \gset
+SELECT folder_id AS victim_sub FROM ews_create_folder(:'victim_inbox', 'Sub') \gset
 
 SET LOCAL ROLE sp_evil;
 CREATE SEQUENCE sp_evil.hits;
@@ -54,6 +57,46 @@ BEGIN
 			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN $1 OPERATOR(pg_catalog.+) $2; END';
 			CREATE FUNCTION %1$I.app(text[], text) RETURNS text[] LANGUAGE plpgsql AS
 			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN pg_catalog.array_append($1, $2); END';
+			CREATE FUNCTION %1$I.unnest(anyarray) RETURNS SETOF anyelement LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN QUERY SELECT pg_catalog.unnest($1); END';
+			CREATE FUNCTION %1$I.array_append(anyarray, anyelement) RETURNS anyarray LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN pg_catalog.array_append($1, $2); END';
+			CREATE FUNCTION %1$I."coalesce"(anyelement, anyelement) RETURNS anyelement LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN $2; END';
+			CREATE FUNCTION %1$I.substring(text, integer, integer) RETURNS text LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN pg_catalog.substr($1, $2, $3); END';
+			CREATE FUNCTION %1$I.substring(bytea, integer, integer) RETURNS bytea LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN pg_catalog.substr($1, $2, $3); END';
+			CREATE FUNCTION %1$I.length(text) RETURNS integer LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN 0; END';
+			CREATE FUNCTION %1$I.length(bytea) RETURNS integer LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN 0; END';
+			CREATE FUNCTION %1$I.octet_length(bytea) RETURNS integer LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN 0; END';
+			CREATE FUNCTION %1$I.set_config(text, text, boolean) RETURNS text LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN $2; END';
+			CREATE FUNCTION %1$I.current_setting(text) RETURNS text LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN ''''; END';
+			CREATE FUNCTION %1$I.gen_random_uuid() RETURNS uuid LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN ''00000000-0000-0000-0000-000000000000''; END';
+			CREATE FUNCTION %1$I.encode(bytea, text) RETURNS text LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN ''''; END';
+			CREATE FUNCTION %1$I.decode(text, text) RETURNS bytea LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN ''''; END';
+			CREATE FUNCTION %1$I.array_length(anyarray, integer) RETURNS integer LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN 0; END';
+			CREATE FUNCTION %1$I.ne_text(text, text) RETURNS boolean LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN $1 OPERATOR(pg_catalog.<>) $2; END';
+			CREATE FUNCTION %1$I.eq_regrole(regrole, regrole) RETURNS boolean LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN true; END';
+			CREATE FUNCTION %1$I.eq_bool(boolean, boolean) RETURNS boolean LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN $1 OPERATOR(pg_catalog.=) $2; END';
+			CREATE FUNCTION %1$I.agg_app(anyarray, anyelement) RETURNS anyarray LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN pg_catalog.array_append($1, $2); END';
+			CREATE FUNCTION %1$I.max8(bigint, bigint) RETURNS bigint LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN pg_catalog.int8larger($1, $2); END';
+			CREATE FUNCTION %1$I.sagg(text, text, text) RETURNS text LANGUAGE plpgsql AS
+			  'BEGIN PERFORM pg_catalog.nextval(''sp_evil.hits''); RETURN pg_catalog.concat($1, $2, $3); END';
 			$f$, s);
 		-- operators and aggregates cannot live in pg_temp
 		CONTINUE WHEN s = 'pg_temp';
@@ -66,6 +109,12 @@ BEGIN
 			CREATE OPERATOR %1$I.= (leftarg = oid, rightarg = oid, function = %1$I.eq_oid);
 			CREATE OPERATOR %1$I.+ (leftarg = bigint, rightarg = integer, function = %1$I.plus);
 			CREATE OPERATOR %1$I.|| (leftarg = text[], rightarg = text, function = %1$I.app);
+			CREATE OPERATOR %1$I.<> (leftarg = text, rightarg = text, function = %1$I.ne_text);
+			CREATE OPERATOR %1$I.= (leftarg = regrole, rightarg = regrole, function = %1$I.eq_regrole);
+			CREATE OPERATOR %1$I.= (leftarg = boolean, rightarg = boolean, function = %1$I.eq_bool);
+			CREATE AGGREGATE %1$I.array_agg(anyelement) (sfunc = %1$I.agg_app, stype = anyarray);
+			CREATE AGGREGATE %1$I.max(bigint) (sfunc = %1$I.max8, stype = bigint);
+			CREATE AGGREGATE %1$I.string_agg(text, text) (sfunc = %1$I.sagg, stype = text);
 			$f$, s);
 	END LOOP;
 END
@@ -142,6 +191,102 @@ INSERT INTO sp_evil.results (label, val)
 	SELECT 'drop', ews_drop_mailbox('sp-evil2@example.com')::text;
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'list after drop', pg_catalog.string_agg(l.smtp_address, ', ') FROM ews_list_mailboxes() l;
+
+-- the functions added since: MoveFolder and CopyFolder
+INSERT INTO sp_evil.results (label, val) VALUES ('part 2', NULL);
+SELECT ews_folder_id('sp-evil@example.com', 'inbox') AS evil_inbox,
+       ews_folder_id('sp-evil@example.com', 'drafts') AS evil_drafts \gset
+SELECT folder_id AS evil_mover FROM ews_create_folder(:'evil_inbox', 'Mover') \gset
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'move_folder', m.response_code FROM ews_move_folder(:'evil_drafts', ARRAY[:'evil_mover']) m;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'copy_folder', c.response_code FROM ews_copy_folder(:'evil_inbox', ARRAY[:'evil_mover']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim move_folder', m.response_code FROM ews_move_folder(:'victim_drafts', ARRAY[:'victim_sub']) m;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim copy_folder', c.response_code FROM ews_copy_folder(:'victim_drafts', ARRAY[:'victim_sub']) c;
+
+-- CreateItem, ExportItems, UploadItems (each action)
+SELECT c.item_id AS evil_item, c.response_code AS evil_item_code
+  FROM ews_create_item(:'evil_inbox', E'From: a@example.com\r\nSubject: trap\r\nMessage-ID: <t@example.com>\r\n\r\nbody\r\n'::bytea) c \gset
+INSERT INTO sp_evil.results (label, val) VALUES ('create_item', :'evil_item_code');
+CREATE TABLE sp_evil.items (item_id text, change_key text, data bytea);
+INSERT INTO sp_evil.items SELECT x.item_id, x.change_key, x.data FROM ews_export_items(ARRAY[:'evil_item']) x;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'export_items', x.response_code FROM ews_export_items(ARRAY[:'evil_item']) x;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'upload_items CreateNew', u.response_code FROM sp_evil.items x, ews_upload_items(ARRAY[:'evil_inbox'], ARRAY[x.data]) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'upload_items Update', u.response_code
+	  FROM sp_evil.items x, ews_upload_items(ARRAY[:'evil_inbox'], ARRAY[x.data], ARRAY['Update'], ARRAY[x.item_id], ARRAY[x.change_key]) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'upload_items UpdateOrCreate', u.response_code
+	  FROM sp_evil.items i, ews_export_items(ARRAY[i.item_id]) x,
+	       ews_upload_items(ARRAY[:'evil_inbox'], ARRAY[i.data], ARRAY['UpdateOrCreate'], ARRAY[x.item_id], ARRAY[x.change_key]) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim export_items', x.response_code FROM ews_export_items(ARRAY[:'victim_item']) x;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim upload_items', u.response_code FROM sp_evil.items x, ews_upload_items(ARRAY[:'victim_inbox'], ARRAY[x.data]) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim create_item', c.response_code FROM ews_create_item(:'victim_inbox', 'Subject: x'::bytea) c;
+
+-- ews_soap: one request of each operation, and ExchangeImpersonation
+CREATE FUNCTION sp_evil.env(head text, body text) RETURNS text LANGUAGE sql AS $f$
+	SELECT '<?xml version="1.0" encoding="utf-8"?>'
+	    OPERATOR(pg_catalog.||) '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"'
+	    OPERATOR(pg_catalog.||) ' xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"'
+	    OPERATOR(pg_catalog.||) ' xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">'
+	    OPERATOR(pg_catalog.||) '<soap:Header><t:RequestServerVersion Version="Exchange2016"/>' OPERATOR(pg_catalog.||) head
+	    OPERATOR(pg_catalog.||) '</soap:Header><soap:Body>' OPERATOR(pg_catalog.||) body OPERATOR(pg_catalog.||) '</soap:Body></soap:Envelope>'
+$f$;
+CREATE FUNCTION sp_evil.soap(label text, head text, body text, mailbox text DEFAULT NULL) RETURNS void LANGUAGE sql AS $f$
+	INSERT INTO sp_evil.results (label, val)
+	SELECT label, s.status::text OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||)
+	       (SELECT pg_catalog.string_agg(m[1], ' ') FROM pg_catalog.regexp_matches(s.response, 'ResponseCode[^>]*>([A-Za-z]+)<', 'g') m)
+	  FROM ews_soap(sp_evil.env(head, body), mailbox) s
+$f$;
+CREATE FUNCTION sp_evil.fid(id text) RETURNS text LANGUAGE sql AS $f$
+	SELECT pg_catalog.format('<t:FolderId Id="%s"/>', id)
+$f$;
+SELECT sp_evil.soap('soap GetFolder', '', '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>'
+	'<m:FolderIds><t:DistinguishedFolderId Id="inbox"/>' OPERATOR(pg_catalog.||) sp_evil.fid(:'evil_inbox')
+	OPERATOR(pg_catalog.||) sp_evil.fid(:'victim_inbox') OPERATOR(pg_catalog.||) '</m:FolderIds></m:GetFolder>');
+SELECT sp_evil.soap('soap FindFolder', '', pg_catalog.format('<m:FindFolder Traversal="Deep"><m:FolderShape><t:BaseShape>AllProperties</t:BaseShape></m:FolderShape>'
+	'<m:ParentFolderIds>%s</m:ParentFolderIds></m:FindFolder>', sp_evil.fid(:'evil_inbox')));
+SELECT sp_evil.soap('soap CreateFolder', '', pg_catalog.format('<m:CreateFolder><m:ParentFolderId>%s</m:ParentFolderId>'
+	'<m:Folders><t:Folder><t:DisplayName>Soap</t:DisplayName></t:Folder><t:Folder><t:DisplayName>SOAP</t:DisplayName></t:Folder>'
+	'</m:Folders></m:CreateFolder>', sp_evil.fid(:'evil_inbox')));
+SELECT sp_evil.soap('soap MoveFolder', '', pg_catalog.format('<m:MoveFolder><m:ToFolderId><t:DistinguishedFolderId Id="junkemail"/></m:ToFolderId>'
+	'<m:FolderIds>%s%s</m:FolderIds></m:MoveFolder>', sp_evil.fid(:'evil_mover'), sp_evil.fid(:'victim_sub')));
+SELECT sp_evil.soap('soap CopyFolder', '', pg_catalog.format('<m:CopyFolder><m:ToFolderId>%s</m:ToFolderId>'
+	'<m:FolderIds>%s%s</m:FolderIds></m:CopyFolder>', sp_evil.fid(:'evil_drafts'), sp_evil.fid(:'evil_mover'), sp_evil.fid(:'victim_sub')));
+SELECT sp_evil.soap('soap DeleteFolder', '', pg_catalog.format('<m:DeleteFolder DeleteType="SoftDelete">'
+	'<m:FolderIds>%s%s</m:FolderIds></m:DeleteFolder>', sp_evil.fid(:'evil_mover'), sp_evil.fid(:'victim_sub')));
+SELECT sp_evil.soap('soap ExportItems', '', pg_catalog.format('<m:ExportItems><m:ItemIds><t:ItemId Id="%s"/><t:ItemId Id="%s"/></m:ItemIds></m:ExportItems>',
+	:'evil_item', :'victim_item'));
+SELECT sp_evil.soap('soap UploadItems', '', pg_catalog.format('<m:UploadItems><m:Items>'
+	'<t:Item CreateAction="CreateNew"><t:ParentFolderId Id="%1$s"/><t:Data>%3$s</t:Data></t:Item>'
+	'<t:Item CreateAction="Update"><t:ParentFolderId Id="%1$s"/><t:ItemId Id="%4$s" ChangeKey="%5$s"/><t:Data>%3$s</t:Data></t:Item>'
+	'<t:Item CreateAction="CreateNew"><t:ParentFolderId Id="%2$s"/><t:Data>%3$s</t:Data></t:Item>'
+	'</m:Items></m:UploadItems>', :'evil_inbox', :'victim_inbox',
+	pg_catalog.translate(pg_catalog.encode(x.data, 'base64'), E'\n', ''), x.item_id, y.change_key))
+  FROM sp_evil.items x, ews_export_items(ARRAY[:'evil_item']) y;
+SELECT sp_evil.soap('soap ConvertId', '', pg_catalog.format('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds>'
+	'<t:AlternateId Format="EwsId" Id="%s" Mailbox="sp-evil@example.com"/></m:SourceIds></m:ConvertId>', :'evil_inbox'));
+SELECT sp_evil.soap('soap impersonation of itself',
+	'<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>SP-EVIL@example.com</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>',
+	'<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="drafts"/></m:FolderIds></m:GetFolder>');
+SELECT sp_evil.soap('soap impersonation of the victim',
+	'<t:ExchangeImpersonation><t:ConnectingSID><t:SmtpAddress>sp-victim@example.com</t:SmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>',
+	'<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>');
+SELECT sp_evil.soap('soap mailbox argument of the victim', '',
+	'<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>',
+	'sp-victim@example.com');
+SELECT sp_evil.soap('soap distinguished folder of the victim', '',
+	'<m:FindFolder Traversal="Shallow"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:ParentFolderIds>'
+	'<t:DistinguishedFolderId Id="inbox"><t:Mailbox><t:EmailAddress>sp-victim@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>'
+	'</m:ParentFolderIds></m:FindFolder>');
+
 INSERT INTO sp_evil.results (label, val) SELECT 'hits at end', last_value::text FROM sp_evil.hits;
 
 RESET ROLE;
@@ -156,7 +301,8 @@ SELECT is((SELECT val FROM sp_evil.results WHERE label = 'hits at end'),
           (SELECT val FROM sp_evil.results WHERE label = 'hits after control'),
           'no trap was called by any ews_* function');
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
-            WHERE label NOT IN ('control', 'hits after control', 'hits at end', 'inbox', 'create_folder')),
+            WHERE label NOT IN ('control', 'hits after control', 'hits at end', 'inbox', 'create_folder')
+              AND n < (SELECT n FROM sp_evil.results WHERE label = 'part 2')),
           'create_mailbox=true; create_mailbox default owner=true; create_folder child=NoError; '
           'create_folder duplicate=ErrorFolderExists; get_folder=NoError Inbox; find_folder deep=NoError Trap, NoError Child; '
           'find_folder shallow=NoError Calendar, NoError Contacts, NoError Conversation History, NoError Deleted Items, '
@@ -167,6 +313,21 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'victim create_folder=ErrorNonExistentMailbox; grant=; revoke=; grant impersonate=; '
           'list=sp-evil2@example.com sp_evil, sp-evil@example.com sp_evil; drop=; list after drop=sp-evil@example.com',
           'every ews_* function worked as usual, and the trap pg_has_role() gave no access to the victim');
+SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 2') AND label <> 'hits at end'),
+          'move_folder=NoError; copy_folder=NoError; victim move_folder=ErrorNonExistentMailbox; '
+          'victim copy_folder=ErrorNonExistentMailbox; create_item=NoError; export_items=NoError; '
+          'upload_items CreateNew=NoError; upload_items Update=NoError; upload_items UpdateOrCreate=NoError; '
+          'victim export_items=ErrorNonExistentMailbox; victim upload_items=ErrorNonExistentMailbox; '
+          'victim create_item=ErrorNonExistentMailbox; soap GetFolder=200 NoError NoError ErrorNonExistentMailbox; '
+          'soap FindFolder=200 NoError; soap CreateFolder=200 NoError ErrorFolderExists; '
+          'soap MoveFolder=200 NoError ErrorNonExistentMailbox; soap CopyFolder=200 NoError ErrorNonExistentMailbox; '
+          'soap DeleteFolder=200 NoError ErrorNonExistentMailbox; soap ExportItems=200 NoError ErrorNonExistentMailbox; '
+          'soap UploadItems=200 NoError NoError ErrorNonExistentMailbox; soap ConvertId=200 NoError; '
+          'soap impersonation of itself=200 NoError; soap impersonation of the victim=500 ErrorNonExistentMailbox; '
+          'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
+          'soap distinguished folder of the victim=200 ErrorNonExistentMailbox',
+          'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
 SELECT is((SELECT val FROM sp_evil.results WHERE label = 'inbox'), ews_folder_id('sp-evil@example.com', 'inbox'),
           'ews_folder_id found the mailbox case-insensitively');
 SELECT is((SELECT owner_role::text FROM ews.mailbox WHERE smtp_address = 'sp-evil2@example.com'), NULL,
@@ -177,11 +338,28 @@ SELECT is((SELECT count(*) FROM ews.mailbox_grant g JOIN ews.mailbox m USING (ma
 SELECT is((SELECT count(*) FROM ews.folder f JOIN ews.mailbox m USING (mailbox_id)
             WHERE m.smtp_address = 'sp-victim@example.com' AND f.display_name = 'Mine'), 0::bigint,
           'nothing was created in the victim''s mailbox');
+SELECT is((SELECT count(*) || ' folders, ' || (SELECT count(*) FROM ews.item i WHERE i.mailbox_id = m.mailbox_id) || ' item, Sub in '
+                  || (SELECT p.distinguished FROM ews.folder s JOIN ews.folder p ON p.mailbox_id = s.mailbox_id AND p.folder_id = s.parent_id
+                       WHERE s.mailbox_id = m.mailbox_id AND s.display_name = 'Sub')
+             FROM ews.mailbox m JOIN ews.folder f USING (mailbox_id)
+            WHERE m.smtp_address = 'sp-victim@example.com' GROUP BY m.mailbox_id),
+          (SELECT count(*) + 1 || ' folders, 1 item, Sub in inbox' FROM ews.folder f JOIN ews.mailbox m USING (mailbox_id)
+            WHERE m.smtp_address = 'sp-evil@example.com' AND f.distinguished IS NOT NULL),
+          'the victim''s mailbox is as it was: its default folders and Sub, one item, Sub not moved');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
             WHERE d.refclassid = 'pg_extension'::regclass
               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')
               AND (p.prosecdef OR NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp'])),
           0::bigint, 'every function of the extension pins search_path and none is SECURITY DEFINER');
+-- pg_catalog.array_agg: the trap in public makes the bare name ambiguous
+SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.proname::text) FROM pg_proc p
+              JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+            WHERE d.refclassid = 'pg_extension'::regclass
+              AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')),
+          ARRAY['ews_copy_folder', 'ews_create_folder', 'ews_create_item', 'ews_create_mailbox', 'ews_delete_folder',
+                'ews_drop_mailbox', 'ews_export_items', 'ews_find_folder', 'ews_folder_id', 'ews_get_folder',
+                'ews_grant', 'ews_list_mailboxes', 'ews_move_folder', 'ews_revoke', 'ews_soap', 'ews_upload_items'],
+          'the functions called above are all the extension has (a new function must be added here and called above)');
 
 SELECT * FROM finish();
 ROLLBACK;
