@@ -24,6 +24,7 @@
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
 #include "access/htup_details.h"
+#include "mb/pg_wchar.h"
 
 #include "ids.h"
 
@@ -227,6 +228,19 @@ ews_change_key_text(uint32 kind, int64 change_number)
 	ews_changekey_encode(kind, (uint64) change_number, s);
 	s[EWS_CK_CHARS] = '\0';
 	return s;
+}
+
+/*
+ * Text in any other database encoding converts to UTF-8; in a SQL_ASCII
+ * database it may hold any bytes.  What is stored must be UTF-8: EWS
+ * responses carry it, and a non-UTF-8 name would make them ill-formed XML.
+ */
+bool
+ews_text_is_utf8(const char *s)
+{
+	if (GetDatabaseEncoding() != PG_SQL_ASCII)
+		return true;
+	return pg_verify_mbstr(PG_UTF8, s, strlen(s), true);
 }
 
 /* ---- mailboxes ---- */

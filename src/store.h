@@ -95,6 +95,9 @@ extern int64 ews_next_change_number(void);
 extern char *ews_id_text(const char *guid, uint8 kind, int64 local_id);
 extern char *ews_change_key_text(uint32 kind, int64 change_number);
 
+/* false when text from SQL cannot become UTF-8 (possible in SQL_ASCII only) */
+extern bool ews_text_is_utf8(const char *s);
+
 /* mailboxes */
 extern bool ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out);
 extern bool ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out);
