@@ -77,8 +77,13 @@ typedef struct EwsPlan
 } EwsPlan;
 
 extern SPIPlanPtr ews_plan(EwsPlan *p);
-/* run a kept plan; returns SPI_processed, raises on SPI failure */
+/*
+ * Run a kept plan; returns SPI_processed, raises on SPI failure.  The
+ * result (SPI_tuptable) is freed by the next ews_exec unless taken with
+ * ews_keep_result, which hands it to the caller until ews_ctx_end.
+ */
 extern uint64 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count);
+extern SPITupleTable *ews_keep_result(void);
 
 /* column accessors for SPI_tuptable->vals[row] */
 extern bool ews_col_isnull(int row, int col);
