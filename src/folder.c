@@ -12,6 +12,7 @@
 #include "folder.h"
 
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
@@ -572,6 +573,7 @@ move_copy(EwsCtx *ctx, MoveCopyOp op, const EwsFolderRef *target, const EwsFolde
 	}
 	for (int i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		memset(&out[i], 0, sizeof(out[i]));
 		move_copy_in_subxact(ctx, op, &t, &sources[i], &out[i], &st[i]);
 	}

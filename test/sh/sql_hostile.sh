@@ -223,6 +223,11 @@ hostile() {
 		call "${f}_folder(item id target)" "SELECT response_code FROM ews_${f}_folder($ITEM, ARRAY[$FOLDER])"
 		call "${f}_folder(10 MB target)" "SELECT response_code FROM ews_${f}_folder($big, ARRAY[$FOLDER])"
 	done
+	# a long batch can be cancelled, and then nothing of it stays
+	call "get_folder(100 000 ids, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_get_folder(array_fill($FOLDER, ARRAY[100000]))"
+	expect "get_folder(100 000 ids) is cancelled cleanly" 'ERROR:  57014'
+	call "upload_items(100 000 items, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_upload_items(array_fill($INBOX, ARRAY[100000]), array_fill($BLOB, ARRAY[100000]))"
+	expect "upload_items(100 000 items) is cancelled cleanly" 'ERROR:  57014'
 	call "move_folder(root)" "SELECT response_code FROM ews_move_folder($INBOX, ARRAY[ews_folder_id('hostile@example.com', 'root')])"
 	expect "move_folder(root) is ErrorMoveDistinguishedFolder" 'ErrorMoveDistinguishedFolder'
 	# -- ews_export_items
