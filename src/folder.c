@@ -12,6 +12,7 @@
 #include "folder.h"
 
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
@@ -85,6 +86,11 @@ display_name_valid(const char *name, EwsStatus *st)
 					   psprintf("The folder display name is longer than %d bytes.", EWS_MAX_FOLDER_NAME));
 		return false;
 	}
+	if (!ews_text_is_utf8(name))
+	{
+		ews_status_set(st, EWS_ErrorFolderSavePropertyError, "The folder display name is not valid UTF-8.");
+		return false;
+	}
 	return true;
 }
 
@@ -104,6 +110,11 @@ ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_n
 
 	if (!display_name_valid(display_name, st))
 		return;
+	if (folder_class != NULL && !ews_text_is_utf8(folder_class))
+	{
+		ews_status_set(st, EWS_ErrorFolderSavePropertyError, "The folder class is not valid UTF-8.");
+		return;
+	}
 	if (!ews_folder_resolve(ctx, parent, true, &p, st))
 	{
 		if (st->code == EWS_ErrorFolderNotFound)
@@ -562,6 +573,7 @@ move_copy(EwsCtx *ctx, MoveCopyOp op, const EwsFolderRef *target, const EwsFolde
 	}
 	for (int i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		memset(&out[i], 0, sizeof(out[i]));
 		move_copy_in_subxact(ctx, op, &t, &sources[i], &out[i], &st[i]);
 	}

@@ -16,6 +16,7 @@
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -163,6 +164,7 @@ export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free
 		int64		ck_change;
 		int			m;
 
+		CHECK_FOR_INTERRUPTS();
 		mbx[i] = -1;
 		ews_status_ok(&st[i]);
 		if (!item_id_decode(refs[i].id, refs[i].change_key, &oid, &has_ck, &ck_change, &st[i]))
@@ -205,10 +207,12 @@ export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free
 		{
 			found[nfound].mailbox = m;
 			found[nfound].local_id = ews_col_int64(r, 1);
-			found[nfound].tuptable = SPI_tuptable;
+			found[nfound].tuptable = SPI_tuptable;	/* kept below */
 			found[nfound].row = r;
 			nfound++;
 		}
+		/* the rows are read in step 3, after the next mailbox's query */
+		(void) ews_keep_result();
 	}
 	if (nfound > 1)
 		qsort(found, nfound, sizeof(FoundItem), found_cmp);
@@ -220,6 +224,7 @@ export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free
 		FoundItem	key;
 		FoundItem  *hit;
 
+		CHECK_FOR_INTERRUPTS();
 		if (mbx[i] < 0)
 		{
 			emit(arg, i, NULL, &st[i]);

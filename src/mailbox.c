@@ -8,6 +8,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 
 /*
  * Exchange's default tree with its English display names and classes.  The
@@ -89,11 +90,20 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 	int64		folder_ids[lengthof(ews_default_folders)];
 	Datum		arg;
 
-	if (!smtp_address_valid(smtp))
+	if (!smtp_address_valid(smtp) || !ews_text_is_utf8(smtp))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid SMTP address \"%s\"", smtp),
 				 errdetail("An address is local-part@domain without white space, at most 320 bytes.")));
+	if (display_name != NULL && !ews_text_is_utf8(display_name))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("the display name of a mailbox must be valid UTF-8")));
+	/* a regrole argument can be any OID: 0 or a dropped role would make an ownerless mailbox */
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role with OID %u does not exist", owner)));
 	if (!has_privs_of_role(ctx->caller, owner) && !ews_caller_is_admin(ctx))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

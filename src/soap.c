@@ -777,6 +777,13 @@ ews_soap(PG_FUNCTION_ARGS)
 		char	   *utf8 = GetDatabaseEncoding() == PG_SQL_ASCII ? s :
 			pg_server_to_any(s, strlen(s), PG_UTF8);
 
+		/* a fault echoes the argument, and the response must stay UTF-8 */
+		if (mailbox != NULL && GetDatabaseEncoding() == PG_SQL_ASCII &&
+			!pg_verify_mbstr(PG_UTF8, mailbox, strlen(mailbox), true))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("the mailbox argument is not valid UTF-8")));
+
 		handle(&call, utf8, strlen(utf8), mailbox);
 	}
 

@@ -266,6 +266,7 @@ ews_get_folder_sql(PG_FUNCTION_ARGS)
 		EwsFolder	f;
 		EwsStatus	st;
 
+		CHECK_FOR_INTERRUPTS();
 		ews_folder_get(&ctx, &ref, &f, &st);
 		put_folder_row(rsinfo, &f, &st);
 	}
@@ -348,6 +349,7 @@ ews_delete_folder_sql(PG_FUNCTION_ARGS)
 		Datum		values[1 + EWS_STATUS_COLS];
 		bool		nulls[1 + EWS_STATUS_COLS] = {0};
 
+		CHECK_FOR_INTERRUPTS();
 		ews_folder_delete(&ctx, &ref, type, &st);
 		values[0] = ews_text_or_null(ids[i], &nulls[0]);
 		ews_status_datums(&st, values + 1, nulls + 1);
@@ -635,6 +637,7 @@ ews_upload_items_sql(PG_FUNCTION_ARGS)
 		char	   *id;
 		char	   *ck;
 
+		CHECK_FOR_INTERRUPTS();
 		ews_item_upload(&ctx, &in[i], &id, &ck, &st);
 		put_item_row(rsinfo, id, ck, &st);
 	}

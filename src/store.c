@@ -24,6 +24,7 @@
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
 #include "access/htup_details.h"
+#include "mb/pg_wchar.h"
 
 #include "ids.h"
 
@@ -55,10 +56,20 @@ store_owner(void)
 	return owner;
 }
 
+/*
+ * The result of the last ews_exec.  SPI keeps every result table (8 kB at
+ * least) until SPI_finish, so a batch of 100 000 inputs with two queries
+ * each held 1.7 GB.  Every caller reads its result before its next query,
+ * so the previous one is freed here; a caller that keeps a result longer
+ * takes it with ews_keep_result.
+ */
+static SPITupleTable *last_result;
+
 void
 ews_ctx_begin(EwsCtx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
+	last_result = NULL;
 	ctx->caller = GetUserId();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -71,6 +82,7 @@ void
 ews_ctx_end(EwsCtx *ctx)
 {
 	SetUserIdAndSecContext(ctx->saved_userid, ctx->saved_sec_context);
+	last_result = NULL;
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 }
@@ -125,10 +137,24 @@ ews_plan(EwsPlan *p)
 	return p->plan;
 }
 
+SPITupleTable *
+ews_keep_result(void)
+{
+	last_result = NULL;
+	return SPI_tuptable;
+}
+
 uint64
 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count)
 {
-	int			rc = SPI_execute_plan(ews_plan(p), values, nulls, read_only, count);
+	int			rc;
+
+	/* only our own: SPI_tuptable may still be an outer SPI level's, or freed by a subtransaction abort */
+	if (last_result != NULL && SPI_tuptable == last_result)
+		SPI_freetuptable(last_result);
+	last_result = NULL;
+	rc = SPI_execute_plan(ews_plan(p), values, nulls, read_only, count);
+	last_result = SPI_tuptable;
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", p->sql, SPI_result_code_string(rc));
@@ -227,6 +253,19 @@ ews_change_key_text(uint32 kind, int64 change_number)
 	ews_changekey_encode(kind, (uint64) change_number, s);
 	s[EWS_CK_CHARS] = '\0';
 	return s;
+}
+
+/*
+ * Text in any other database encoding converts to UTF-8; in a SQL_ASCII
+ * database it may hold any bytes.  What is stored must be UTF-8: EWS
+ * responses carry it, and a non-UTF-8 name would make them ill-formed XML.
+ */
+bool
+ews_text_is_utf8(const char *s)
+{
+	if (GetDatabaseEncoding() != PG_SQL_ASCII)
+		return true;
+	return pg_verify_mbstr(PG_UTF8, s, strlen(s), true);
 }
 
 /* ---- mailboxes ---- */

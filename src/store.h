@@ -77,8 +77,13 @@ typedef struct EwsPlan
 } EwsPlan;
 
 extern SPIPlanPtr ews_plan(EwsPlan *p);
-/* run a kept plan; returns SPI_processed, raises on SPI failure */
+/*
+ * Run a kept plan; returns SPI_processed, raises on SPI failure.  The
+ * result (SPI_tuptable) is freed by the next ews_exec unless taken with
+ * ews_keep_result, which hands it to the caller until ews_ctx_end.
+ */
 extern uint64 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count);
+extern SPITupleTable *ews_keep_result(void);
 
 /* column accessors for SPI_tuptable->vals[row] */
 extern bool ews_col_isnull(int row, int col);
@@ -94,6 +99,9 @@ extern int64 ews_next_change_number(void);
 /* ids as text (palloc'd, NUL-terminated) */
 extern char *ews_id_text(const char *guid, uint8 kind, int64 local_id);
 extern char *ews_change_key_text(uint32 kind, int64 change_number);
+
+/* false when text from SQL cannot become UTF-8 (possible in SQL_ASCII only) */
+extern bool ews_text_is_utf8(const char *s);
 
 /* mailboxes */
 extern bool ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out);

@@ -115,6 +115,16 @@ test_ids(void)
 	}
 
 	/* malformed forms */
+	{
+		/* the padding bits of the last character must be zero: one spelling per id */
+		char		other[EWS_ID_CHARS + 1];
+
+		memcpy(other, s, sizeof(other));
+		CHECK(other[EWS_ID_CHARS - 3] == 'g' && other[EWS_ID_CHARS - 2] == '=', "id ends in g== (%s)", s);
+		other[EWS_ID_CHARS - 3] = 'h';	/* the same two data bits, padding bits 0001 */
+		CHECK_EQ_INT(ews_id_decode(other, EWS_ID_CHARS, &back), EWS_ID_NOT_BASE64,
+					 "non-zero padding bits are refused");
+	}
 	CHECK_EQ_INT(ews_id_decode("", 0, &back), EWS_ID_BAD_LENGTH, "empty id");
 	CHECK_EQ_INT(ews_id_decode("AAMk!", 5, &back), EWS_ID_NOT_BASE64, "not base64 (short)");
 	memcpy(s + 10, "*", 1);

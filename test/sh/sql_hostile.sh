@@ -1,0 +1,377 @@
+#!/usr/bin/env bash
+# test/sh/sql_hostile.sh: every ews_* SQL function (ews_soap included) with
+# hostile arguments, in a UTF-8 and in a SQL_ASCII database (where text may
+# hold any bytes).  Each call must end in response rows or in a PostgreSQL
+# error with a real errcode (not XX000); after it the server is the same
+# server (the checkpointer was not restarted by a crash) and answers; a
+# call that succeeded for no input changed nothing in the ews tables.
+set -uo pipefail
+pass=0 failed=0 n=0
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
+nok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | head -c 600 | sed 's/^/#   /'
+	return 0
+}
+
+DB=""
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+
+# the content of the ews tables, except the lock counter (hierarchy_version)
+# that every hierarchy call bumps, refused or not; an item by its change
+# number and size, since every write of an item gives it a new change number
+STATE_SQL="SELECT md5(coalesce(string_agg(x, E'\n' ORDER BY x), ''))
+  FROM (SELECT (mailbox_id, smtp_address, display_name, owner_role, created_at)::text x FROM ews.mailbox
+        UNION ALL SELECT g::text FROM ews.mailbox_grant g
+        UNION ALL SELECT f::text FROM ews.folder f
+        UNION ALL SELECT (mailbox_id, item_id, folder_id, change_number, size, is_read)::text FROM ews.item i) s"
+# a crash restarts every server process: the checkpointer's start time changes
+SERVER_SQL="SELECT pg_postmaster_start_time() || ' ' || backend_start
+  FROM pg_stat_activity WHERE backend_type = 'checkpointer'"
+
+# One psql session per database runs every call (a connection per call
+# costs more than most calls).  After a crash psql reconnects, and the
+# checkpointer's start time tells.
+open_session() {
+	# lines cut short: some errors echo a 10 MB argument, which bash reads slowly
+	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>&1 | stdbuf -oL cut -c1-2000; }
+	send "SET client_min_messages = warning;"
+	receive
+}
+close_session() {
+	echo '\q' >&"${PSQL[1]}"
+	wait "$PSQL_PID" 2>/dev/null
+}
+send() { printf '%s;\n\\echo __END__ :SQLSTATE\n' "$1" >&"${PSQL[1]}"; }
+# the output up to the end marker in $OUT, the SQLSTATE of the last statement in $SQLSTATE
+receive() {
+	local line
+	OUT=""
+	while IFS= read -r -t 600 line <&"${PSQL[0]}"; do
+		case $line in
+		__END__*) SQLSTATE=${line#__END__ }; return 0 ;;
+		*) OUT+="$line"$'\n' ;;
+		esac
+	done
+	SQLSTATE=lost
+}
+state() { send "$SERVER_SQL; $STATE_SQL;"; receive; STATE=$OUT; }
+
+# call LABEL SQL [changes|any]: run SQL (ending in one statement whose
+# SQLSTATE counts).  Unless "changes" or "any" is given, the call must
+# change nothing; with "changes", only a call that answered NoError may;
+# "any" lets a call that succeeded change the tables.
+call() {
+	local label=$1 sql=$2 mode=${3:-}
+	local before out after why="" t0=$SECONDS code
+	state; before=$STATE
+	send "$sql"
+	receive; out=$OUT code=$SQLSTATE
+	send "RESET ALL; SET client_min_messages = warning;"
+	receive
+	if [ "$code" = lost ]; then
+		why="no answer"
+	elif [ "$code" != 00000 ]; then
+		if ! printf '%s\n' "$out" | grep -qE 'ERROR:  [0-9A-Z]{5}: '; then
+			why="error without an errcode"
+		elif [ "$code" = XX000 ]; then
+			why="internal error (XX000)"
+		fi
+	fi
+	state; after=$STATE
+	if [ "${after%%$'\n'*}" != "${before%%$'\n'*}" ] || [ -z "$after" ]; then
+		why="$why; the server restarted (crash) or does not answer"
+	elif [ "$after" != "$before" ]; then
+		if [ "$mode" != any ] && { [ "$mode" != changes ] || ! printf '%s\n' "$out" | grep -q 'NoError'; }; then
+			why="$why; the ews tables changed"
+		fi
+	fi
+	if [ -z "$why" ]; then
+		ok "$DB: $label${EWS_HOSTILE_TIMES:+ ($((SECONDS - t0)) s)}"
+	else
+		nok "$DB: $label: ${why#; }" "$out"
+	fi
+	LAST_OUT=$out
+}
+
+# expect LABEL PATTERN: the last call's output matches PATTERN (grep -E)
+expect() {
+	if printf '%s\n' "$LAST_OUT" | grep -qE "$2"; then ok "$DB: $1"; else nok "$DB: $1" "$LAST_OUT"; fi
+}
+# expect_not LABEL PATTERN
+expect_not() {
+	if printf '%s\n' "$LAST_OUT" | grep -qE "$2"; then nok "$DB: $1" "$LAST_OUT"; else ok "$DB: $1"; fi
+}
+
+# shorthands for values kept in table h of the test database
+V() { echo "(SELECT v FROM h WHERE k = '$1')"; }
+INBOX=$(V inbox) FOLDER=$(V folder) FCK=$(V fck) ITEM=$(V item) ICK=$(V ick)
+BLOB="(SELECT b FROM hb)"
+
+setup() {
+	dropdb --if-exists "$DB" >/dev/null 2>&1
+	createdb "$@" "$DB" || return 1
+	q >/dev/null <<'SQL'
+CREATE EXTENSION ews;
+SELECT ews_create_mailbox('hostile@example.com', 'Hostile');
+CREATE TABLE h (k text PRIMARY KEY, v text);
+INSERT INTO h SELECT 'inbox', ews_folder_id('hostile@example.com', 'inbox');
+INSERT INTO h SELECT 'folder', folder_id FROM ews_create_folder((SELECT v FROM h WHERE k = 'inbox'), 'Kept');
+INSERT INTO h SELECT 'fck', change_key FROM ews_get_folder(ARRAY[(SELECT v FROM h WHERE k = 'folder')]);
+INSERT INTO h SELECT 'item', item_id FROM ews_create_item((SELECT v FROM h WHERE k = 'inbox'),
+	convert_to(E'Subject: kept\r\nMessage-ID: <k@x>\r\n\r\nbody\r\n', 'UTF8'));
+INSERT INTO h SELECT 'ick', change_key FROM ews_export_items(ARRAY[(SELECT v FROM h WHERE k = 'item')]);
+CREATE TABLE hb AS SELECT data AS b FROM ews_export_items(ARRAY[(SELECT v FROM h WHERE k = 'item')]);
+-- deterministic garbage
+SELECT setseed(0.5);
+CREATE TABLE junk AS SELECT string_agg(decode(lpad(to_hex((random() * 255)::int), 2, '0'), 'hex'), ''::bytea) AS b
+	FROM generate_series(1, 100000);
+SQL
+}
+
+# ---- the hostile calls, run in each database ----
+hostile() {
+	local big="repeat('x', 10 * 1024 * 1024)"
+	local flips="(SELECT array_agg(overlay(id PLACING chr(ascii(substr(id, i, 1)) # m) FROM i FOR 1))
+	               FROM (SELECT $FOLDER AS id) s, generate_series(1, length($FOLDER)) i, unnest(ARRAY[1, 2, 32, 64]) m
+	              WHERE ascii(substr(id, i, 1)) # m BETWEEN 33 AND 126)"
+	local iflips="${flips//$FOLDER/$ITEM}"
+	local many="(SELECT array_agg('AAAA' || g) FROM generate_series(1, 100000) g)"
+
+	# every function the extension has is covered below
+	local funcs
+	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
+	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
+	local covered="ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_mailboxes ews_move_folder ews_revoke ews_soap ews_upload_items"
+	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
+
+	# -- ews_create_mailbox
+	call "create_mailbox(NULL, NULL, NULL)" "SELECT ews_create_mailbox(NULL, NULL, NULL)"
+	call "create_mailbox('')" "SELECT ews_create_mailbox('')"
+	call "create_mailbox(10 MB)" "SELECT ews_create_mailbox($big || '@x')"
+	call "create_mailbox(duplicate, other case)" "SELECT ews_create_mailbox('HOSTILE@example.com')"
+	call "create_mailbox(display name 10 MB)" "SELECT ews_create_mailbox('dn@example.com', $big) IS NOT NULL" any
+	call "create_mailbox(owner 0)" "SELECT ews_create_mailbox('o@example.com', NULL, 0::regrole)"
+	expect "create_mailbox(owner 0) is refused" 'ERROR:  42704'
+	call "create_mailbox(owner a dropped role)" "SELECT ews_create_mailbox('o@example.com', NULL, 9999999::regrole)"
+	expect "create_mailbox(owner a dropped role) is refused" 'ERROR:  42704'
+	# -- ews_folder_id
+	call "folder_id(NULL, NULL)" "SELECT ews_folder_id(NULL, NULL)"
+	call "folder_id('', '')" "SELECT ews_folder_id('', '')"
+	call "folder_id(10 MB, inbox)" "SELECT ews_folder_id($big, 'inbox')"
+	call "folder_id(mailbox, 10 MB)" "SELECT ews_folder_id('hostile@example.com', $big)"
+	# -- ews_create_folder
+	call "create_folder(NULL, NULL, NULL)" "SELECT * FROM ews_create_folder(NULL, NULL, NULL)"
+	call "create_folder(inbox, NULL)" "SELECT * FROM ews_create_folder($INBOX, NULL)"
+	call "create_folder(inbox, '')" "SELECT * FROM ews_create_folder($INBOX, '')"
+	call "create_folder(inbox, 10 MB)" "SELECT * FROM ews_create_folder($INBOX, $big)"
+	expect "create_folder(10 MB name) is ErrorFolderSavePropertyError" 'ErrorFolderSavePropertyError'
+	call "create_folder(inbox, x, 10 MB class)" "SELECT response_code FROM ews_create_folder($INBOX, 'x', $big)" changes
+	call "create_folder(item id, x)" "SELECT * FROM ews_create_folder($ITEM, 'x')"
+	call "create_folder(10 MB id, x)" "SELECT * FROM ews_create_folder($big, 'x')"
+	call "create_folder(duplicate name)" "SELECT * FROM ews_create_folder($INBOX, 'KEPT')"
+	expect "create_folder(duplicate name) is ErrorFolderExists" 'ErrorFolderExists'
+	# -- ews_get_folder
+	call "get_folder(NULL)" "SELECT * FROM ews_get_folder(NULL)"
+	call "get_folder('{}')" "SELECT * FROM ews_get_folder('{}')"
+	call "get_folder({NULL,NULL})" "SELECT * FROM ews_get_folder(ARRAY[NULL, NULL]::text[])"
+	call "get_folder(2-D)" "SELECT * FROM ews_get_folder(ARRAY[[$FOLDER, $FOLDER], [$FOLDER, $FOLDER]])"
+	call "get_folder('[5:6]={a,b}')" "SELECT * FROM ews_get_folder('[5:6]={a,b}')"
+	call "get_folder([5:6] valid)" "SELECT folder_id = $FOLDER, response_code FROM ews_get_folder(array_prepend($FOLDER, ARRAY[$FOLDER])::text[])"
+	call "get_folder(100 000 garbage ids)" "SELECT response_code, count(*) FROM ews_get_folder($many) GROUP BY 1"
+	expect "get_folder(100 000 garbage ids) answers each" '^ErrorInvalidIdMalformed\|100000$'
+	call "get_folder(10 MB id)" "SELECT response_code FROM ews_get_folder(ARRAY[$big])"
+	# a flipped local id may name another folder: never this one
+	call "get_folder(every byte flipped)" "SELECT response_code, count(*) FROM ews_get_folder($flips) WHERE folder_id IS NOT DISTINCT FROM $FOLDER GROUP BY 1"
+	expect_not "get_folder(a flipped id) never finds the folder" 'NoError'
+	call "get_folder(item id)" "SELECT response_code FROM ews_get_folder(ARRAY[$ITEM])"
+	expect "get_folder(item id) is ErrorCannotUseItemIdForFolderId" 'ErrorCannotUseItemIdForFolderId'
+	# -- ews_find_folder
+	call "find_folder(NULL, NULL)" "SELECT * FROM ews_find_folder(NULL, NULL)"
+	call "find_folder(NULL)" "SELECT * FROM ews_find_folder(NULL)"
+	call "find_folder(inbox, '')" "SELECT * FROM ews_find_folder($INBOX, '')"
+	call "find_folder(inbox, 10 MB)" "SELECT * FROM ews_find_folder($INBOX, $big)"
+	call "find_folder(item id)" "SELECT response_code FROM ews_find_folder($ITEM)"
+	# -- ews_delete_folder
+	call "delete_folder(NULL, NULL)" "SELECT * FROM ews_delete_folder(NULL, NULL)"
+	call "delete_folder({folder}, NULL)" "SELECT * FROM ews_delete_folder(ARRAY[$FOLDER], NULL)"
+	call "delete_folder({folder}, 'hard')" "SELECT * FROM ews_delete_folder(ARRAY[$FOLDER], 'hard')"
+	call "delete_folder('{}')" "SELECT * FROM ews_delete_folder('{}')"
+	call "delete_folder({NULL})" "SELECT response_code FROM ews_delete_folder(ARRAY[NULL]::text[])"
+	call "delete_folder(2-D)" "SELECT * FROM ews_delete_folder(ARRAY[[$FOLDER], [$FOLDER]])"
+	call "delete_folder('[5:6]={a,b}')" "SELECT response_code FROM ews_delete_folder('[5:6]={a,b}')"
+	call "delete_folder(every byte flipped)" "SELECT response_code, count(*) FROM ews_delete_folder($flips) GROUP BY 1"
+	expect_not "delete_folder(a flipped id) deletes nothing" 'NoError'
+	call "delete_folder(100 000 garbage ids)" "SELECT response_code, count(*) FROM ews_delete_folder($many) GROUP BY 1"
+	call "delete_folder(inbox)" "SELECT response_code FROM ews_delete_folder(ARRAY[$INBOX], 'SoftDelete')"
+	expect "delete_folder(inbox) is ErrorDeleteDistinguishedFolder" 'ErrorDeleteDistinguishedFolder'
+	# -- ews_move_folder, ews_copy_folder
+	for f in move copy; do
+		call "${f}_folder(NULL, NULL)" "SELECT * FROM ews_${f}_folder(NULL, NULL)"
+		call "${f}_folder(NULL, {folder})" "SELECT response_code FROM ews_${f}_folder(NULL, ARRAY[$FOLDER])"
+		call "${f}_folder(inbox, '{}')" "SELECT * FROM ews_${f}_folder($INBOX, '{}')"
+		call "${f}_folder(inbox, {NULL})" "SELECT response_code FROM ews_${f}_folder($INBOX, ARRAY[NULL]::text[])"
+		call "${f}_folder(inbox, 2-D)" "SELECT * FROM ews_${f}_folder($INBOX, ARRAY[[$FOLDER], [$FOLDER]])"
+		call "${f}_folder(inbox, [5:6])" "SELECT response_code FROM ews_${f}_folder($INBOX, '[5:6]={a,b}')"
+		call "${f}_folder(inbox, flipped)" "SELECT response_code, count(*) FROM ews_${f}_folder($INBOX, $flips) GROUP BY 1" changes
+		expect "${f}_folder(flipped ids) answers each" 'ErrorInvalidIdMalformed'
+		call "${f}_folder(flipped target)" "SELECT response_code, count(*) FROM ews_${f}_folder(($flips)[3], ARRAY[$FOLDER]) GROUP BY 1"
+		call "${f}_folder(inbox, 100 000 garbage)" "SELECT response_code, count(*) FROM ews_${f}_folder($INBOX, $many) GROUP BY 1"
+		call "${f}_folder(folder into itself)" "SELECT response_code FROM ews_${f}_folder($FOLDER, ARRAY[$FOLDER])"
+		expect "${f}_folder(folder into itself) is ErrorMoveCopyFailed" 'ErrorMoveCopyFailed'
+		call "${f}_folder(item id target)" "SELECT response_code FROM ews_${f}_folder($ITEM, ARRAY[$FOLDER])"
+		call "${f}_folder(10 MB target)" "SELECT response_code FROM ews_${f}_folder($big, ARRAY[$FOLDER])"
+	done
+	# a long batch can be cancelled, and then nothing of it stays
+	call "get_folder(100 000 ids, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_get_folder(array_fill($FOLDER, ARRAY[100000]))"
+	expect "get_folder(100 000 ids) is cancelled cleanly" 'ERROR:  57014'
+	call "upload_items(100 000 items, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_upload_items(array_fill($INBOX, ARRAY[100000]), array_fill($BLOB, ARRAY[100000]))"
+	expect "upload_items(100 000 items) is cancelled cleanly" 'ERROR:  57014'
+	call "move_folder(root)" "SELECT response_code FROM ews_move_folder($INBOX, ARRAY[ews_folder_id('hostile@example.com', 'root')])"
+	expect "move_folder(root) is ErrorMoveDistinguishedFolder" 'ErrorMoveDistinguishedFolder'
+	# -- ews_export_items
+	call "export_items(NULL, NULL)" "SELECT * FROM ews_export_items(NULL, NULL)"
+	call "export_items('{}')" "SELECT * FROM ews_export_items('{}')"
+	call "export_items({NULL}, {NULL})" "SELECT response_code FROM ews_export_items(ARRAY[NULL]::text[], ARRAY[NULL]::text[])"
+	call "export_items(2-D)" "SELECT response_code FROM ews_export_items(ARRAY[[$ITEM], [$ITEM]])"
+	call "export_items(ids, 2-D change keys)" "SELECT response_code FROM ews_export_items(ARRAY[$ITEM, $ITEM], ARRAY[[$ICK], [$ICK]])"
+	call "export_items([5:6])" "SELECT response_code FROM ews_export_items('[5:6]={a,b}')"
+	call "export_items(1 id, 2 change keys)" "SELECT response_code FROM ews_export_items(ARRAY[$ITEM], ARRAY[$ICK, $ICK])"
+	call "export_items(folder change key)" "SELECT response_code FROM ews_export_items(ARRAY[$ITEM], ARRAY[$FCK])"
+	expect "export_items(folder change key) is ErrorInvalidChangeKey" 'ErrorInvalidChangeKey'
+	call "export_items(folder id)" "SELECT response_code FROM ews_export_items(ARRAY[$FOLDER])"
+	expect "export_items(folder id) is ErrorCannotUseFolderIdForItemId" 'ErrorCannotUseFolderIdForItemId'
+	call "export_items(every byte flipped)" "SELECT response_code, count(*) FROM ews_export_items($iflips) GROUP BY 1"
+	expect_not "export_items(a flipped id) finds nothing" 'NoError'
+	call "export_items(100 000 garbage)" "SELECT response_code, count(*) FROM ews_export_items($many) GROUP BY 1"
+	call "export_items(100 000 times the item)" "SELECT response_code, count(*) FROM ews_export_items(array_fill($ITEM, ARRAY[100000])) GROUP BY 1"
+	expect "export_items(100 000 times the item) answers each" '^NoError\|100000$'
+	call "export_items(10 MB id, 10 MB change key)" "SELECT response_code FROM ews_export_items(ARRAY[$big], ARRAY[$big])"
+	# -- ews_upload_items
+	local up="SELECT response_code, count(*) FROM ews_upload_items"
+	call "upload_items(NULL, NULL)" "SELECT * FROM ews_upload_items(NULL, NULL)"
+	call "upload_items('{}', '{}')" "SELECT * FROM ews_upload_items('{}', '{}')"
+	call "upload_items({inbox}, {NULL})" "$up(ARRAY[$INBOX], ARRAY[NULL]::bytea[]) GROUP BY 1"
+	expect "upload_items(NULL data) is ErrorCorruptData" 'ErrorCorruptData'
+	call "upload_items({NULL}, {blob})" "$up(ARRAY[NULL]::text[], ARRAY[$BLOB]) GROUP BY 1"
+	call "upload_items(2-D parents)" "$up(ARRAY[[$INBOX], [$INBOX]], ARRAY[$BLOB, $BLOB]) GROUP BY 1"
+	call "upload_items(2-D data)" "$up(ARRAY[$INBOX, $INBOX], ARRAY[[$BLOB], [$BLOB]]) GROUP BY 1"
+	call "upload_items(2-D actions)" "$up(ARRAY[$INBOX, $INBOX], ARRAY[$BLOB, $BLOB], ARRAY[['Update'], ['Update']]) GROUP BY 1"
+	call "upload_items(2-D is_associated)" "$up(ARRAY[$INBOX, $INBOX], ARRAY[$BLOB, $BLOB], NULL, NULL, NULL, ARRAY[[true], [true]]) GROUP BY 1"
+	call "upload_items([5:6] parents)" "$up('[5:6]={a,b}', ARRAY[$BLOB, $BLOB]) GROUP BY 1"
+	call "upload_items(lengths differ)" "$up(ARRAY[$INBOX], ARRAY[$BLOB, $BLOB]) GROUP BY 1"
+	call "upload_items(bad action)" "$up(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY['update']) GROUP BY 1"
+	call "upload_items(10 MB action)" "$up(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY[$big]) GROUP BY 1"
+	call "upload_items(random garbage)" "$up(ARRAY[$INBOX], ARRAY[(SELECT b FROM junk)]) GROUP BY 1"
+	expect "upload_items(random garbage) is ErrorCorruptData" 'ErrorCorruptData'
+	call "upload_items(0 bytes)" "$up(ARRAY[$INBOX], ARRAY[''::bytea]) GROUP BY 1"
+	expect "upload_items(0 bytes) is ErrorCorruptData" 'ErrorCorruptData'
+	call "upload_items(every truncation)" "$up(array_fill($INBOX, ARRAY[length($BLOB) - 1]),
+		(SELECT array_agg(substring($BLOB FROM 1 FOR l) ORDER BY l) FROM generate_series(0, length($BLOB) - 2) l)) GROUP BY 1"
+	expect_not "upload_items(a truncated blob) is never stored" 'NoError'
+	call "upload_items(every byte flipped in the blob)" "$up(array_fill($INBOX, ARRAY[length($BLOB)]),
+		(SELECT array_agg(set_byte($BLOB, p, get_byte($BLOB, p) # 1) ORDER BY p) FROM generate_series(0, length($BLOB) - 1) p)) GROUP BY 1" changes
+	call "upload_items(huge blob)" "$up(ARRAY[$INBOX], ARRAY[$BLOB || convert_to(repeat('x', 30 * 1024 * 1024), 'UTF8')]) GROUP BY 1"
+	expect "upload_items(huge blob) is refused" 'ErrorDataSizeLimitExceeded|ErrorCorruptData'
+	call "upload_items(garbage parents)" "$up($many, array_fill($BLOB, ARRAY[100000])) GROUP BY 1"
+	call "upload_items(Update, no id)" "$up(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY['Update']) GROUP BY 1"
+	call "upload_items(Update, flipped ids)" "$up(array_fill($INBOX, ARRAY[array_length($iflips, 1)]), array_fill($BLOB, ARRAY[array_length($iflips, 1)]),
+		array_fill('Update'::text, ARRAY[array_length($iflips, 1)]), $iflips, array_fill($ICK, ARRAY[array_length($iflips, 1)])) GROUP BY 1"
+	expect_not "upload_items(Update of a flipped id) writes nothing" 'NoError'
+	call "upload_items(Update, folder change key)" "$up(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY['Update'], ARRAY[$ITEM], ARRAY[$FCK]) GROUP BY 1"
+	expect "upload_items(Update with a folder change key) is ErrorInvalidChangeKey" 'ErrorInvalidChangeKey'
+	call "upload_items(Update, no change key)" "$up(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY['Update'], ARRAY[$ITEM], ARRAY[NULL]) GROUP BY 1"
+	expect "upload_items(Update without a change key) is ErrorChangeKeyRequiredForWriteOperations" 'ErrorChangeKeyRequiredForWriteOperations'
+	call "upload_items(Update, folder id as item id)" "$up(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY['Update'], ARRAY[$FOLDER], ARRAY[$ICK]) GROUP BY 1"
+	call "upload_items(item id as parent)" "$up(ARRAY[$ITEM], ARRAY[$BLOB]) GROUP BY 1"
+	# -- ews_create_item
+	local ci="SELECT response_code FROM ews_create_item"
+	call "create_item(NULL, NULL)" "SELECT * FROM ews_create_item(NULL, NULL)"
+	call "create_item(NULL, mime)" "$ci(NULL, 'Subject: x')"
+	call "create_item(inbox, 0 bytes)" "$ci($INBOX, '')" changes
+	call "create_item(inbox, binary)" "$ci($INBOX, (SELECT b FROM junk))" changes
+	call "create_item(inbox, only headers)" "$ci($INBOX, convert_to(E'Subject: only\r\nFrom: a@b', 'UTF8'))" changes
+	call "create_item(inbox, 100 000 header lines)" "$ci($INBOX, convert_to(repeat(E'X-Junk: v\r\n', 100000) || E'\r\nbody', 'UTF8'))" changes
+	call "create_item(inbox, one 10 MB header)" "$ci($INBOX, convert_to('Subject: ' || $big || E'\r\n\r\nx', 'UTF8'))" changes
+	call "create_item(inbox, 100 000 folded lines)" "$ci($INBOX, convert_to('Subject: a' || repeat(E'\r\n b', 100000) || E'\r\n\r\nx', 'UTF8'))" changes
+	call "create_item(inbox, huge message)" "$ci($INBOX, convert_to(repeat('x', 30 * 1024 * 1024), 'UTF8'))"
+	expect "create_item(huge message) is ErrorDataSizeLimitExceeded" 'ErrorDataSizeLimitExceeded'
+	call "create_item(flipped parent)" "$ci(($flips)[2], 'Subject: x')"
+	# -- ews_grant, ews_revoke, ews_drop_mailbox, ews_list_mailboxes
+	for f in grant revoke; do
+		call "$f(NULL, NULL, NULL)" "SELECT ews_$f(NULL, NULL, NULL)"
+		call "$f(mailbox, role, '')" "SELECT ews_$f('hostile@example.com', current_user::regrole, '')"
+		call "$f(mailbox, role, 10 MB)" "SELECT ews_$f('hostile@example.com', current_user::regrole, $big)"
+		call "$f(10 MB, role, delegate)" "SELECT ews_$f($big, current_user::regrole, 'delegate')"
+		call "$f(mailbox, 0, delegate)" "SELECT ews_$f('hostile@example.com', 0::regrole, 'delegate')"
+	done
+	call "drop_mailbox(NULL)" "SELECT ews_drop_mailbox(NULL)"
+	call "drop_mailbox('')" "SELECT ews_drop_mailbox('')"
+	call "drop_mailbox(10 MB)" "SELECT ews_drop_mailbox($big)"
+	call "drop_mailbox(%)" "SELECT ews_drop_mailbox('%')"
+	call "list_mailboxes()" "SELECT count(*) FROM ews_list_mailboxes()"
+	# -- ews_soap
+	local env="'<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Body>'"
+	local gf="$env || '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>'"
+	local soap="SELECT status, xml_is_well_formed_document(response) FROM ews_soap"
+	call "soap(NULL, NULL)" "SELECT * FROM ews_soap(NULL, NULL)"
+	call "soap('')" "$soap('')"
+	expect "soap('') is a well-formed fault" '^500\|t$'
+	call "soap(10 MB)" "$soap($big)"
+	call "soap(binary junk)" "$soap(translate(encode((SELECT b FROM junk), 'escape'), E'\\\\', '/'))"
+	call "soap(GetFolder, 10 MB mailbox argument)" "$soap($gf || '<t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>', $big)"
+	call "soap(GetFolder, mailbox argument with controls)" "$soap($gf || '<t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>', E'a\\x01<&>\"b')"
+	expect "soap(mailbox argument with controls) is a well-formed fault" '^500\|t$'
+	call "soap(GetFolder, 10 000 flipped ids)" "$soap($gf || (SELECT string_agg('<t:FolderId Id=\"' || replace(replace(replace(x, '&', '&amp;'), '\"', '&quot;'), '<', '&lt;') || '\"/>', '') FROM unnest($flips) x) || '</m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
+	expect "soap(GetFolder of flipped ids) is a well-formed response" '^200\|t$'
+	call "soap(deep nesting)" "$soap($env || repeat('<a>', 100000) || repeat('</a>', 100000) || '</s:Body></s:Envelope>')"
+	call "soap(10 000 attributes)" "$soap($env || '<m:GetFolder ' || (SELECT string_agg('a' || g || '=\"1\"', ' ') FROM generate_series(1, 10000) g) || '/></s:Body></s:Envelope>')"
+	call "soap(NUL as entity)" "$soap($gf || '<t:FolderId Id=\"&#0;\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
+	call "soap(UploadItems of junk)" "SELECT status, xml_is_well_formed_document(response) FROM ews_soap($env || '<m:UploadItems><m:Items><t:Item CreateAction=\"CreateNew\"><t:ParentFolderId Id=\"' || $INBOX || '\"/><t:Data>' || encode((SELECT b FROM junk), 'base64') || '</t:Data></t:Item></m:Items></m:UploadItems></s:Body></s:Envelope>') s WHERE response ~ 'ErrorCorruptData'"
+	expect "soap(UploadItems of junk) is ErrorCorruptData" '^200\|t$'
+}
+
+# ---- the SQL_ASCII twist: text holding bytes that are not UTF-8 ----
+ascii_only() {
+	local bad="E'\\xff\\xfe\\xc0\\x80'"
+	local env="'<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Body>'"
+	local gf="$env || '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>'"
+	call "SQL_ASCII: create_mailbox(invalid UTF-8 address)" "SELECT ews_create_mailbox('a' || $bad || '@example.com')"
+	expect "SQL_ASCII: create_mailbox(invalid UTF-8 address) is refused" 'ERROR:  22'
+	call "SQL_ASCII: create_mailbox(invalid UTF-8 display name)" "SELECT ews_create_mailbox('dn@example.com', $bad)"
+	expect "SQL_ASCII: create_mailbox(invalid UTF-8 display name) is refused" 'ERROR:  22'
+	call "SQL_ASCII: create_folder(invalid UTF-8 name)" "SELECT response_code FROM ews_create_folder($INBOX, $bad)"
+	expect "SQL_ASCII: create_folder(invalid UTF-8 name) is refused" 'ErrorFolderSavePropertyError'
+	call "SQL_ASCII: create_folder(invalid UTF-8 class)" "SELECT response_code FROM ews_create_folder($INBOX, 'ok', $bad)"
+	expect "SQL_ASCII: create_folder(invalid UTF-8 class) is refused" 'ErrorFolderSavePropertyError'
+	call "SQL_ASCII: get_folder(invalid UTF-8 id)" "SELECT response_code FROM ews_get_folder(ARRAY[$bad, $FOLDER || $bad])"
+	call "SQL_ASCII: folder_id(invalid UTF-8)" "SELECT ews_folder_id($bad, $bad)"
+	call "SQL_ASCII: find_folder(inbox, invalid UTF-8)" "SELECT * FROM ews_find_folder($INBOX, $bad)"
+	call "SQL_ASCII: delete_folder(invalid UTF-8)" "SELECT response_code FROM ews_delete_folder(ARRAY[$bad], $bad)"
+	call "SQL_ASCII: export_items(invalid UTF-8)" "SELECT response_code FROM ews_export_items(ARRAY[$bad], ARRAY[$bad])"
+	call "SQL_ASCII: upload_items(invalid UTF-8 action)" "SELECT response_code FROM ews_upload_items(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY[$bad])"
+	call "SQL_ASCII: grant(invalid UTF-8)" "SELECT ews_grant($bad, current_user::regrole, $bad)"
+	call "SQL_ASCII: drop_mailbox(invalid UTF-8)" "SELECT ews_drop_mailbox($bad)"
+	call "SQL_ASCII: soap(invalid UTF-8 request)" "SELECT status, xml_is_well_formed_document(response) FROM ews_soap($gf || $bad || '</m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
+	expect "SQL_ASCII: soap(invalid UTF-8 request) is a fault" '^500\|'
+	call "SQL_ASCII: soap(invalid UTF-8 mailbox argument)" "SELECT status, response NOT LIKE '%' || chr(255) || '%' FROM ews_soap($gf || '<t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>', $bad)"
+	expect "SQL_ASCII: soap(invalid UTF-8 mailbox argument) does not echo the bytes" '\|t$|ERROR:  22'
+	call "SQL_ASCII: soap(invalid UTF-8 in XML encoding declaration)" "SELECT status FROM ews_soap('<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>' || $gf || '<t:FolderId Id=\"' || $bad || '\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
+}
+
+for enc in UTF8 SQL_ASCII; do
+	DB=ews_hostile_$(echo "$enc" | tr 'A-Z' 'a-z')
+	if ! setup -E "$enc" -T template0 --locale=C; then
+		nok "create database $DB ($enc)"
+		continue
+	fi
+	open_session
+	# the SQL_ASCII database gets the calls where text is the input
+	if [ "$enc" = UTF8 ]; then hostile; else ascii_only; fi
+	close_session
+	dropdb "$DB"
+done
+
+echo "$pass passed, $failed failed"
+[ "$failed" -eq 0 ]
