@@ -254,6 +254,20 @@ free_name_in(const pg_uuid_t *mailbox, int64 parent_id, const char *name, int64 
 	return NULL;				/* keep compiler quiet */
 }
 
+bool
+ews_delete_type_from_name(const char *name, EwsDeleteType *type)
+{
+	if (strcmp(name, "HardDelete") == 0)
+		*type = EWS_DELETE_HARD;
+	else if (strcmp(name, "SoftDelete") == 0)
+		*type = EWS_DELETE_SOFT;
+	else if (strcmp(name, "MoveToDeletedItems") == 0)
+		*type = EWS_DELETE_TO_DELETED_ITEMS;
+	else
+		return false;
+	return true;
+}
+
 void
 ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsStatus *st)
 {

@@ -17,6 +17,9 @@ typedef enum EwsDeleteType
 	EWS_DELETE_TO_DELETED_ITEMS
 } EwsDeleteType;
 
+/* DeleteType by its EWS name (HardDelete, SoftDelete, MoveToDeletedItems); false if none */
+extern bool ews_delete_type_from_name(const char *name, EwsDeleteType *type);
+
 /* longest display name we store, in bytes (Exchange allows 255 characters) */
 #define EWS_MAX_FOLDER_NAME 1024
 

@@ -492,6 +492,20 @@ resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *
 	return false;
 }
 
+bool
+ews_upload_action_from_name(const char *name, EwsUploadAction *action)
+{
+	if (strcmp(name, "CreateNew") == 0)
+		*action = EWS_UPLOAD_CREATE_NEW;
+	else if (strcmp(name, "Update") == 0)
+		*action = EWS_UPLOAD_UPDATE;
+	else if (strcmp(name, "UpdateOrCreate") == 0)
+		*action = EWS_UPLOAD_UPDATE_OR_CREATE;
+	else
+		return false;
+	return true;
+}
+
 void
 ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **change_key, EwsStatus *st)
 {

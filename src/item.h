@@ -52,6 +52,9 @@ typedef enum EwsUploadAction
 	EWS_UPLOAD_UPDATE_OR_CREATE
 } EwsUploadAction;
 
+/* CreateAction by its EWS name (CreateNew, Update, UpdateOrCreate); false if none */
+extern bool ews_upload_action_from_name(const char *name, EwsUploadAction *action);
+
 typedef struct EwsUploadInput
 {
 	EwsFolderRef parent;		/* ParentFolderId */

@@ -212,15 +212,10 @@ mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb)
 				 errdetail("Only members of the owner role, members of ews_admin and superusers may grant, revoke or drop; delegates and impersonators may not.")));
 }
 
-void
-ews_mailbox_grant(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right)
+/* grant and revoke: the same checks, then one statement on ews.mailbox_grant */
+static void
+grant_change(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right, EwsPlan *plan)
 {
-	static EwsPlan plan = {
-		"INSERT INTO ews.mailbox_grant (mailbox_id, grantee, access_right)"
-		" VALUES ($1, $2::pg_catalog.oid::pg_catalog.regrole, $3)"
-		" ON CONFLICT DO NOTHING",
-		3, {UUIDOID, OIDOID, TEXTOID}
-	};
 	const char *r = grant_right(right);
 	EwsMailbox	mb;
 	Datum		args[3];
@@ -230,7 +225,20 @@ ews_mailbox_grant(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right)
 	args[0] = UUIDPGetDatum(&mb.id);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = CStringGetTextDatum(r);
-	ews_exec(&plan, args, NULL, false, 0);
+	ews_exec(plan, args, NULL, false, 0);
+}
+
+void
+ews_mailbox_grant(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right)
+{
+	static EwsPlan plan = {
+		"INSERT INTO ews.mailbox_grant (mailbox_id, grantee, access_right)"
+		" VALUES ($1, $2::pg_catalog.oid::pg_catalog.regrole, $3)"
+		" ON CONFLICT DO NOTHING",
+		3, {UUIDOID, OIDOID, TEXTOID}
+	};
+
+	grant_change(ctx, smtp, grantee, right, &plan);
 }
 
 void
@@ -241,16 +249,8 @@ ews_mailbox_revoke(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right
 		" WHERE mailbox_id = $1 AND grantee::pg_catalog.oid = $2 AND access_right = $3",
 		3, {UUIDOID, OIDOID, TEXTOID}
 	};
-	const char *r = grant_right(right);
-	EwsMailbox	mb;
-	Datum		args[3];
 
-	grantee_valid(grantee);
-	mailbox_for_manage(ctx, smtp, &mb);
-	args[0] = UUIDPGetDatum(&mb.id);
-	args[1] = ObjectIdGetDatum(grantee);
-	args[2] = CStringGetTextDatum(r);
-	ews_exec(&plan, args, NULL, false, 0);
+	grant_change(ctx, smtp, grantee, right, &plan);
 }
 
 /*

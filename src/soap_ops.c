@@ -548,13 +548,7 @@ soap_op_delete_folder(SoapCall *call, xmlNodePtr op)
 	if (dt == NULL)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The required attribute DeleteType of m:DeleteFolder is missing.");
-	if (strcmp(dt, "HardDelete") == 0)
-		type = EWS_DELETE_HARD;
-	else if (strcmp(dt, "SoftDelete") == 0)
-		type = EWS_DELETE_SOFT;
-	else if (strcmp(dt, "MoveToDeletedItems") == 0)
-		type = EWS_DELETE_TO_DELETED_ITEMS;
-	else
+	if (!ews_delete_type_from_name(dt, &type))
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of DeleteType is not HardDelete, SoftDelete or MoveToDeletedItems.", dt);
 	if (!soap_children(call, op, spec, 1, &ids) ||
@@ -840,13 +834,7 @@ soap_op_upload_items(SoapCall *call, xmlNodePtr op)
 		if (action == NULL)
 			return soap_fault(call, "ErrorSchemaValidation",
 							  "The required attribute CreateAction of t:Item is missing.");
-		if (strcmp(action, "CreateNew") == 0)
-			u->action = EWS_UPLOAD_CREATE_NEW;
-		else if (strcmp(action, "Update") == 0)
-			u->action = EWS_UPLOAD_UPDATE;
-		else if (strcmp(action, "UpdateOrCreate") == 0)
-			u->action = EWS_UPLOAD_UPDATE_OR_CREATE;
-		else
+		if (!ews_upload_action_from_name(action, &u->action))
 			return soap_fault(call, "ErrorSchemaValidation",
 							  "The value '%s' of CreateAction is not CreateNew, Update or UpdateOrCreate.", action);
 		if (assoc == NULL || strcmp(assoc, "false") == 0 || strcmp(assoc, "0") == 0)

@@ -328,13 +328,7 @@ ews_delete_folder_sql(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "folder_ids");
 	require_arg(fcinfo, 1, "delete_type");
 	dt = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (strcmp(dt, "HardDelete") == 0)
-		type = EWS_DELETE_HARD;
-	else if (strcmp(dt, "SoftDelete") == 0)
-		type = EWS_DELETE_SOFT;
-	else if (strcmp(dt, "MoveToDeletedItems") == 0)
-		type = EWS_DELETE_TO_DELETED_ITEMS;
-	else
+	if (!ews_delete_type_from_name(dt, &type))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid delete type \"%s\"", dt),
@@ -537,18 +531,15 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 static EwsUploadAction
 parse_create_action(const char *s)
 {
+	EwsUploadAction action = EWS_UPLOAD_CREATE_NEW;
+
 	/* NULL is the default, CreateNew */
-	if (s == NULL || strcmp(s, "CreateNew") == 0)
-		return EWS_UPLOAD_CREATE_NEW;
-	if (strcmp(s, "Update") == 0)
-		return EWS_UPLOAD_UPDATE;
-	if (strcmp(s, "UpdateOrCreate") == 0)
-		return EWS_UPLOAD_UPDATE_OR_CREATE;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid create action \"%s\"", s),
-			 errhint("Use CreateNew, Update or UpdateOrCreate.")));
-	return EWS_UPLOAD_CREATE_NEW;	/* keep compiler quiet */
+	if (s != NULL && !ews_upload_action_from_name(s, &action))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid create action \"%s\"", s),
+				 errhint("Use CreateNew, Update or UpdateOrCreate.")));
+	return action;
 }
 
 PG_FUNCTION_INFO_V1(ews_upload_items_sql);
