@@ -481,15 +481,40 @@ check_blob(const uint8 *data, size_t len, size_t *merged_len, EwsStatus *st)
 	return true;
 }
 
-/* the parent of a write; a missing folder is ErrorParentFolderNotFound */
+/*
+ * The parent of a write; a missing folder is ErrorParentFolderNotFound.
+ *
+ * Item writes do not take the hierarchy lock, so the parent is locked
+ * FOR KEY SHARE, the lock the foreign key check would take at the insert
+ * anyway, but taken here, where losing it is an answer rather than an
+ * error: a HardDelete of the folder that committed meanwhile makes this
+ * item ErrorParentFolderNotFound instead of failing the whole statement
+ * with a foreign key violation, and one still running waits for us and
+ * then deletes the new item with its folder.
+ */
 static bool
 resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *st)
 {
-	if (ews_folder_resolve(ctx, ref, false, out, st))
-		return true;
-	if (st->code == EWS_ErrorFolderNotFound)
+	static EwsPlan lock_plan = {
+		"SELECT 1 FROM ews.folder WHERE mailbox_id = $1 AND folder_id = $2 FOR KEY SHARE",
+		2, {UUIDOID, INT8OID}
+	};
+	Datum		args[2];
+
+	if (!ews_folder_resolve(ctx, ref, false, out, st))
+	{
+		if (st->code == EWS_ErrorFolderNotFound)
+			ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);
+		return false;
+	}
+	args[0] = UUIDPGetDatum(&out->mailbox_id);
+	args[1] = Int64GetDatum(out->folder_id);
+	if (ews_exec(&lock_plan, args, NULL, false, 1) != 1)
+	{
 		ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);
-	return false;
+		return false;
+	}
+	return true;
 }
 
 bool
