@@ -30,3 +30,9 @@ ews_install_deps() {
 # make install and everything that uses the installed files run under one
 # lock: several checkouts on one machine share PostgreSQL's extension dir
 ews_lock_file=/tmp/ews-install.lock
+
+# Throwaway clusters take their encoding from the locale: with LANG unset (a
+# fresh machine, a bare CI environment) initdb makes SQL_ASCII databases.
+# The tests and the demo speak UTF-8; C.UTF-8 exists on every Debian 12.
+export LANG=C.UTF-8
+unset LC_ALL LC_CTYPE LC_COLLATE LANGUAGE
