@@ -729,6 +729,15 @@ result_in_place(TupleDesc tupdesc, StringInfo out, int32 status)
 	HeapTupleHeaderSetNatts(td, 2);
 	td->t_hoff = RESULT_HOFF;
 	td->t_infomask = HEAP_HASVARWIDTH;
+#ifdef HEAP_IS_DATUM
+	/*
+	 * Since 15.18 a composite datum carries this mark, as heap_form_tuple
+	 * sets it; one without it is copied whole by the first
+	 * DatumGetHeapTupleHeader (every field access), which for a large
+	 * ExportItems response is the very copy building in place avoids.
+	 */
+	HeapTupleHeaderSetDatum(td);
+#endif
 	*(int32 *) (out->data + RESULT_STATUS_OFF) = status;
 	SET_VARSIZE(out->data + RESULT_TEXT_OFF, out->len - RESULT_TEXT_OFF);
 	return HeapTupleHeaderGetDatum(td);
