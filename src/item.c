@@ -59,55 +59,6 @@ filetime_to_timestamp(int64 ft, TimestampTz *out)
 	return true;
 }
 
-/* ---- ids ---- */
-
-/*
- * Decode an ItemId and its optional ChangeKey, in DESIGN.md's order: a
- * malformed id, a folder's id, a change key that does not decode or is not
- * an item's.  Mailbox and existence are the caller's next steps.
- */
-static bool
-item_id_decode(const char *id, const char *change_key, EwsObjectId *oid,
-			   bool *has_ck, int64 *ck_change, EwsStatus *st)
-{
-	EwsIdStatus ist;
-
-	if (id == NULL || id[0] == '\0')
-	{
-		ews_status_set(st, EWS_ErrorInvalidIdMalformed, "Id is malformed: the id is empty.");
-		return false;
-	}
-	ist = ews_id_decode(id, strlen(id), oid);
-	if (ist != EWS_ID_OK)
-	{
-		ews_status_set(st, EWS_ErrorInvalidIdMalformed,
-					   psprintf("Id is malformed: %s.", ews_id_status_text(ist)));
-		return false;
-	}
-	if (oid->kind != EWS_ID_KIND_ITEM)
-	{
-		ews_status_set(st, EWS_ErrorCannotUseFolderIdForItemId, NULL);
-		return false;
-	}
-	*has_ck = false;
-	*ck_change = 0;
-	if (change_key != NULL)
-	{
-		uint32		kind;
-		uint64		cn;
-
-		if (!ews_changekey_decode(change_key, strlen(change_key), &kind, &cn) ||
-			kind != EWS_CK_KIND_ITEM)
-		{
-			ews_status_set(st, EWS_ErrorInvalidChangeKey, NULL);
-			return false;
-		}
-		*has_ck = true;
-		*ck_change = (int64) cn;
-	}
-	return true;
-}
-
 /* ---- ExportItems ---- */
 
 /* one row the batch lookup found */
@@ -132,9 +83,9 @@ found_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static void
-export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free_blob,
-			 EwsExportEmit emit, void *arg)
+void
+ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
+					  EwsExportEmit emit, void *arg)
 {
 	/*
 	 * One query per mailbox for the whole batch, not one per id: per-id
@@ -160,14 +111,14 @@ export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free
 	for (int i = 0; i < n; i++)
 	{
 		EwsObjectId oid;
-		bool		has_ck;
 		int64		ck_change;
 		int			m;
 
 		CHECK_FOR_INTERRUPTS();
 		mbx[i] = -1;
 		ews_status_ok(&st[i]);
-		if (!item_id_decode(refs[i].id, refs[i].change_key, &oid, &has_ck, &ck_change, &st[i]))
+		if (!ews_object_id_decode(refs[i].id, refs[i].change_key, EWS_ID_KIND_ITEM,
+								  &oid, &ck_change, &st[i]))
 			continue;
 		for (m = 0; m < nmailboxes; m++)
 			if (strcmp(mailboxes[m].guid, oid.mailbox) == 0)
@@ -262,48 +213,12 @@ export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast, bool free
 			out.blob = detoast ? (bytea *) PG_DETOAST_DATUM_COPY(blob) : (bytea *) DatumGetPointer(blob);
 		}
 		emit(arg, i, &out, &st[i]);
-		if (free_blob)
-		{
-			if (detoast)
-				pfree(out.blob);
-			pfree(out.change_key);
-		}
+		if (detoast)
+			pfree(out.blob);
+		pfree(out.change_key);
 	}
 }
 
-void
-ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
-					  EwsExportEmit emit, void *arg)
-{
-	export_batch(ctx, refs, n, detoast, true, emit, arg);
-}
-
-typedef struct OneExport
-{
-	EwsExportedItem *out;
-	EwsStatus  *st;
-} OneExport;
-
-static void
-emit_one(void *arg, int index, const EwsExportedItem *out, const EwsStatus *st)
-{
-	OneExport  *one = arg;
-
-	*one->st = *st;
-	if (out)
-		*one->out = *out;
-}
-
-void
-ews_item_export(EwsCtx *ctx, const EwsItemRef *ref, EwsExportedItem *out, EwsStatus *st)
-{
-	OneExport	one;
-
-	one.out = out;
-	one.st = st;
-	memset(out, 0, sizeof(*out));
-	export_batch(ctx, ref, 1, true, false, emit_one, &one);
-}
 
 /* ---- writing items ---- */
 
@@ -542,8 +457,7 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	EwsFolder	parent;
 	EwsObjectId oid;
 	bool		named = false;	/* an item id to update was given and decoded */
-	bool		has_ck = false;
-	int64		ck_change = 0;
+	int64		ck_change = 0;	/* the change key's number; 0: none was sent */
 	bool		existing = false;
 	int64		local_id = 0;
 	size_t		merged_len;
@@ -563,7 +477,8 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	if (in->action == EWS_UPLOAD_UPDATE ||
 		(in->action == EWS_UPLOAD_UPDATE_OR_CREATE && in->item_id != NULL))
 	{
-		if (!item_id_decode(in->item_id, in->change_key, &oid, &has_ck, &ck_change, st))
+		if (!ews_object_id_decode(in->item_id, in->change_key, EWS_ID_KIND_ITEM,
+								  &oid, &ck_change, st))
 			return;
 		named = true;
 	}
@@ -594,7 +509,7 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 			 * based on an older version of the item must not silently undo
 			 * the changes made since (DESIGN.md: no update is lost).
 			 */
-			if (!has_ck)
+			if (ck_change == 0)
 			{
 				ews_status_set(st, EWS_ErrorChangeKeyRequiredForWriteOperations, NULL);
 				return;

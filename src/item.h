@@ -25,13 +25,10 @@ typedef struct EwsExportedItem
 	bytea	   *blob;			/* the stored bytes, detoasted, palloc'd */
 } EwsExportedItem;
 
-/* ExportItems of one id; out is filled only when st->code is NoError */
-extern void ews_item_export(EwsCtx *ctx, const EwsItemRef *ref, EwsExportedItem *out, EwsStatus *st);
-
 /*
- * ExportItems of a batch: the same answers as ews_item_export for each ref,
- * handed to emit in input order (out is NULL for an error), but with one
- * lookup per mailbox for the whole batch instead of one per id.
+ * ExportItems of a batch: for each ref, in input order, its answer is handed
+ * to emit (out is NULL for an error); one lookup per mailbox for the whole
+ * batch instead of one per id.
  *
  * With detoast, out->blob is detoasted just before emit and freed just after
  * it, so a batch of large items never holds more than one of them in memory;

@@ -496,6 +496,47 @@ folder_by_distinguished(const EwsMailbox *mb, const char *name, EwsFolder *out)
 }
 
 bool
+ews_object_id_decode(const char *id, const char *change_key, uint8 kind,
+					 EwsObjectId *oid, int64 *change_number, EwsStatus *st)
+{
+	EwsIdStatus ist;
+
+	*change_number = 0;
+	if (id == NULL || id[0] == '\0')
+	{
+		ews_status_set(st, EWS_ErrorInvalidIdMalformed, "Id is malformed: the id is empty.");
+		return false;
+	}
+	ist = ews_id_decode(id, strlen(id), oid);
+	if (ist != EWS_ID_OK)
+	{
+		ews_status_set(st, EWS_ErrorInvalidIdMalformed,
+					   psprintf("Id is malformed: %s.", ews_id_status_text(ist)));
+		return false;
+	}
+	if (oid->kind != kind)
+	{
+		ews_status_set(st, kind == EWS_ID_KIND_FOLDER ? EWS_ErrorCannotUseItemIdForFolderId
+					   : EWS_ErrorCannotUseFolderIdForItemId, NULL);
+		return false;
+	}
+	if (change_key != NULL)
+	{
+		uint32		ck_kind;
+		uint64		cn;
+
+		if (!ews_changekey_decode(change_key, strlen(change_key), &ck_kind, &cn) ||
+			ck_kind != (kind == EWS_ID_KIND_FOLDER ? EWS_CK_KIND_FOLDER : EWS_CK_KIND_ITEM))
+		{
+			ews_status_set(st, EWS_ErrorInvalidChangeKey, NULL);
+			return false;
+		}
+		*change_number = (int64) cn;
+	}
+	return true;
+}
+
+bool
 ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 				   EwsFolder *out, EwsStatus *st)
 {
@@ -533,38 +574,12 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 	else
 	{
 		EwsObjectId oid;
-		EwsIdStatus ist;
+		int64		change_number;
 
-		if (ref->id == NULL || ref->id[0] == '\0')
-		{
-			ews_status_set(st, EWS_ErrorInvalidIdMalformed, "Id is malformed: the id is empty.");
+		/* folder change keys are checked for form only, as Exchange does */
+		if (!ews_object_id_decode(ref->id, ref->change_key, EWS_ID_KIND_FOLDER,
+								  &oid, &change_number, st))
 			return false;
-		}
-		ist = ews_id_decode(ref->id, strlen(ref->id), &oid);
-		if (ist != EWS_ID_OK)
-		{
-			ews_status_set(st, EWS_ErrorInvalidIdMalformed,
-						   psprintf("Id is malformed: %s.", ews_id_status_text(ist)));
-			return false;
-		}
-		if (oid.kind != EWS_ID_KIND_FOLDER)
-		{
-			ews_status_set(st, EWS_ErrorCannotUseItemIdForFolderId, NULL);
-			return false;
-		}
-		if (ref->change_key != NULL)
-		{
-			uint32		kind;
-			uint64		cn;
-
-			/* folder change keys are checked for form only, as Exchange does */
-			if (!ews_changekey_decode(ref->change_key, strlen(ref->change_key), &kind, &cn) ||
-				kind != EWS_CK_KIND_FOLDER)
-			{
-				ews_status_set(st, EWS_ErrorInvalidChangeKey, NULL);
-				return false;
-			}
-		}
 		if (!ews_mailbox_by_guid(ctx, oid.mailbox, &mb))
 		{
 			ews_status_no_mailbox(st, oid.mailbox);

@@ -112,6 +112,16 @@ extern void ews_status_no_mailbox(EwsStatus *st, const char *guid);
 /* serialize hierarchy changes of one mailbox: see store.c */
 extern void ews_lock_hierarchy(const pg_uuid_t *mailbox);
 
+/*
+ * Decode a FolderId or ItemId (kind EWS_ID_KIND_FOLDER or _ITEM) with its
+ * optional ChangeKey, in DESIGN.md's order: malformed id, an id of the other
+ * kind, a change key that does not decode or belongs to another kind of
+ * object.  *change_number gets the change key's number, 0 when none was
+ * sent.  Mailbox and existence are the caller's next steps.
+ */
+extern bool ews_object_id_decode(const char *id, const char *change_key, uint8 kind,
+								 EwsObjectId *oid, int64 *change_number, EwsStatus *st);
+
 /* a folder as a request names it: a FolderId or a DistinguishedFolderId */
 typedef struct EwsFolderRef
 {
