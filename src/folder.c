@@ -217,22 +217,6 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *s
 	return result;
 }
 
-static int64
-distinguished_folder_id(const pg_uuid_t *mailbox, const char *name)
-{
-	static EwsPlan plan = {
-		"SELECT folder_id FROM ews.folder WHERE mailbox_id = $1 AND distinguished = $2",
-		2, {UUIDOID, TEXTOID}
-	};
-	Datum		args[2];
-
-	args[0] = UUIDPGetDatum(mailbox);
-	args[1] = CStringGetTextDatum(name);
-	if (ews_exec(&plan, args, NULL, true, 1) != 1)
-		elog(ERROR, "mailbox has no distinguished folder \"%s\"", name);
-	return ews_col_int64(0, 1);
-}
-
 /*
  * A soft-deleted folder keeps its name unless the target already has one
  * like it; then it becomes "Name (2)", "Name (3)", ... as Outlook does in
@@ -297,8 +281,10 @@ ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsS
 	else
 	{
 		const char *target_name = type == EWS_DELETE_SOFT ? "recoverableitemsdeletions" : "deleteditems";
-		int64		target = distinguished_folder_id(&f.mailbox_id, target_name);
+		int64		target = ews_distinguished_folder_id(&f.mailbox_id, target_name);
 
+		if (target == 0)
+			elog(ERROR, "mailbox has no distinguished folder \"%s\"", target_name);
 		/*
 		 * No cycle is possible: the targets' ancestors are all distinguished,
 		 * and distinguished folders cannot be deleted.

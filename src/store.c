@@ -478,8 +478,8 @@ ews_folder_counts(EwsFolder *f)
 	f->unread_count = ews_col_int32(0, 3);
 }
 
-static bool
-folder_by_distinguished(const EwsMailbox *mb, const char *name, EwsFolder *out)
+int64
+ews_distinguished_folder_id(const pg_uuid_t *mailbox, const char *name)
 {
 	static EwsPlan plan = {
 		"SELECT folder_id FROM ews.folder WHERE mailbox_id = $1 AND distinguished = $2",
@@ -487,12 +487,20 @@ folder_by_distinguished(const EwsMailbox *mb, const char *name, EwsFolder *out)
 	};
 	Datum		args[2];
 
-	args[0] = UUIDPGetDatum(&mb->id);
+	args[0] = UUIDPGetDatum(mailbox);
 	args[1] = CStringGetTextDatum(name);
 	/* not read-only: see ews_folder_fetch */
 	if (ews_exec(&plan, args, NULL, false, 1) != 1)
-		return false;
-	return ews_folder_fetch(&mb->id, mb->guid, ews_col_int64(0, 1), out);
+		return 0;
+	return ews_col_int64(0, 1);
+}
+
+static bool
+folder_by_distinguished(const EwsMailbox *mb, const char *name, EwsFolder *out)
+{
+	int64		folder_id = ews_distinguished_folder_id(&mb->id, name);
+
+	return folder_id != 0 && ews_folder_fetch(&mb->id, mb->guid, folder_id, out);
 }
 
 bool

@@ -167,5 +167,7 @@ extern bool ews_mailbox_impersonate(EwsCtx *ctx, const char *smtp, EwsMailbox *o
 
 extern bool ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, EwsFolder *out);
 extern void ews_folder_counts(EwsFolder *f);
+/* the local id of a mailbox's distinguished folder (inbox, ...); 0 if it has none */
+extern int64 ews_distinguished_folder_id(const pg_uuid_t *mailbox, const char *name);
 
 #endif
