@@ -14,9 +14,5 @@ cd "$(dirname "$0")/.."
 . test/deps.sh
 make -s 2>&1
 export BENCH_N=${BENCH_N:-51}
-(
-	flock 9
-	make -s install >/dev/null
-	pg_virtualenv -v 15 bash -c \
-		'createdb ews_bench && psql -X -v ON_ERROR_STOP=1 -v n="$BENCH_N" -d ews_bench -f bench/move_folder.sql'
-) 9>"$ews_lock_file"
+ews_in_cluster bash -c \
+	'createdb ews_bench && psql -X -v ON_ERROR_STOP=1 -v n="$BENCH_N" -d ews_bench -f bench/move_folder.sql'

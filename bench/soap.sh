@@ -24,11 +24,7 @@ if [ "${1:-}" != "--in-cluster" ]; then
 	. test/deps.sh
 	ews_install_deps
 	make -s
-	(
-		flock 9
-		make -s install >/dev/null
-		pg_virtualenv -v 15 bash "$0" --in-cluster
-	) 9>"$ews_lock_file"
+	ews_in_cluster bash "$0" --in-cluster
 	exit
 fi
 

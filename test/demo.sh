@@ -7,8 +7,4 @@ cd "$(dirname "$0")/.."
 . test/deps.sh
 ews_install_deps
 make -s 2>&1
-(
-	flock 9
-	make -s install >/dev/null
-	pg_virtualenv -v 15 bash test/demo_in_cluster.sh
-) 9>"$ews_lock_file"
+ews_in_cluster bash test/demo_in_cluster.sh

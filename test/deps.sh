@@ -31,6 +31,16 @@ ews_install_deps() {
 # lock: several checkouts on one machine share PostgreSQL's extension dir
 ews_lock_file=/tmp/ews-install.lock
 
+# Install this build and run "$@" inside a throwaway PostgreSQL 15 cluster
+# (pg_virtualenv), holding the lock until the cluster is gone.
+ews_in_cluster() {
+	(
+		flock 9
+		make -s install >/dev/null
+		pg_virtualenv -v 15 "$@"
+	) 9>"$ews_lock_file"
+}
+
 # Throwaway clusters take their encoding from the locale: with LANG unset (a
 # fresh machine, a bare CI environment) initdb makes SQL_ASCII databases.
 # The tests and the demo speak UTF-8; C.UTF-8 exists on every Debian 12.

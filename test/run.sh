@@ -27,11 +27,7 @@ make -s -C test/fuzz run FUZZ_SECONDS="${EWS_FUZZ_SECONDS:-30}" || fail=1
 echo "# build"
 make -s clean
 make -s 2>&1
-(
-	flock 9
-	make -s install >/dev/null
-	pg_virtualenv -v 15 bash test/in_cluster.sh
-) 9>"$ews_lock_file" || fail=1
+ews_in_cluster bash test/in_cluster.sh || fail=1
 
 if [ "$fail" -ne 0 ]; then
 	echo "# FAILED"
