@@ -4,7 +4,14 @@ MODULE_big = ews
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = $(sort $(wildcard sql/ews--*.sql))
 # order is deliberate: each file builds on the ones before it
-REGRESS = ews_setup ews_mailbox ews_ids ews_folder ews_move ews_item ews_soap
+REGRESS = \
+	ews_setup \
+	ews_mailbox \
+	ews_ids \
+	ews_folder \
+	ews_move \
+	ews_item \
+	ews_soap
 
 PG_CONFIG ?= pg_config
 XML2_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
