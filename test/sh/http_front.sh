@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
-VALIDATE=../shared/tools/ews-validate
+VALIDATE=test/tools/ews-validate
 db=ews_http_front
 dropdb --if-exists $db >/dev/null 2>&1; createdb $db
 psql -X -q -v ON_ERROR_STOP=1 -d $db >/dev/null <<'SQL'

@@ -2,7 +2,7 @@
 """SOAP fixtures for ews_soap(): requests in test/soap/*.xml (with ${VAR}
 placeholders filled with real ids), sent through psql; each test checks the
 HTTP status and the response's codes, counts and element names, and every
-response is then checked with ../shared/tools/ews-validate.
+response is then checked with test/tools/ews-validate.
 
 Run by test/sh/soap_fixtures.sh inside the test cluster (PGHOST etc. set)."""
 import base64
@@ -18,9 +18,7 @@ import uuid
 from lxml import etree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VALIDATE = os.environ.get("EWS_VALIDATE", os.path.join(HERE, "..", "..", "..", "shared", "tools", "ews-validate"))
-if not os.path.exists(VALIDATE):
-    VALIDATE = "/work/shared/tools/ews-validate"
+VALIDATE = os.path.join(HERE, "..", "tools", "ews-validate")
 DB = "ews_soap_fixtures"
 NS = {
     "s": "http://schemas.xmlsoap.org/soap/envelope/",
