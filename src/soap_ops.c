@@ -172,19 +172,7 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 	if (shape & FP_CHILDREN)
 		sw_elem_int(buf, "t:ChildFolderCount", f->child_count);
 	if (shape & FP_EFFECTIVE_RIGHTS)
-	{
-		/*
-		 * Whoever can see a folder here may do everything with it: access is
-		 * per mailbox (owner, delegate, impersonation), not per folder.
-		 */
-		appendStringInfoString(buf,
-							   "<t:EffectiveRights><t:CreateAssociated>true</t:CreateAssociated>"
-							   "<t:CreateContents>true</t:CreateContents>"
-							   "<t:CreateHierarchy>true</t:CreateHierarchy>"
-							   "<t:Delete>true</t:Delete><t:Modify>true</t:Modify>"
-							   "<t:Read>true</t:Read><t:ViewPrivateItems>true</t:ViewPrivateItems>"
-							   "</t:EffectiveRights>");
-	}
+		sw_effective_rights(buf, f->access == EWS_ACCESS_WRITE, f->delegated);
 	if ((shape & FP_DISTINGUISHED) && f->distinguished != NULL)
 		sw_elem_text(buf, "t:DistinguishedFolderId", f->distinguished);
 	/* CalendarFolderType and ContactsFolderType have no UnreadCount */
@@ -576,9 +564,10 @@ soap_op_delete_folder(SoapCall *call, xmlNodePtr op)
 
 /*
  * Our ids have one format, EwsId, so the only conversion is EwsId to EwsId
- * of an id that decodes; everything else is an error message per id (not a
- * fault: clients such as exchangelib send ConvertId to learn the server's
- * version and only read the header).
+ * of an id that decodes and names a mailbox the request may read (any other
+ * answers exactly as a missing mailbox); everything else is an error message
+ * per id (not a fault: clients such as exchangelib send ConvertId to learn
+ * the server's version and only read the header).
  */
 bool
 soap_op_convert_id(SoapCall *call, xmlNodePtr op)
@@ -612,6 +601,8 @@ soap_op_convert_id(SoapCall *call, xmlNodePtr op)
 		char	   *id = soap_attr(c, "Id");
 		char	   *mailbox = soap_attr(c, "Mailbox");
 		EwsObjectId oid;
+		EwsMailbox	mb;
+		EwsStatus	st;
 
 		if (!soap_is(c, SOAP_TYPES, "AlternateId") || format == NULL || id == NULL ||
 			mailbox == NULL || strcmp(format, "EwsId") != 0 || strcmp(dest, "EwsId") != 0)
@@ -622,6 +613,8 @@ soap_op_convert_id(SoapCall *call, xmlNodePtr op)
 		else if (ews_id_decode(id, strlen(id), &oid) != EWS_ID_OK)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
 							 ews_code_text(EWS_ErrorInvalidIdMalformed), NULL);
+		else if (!ews_mailbox_by_guid(&call->ctx, oid.mailbox, EWS_NEED_READ, &mb, &st))
+			message_begin(call, "ConvertId", &st);	/* as for a missing mailbox */
 		else
 		{
 			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
