@@ -13,7 +13,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d $db >/dev/null <<'SQL'
 CREATE EXTENSION ews;
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ews_http_alice;
-CREATE ROLE ews_http_alice LOGIN PASSWORD 'alice-pw';
+CREATE ROLE ews_http_alice LOGIN PASSWORD 'alice-pw' IN ROLE ews_user;
 SELECT ews_create_mailbox('http-alice@example.com', 'Alice', 'ews_http_alice');
 SQL
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
