@@ -115,11 +115,15 @@ BEGIN
 				HINT = pg_catalog.format('Rename or drop that role, or take those away from it, and try again. '
 					'If it is the role of an ews install in another database of this cluster, '
 					'run ALTER EXTENSION ews UPDATE there first, which marks it with the comment ''%s''.', r.mark);
-		ELSIF pg_catalog.cardinality(problems) > 0 THEN
-			RAISE WARNING USING
-				MESSAGE = pg_catalog.format('role "%s", kept as ews 0.1 used it, %s', r.name,
-					pg_catalog.array_to_string(problems, ', ')),
-				HINT = 'Its members administer every mailbox.';
+		ELSE
+			-- an update keeps 0.1's ews_admin; its members are expected, the rest is worth a word
+			problems := ARRAY(SELECT p FROM pg_catalog.unnest(problems) p WHERE p NOT LIKE 'has members%');
+			IF pg_catalog.cardinality(problems) > 0 THEN
+				RAISE WARNING USING
+					MESSAGE = pg_catalog.format('role "%s", kept as ews 0.1 used it, %s', r.name,
+						pg_catalog.array_to_string(problems, ', ')),
+					HINT = 'Its members administer every mailbox: it should be NOLOGIN and hold nothing else.';
+			END IF;
 		END IF;
 		IF pg_catalog.shobj_description(admin, 'pg_authid') IS NULL THEN
 			EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.mark);
