@@ -16,6 +16,7 @@
 #include "executor/spi.h"
 #include "utils/uuid.h"
 
+#include "content.h"
 #include "ewserr.h"
 #include "ids.h"
 
@@ -92,6 +93,8 @@ typedef struct EwsCtx
 	bool		cache_valid;
 	bool		cache_found;	/* the GUID names a mailbox (with its access) */
 	EwsMailbox	cache;
+	/* the content changes of this call, written to the folders at ews_ctx_end */
+	EwsContent	content;
 } EwsCtx;
 
 /*
@@ -103,7 +106,7 @@ typedef struct EwsCtx
 extern void ews_ctx_begin(EwsCtx *ctx);
 /* Open without the transaction's acting user: the SOAP face decides it (ews_ctx_act) */
 extern void ews_ctx_begin_bare(EwsCtx *ctx);
-/* Close: switch back, SPI_finish. */
+/* Close: write the folders' content changes (content.h), switch back, SPI_finish. */
 extern void ews_ctx_end(EwsCtx *ctx);
 
 /*
@@ -128,7 +131,7 @@ typedef struct EwsPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];
+	Oid			argtypes[40];
 	SPIPlanPtr	plan;
 } EwsPlan;
 

@@ -4,7 +4,7 @@
 -- recorded (not whatever role is called ews_admin), and the mailbox
 -- delegate functions: who may call them and what they store.
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 -- the extension's functions, as regprocedure
 CREATE TEMP VIEW ext_func AS
@@ -17,10 +17,21 @@ SELECT p.oid::regprocedure AS f, p.proname::text AS name
 SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func e, pg_proc p
             WHERE p.oid = e.f AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))),
           NULL, 'PUBLIC may execute no function of the extension');
-SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE NOT has_function_privilege('ews_user', f, 'EXECUTE')),
-          'ews_create_mailbox', 'ews_user may execute every function but ews_create_mailbox');
-SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE NOT has_function_privilege('ews_admin', f, 'EXECUTE')),
-          NULL, 'ews_admin may execute every function');
+CREATE TEMP TABLE user_func (name text);
+INSERT INTO user_func VALUES ('ews_act_as'), ('ews_acting_mailbox'), ('ews_add_delegate'), ('ews_copy_folder'),
+	('ews_create_folder'), ('ews_create_item'), ('ews_delete_folder'), ('ews_drop_mailbox'), ('ews_export_items'),
+	('ews_find_folder'), ('ews_folder_id'), ('ews_get_folder'), ('ews_grant'), ('ews_list_delegates'),
+	('ews_list_mailboxes'), ('ews_move_folder'), ('ews_remove_delegate'), ('ews_revoke'), ('ews_soap'), ('ews_upload_items');
+SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE has_function_privilege('ews_user', f, 'EXECUTE')),
+          (SELECT string_agg(name, ', ' ORDER BY name) FROM user_func),
+          'ews_user may execute the user functions, and only those');
+SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE has_function_privilege('ews_admin', f, 'EXECUTE')),
+          (SELECT string_agg(name, ', ' ORDER BY name) FROM (SELECT name FROM user_func UNION ALL SELECT 'ews_create_mailbox') u),
+          'ews_admin may execute those and ews_create_mailbox');
+SELECT is((SELECT string_agg(e.name, ', ' ORDER BY e.name) FROM ext_func e, pg_proc p
+            WHERE p.oid = e.f AND p.pronamespace = 'ews'::regnamespace
+              AND EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee <> p.proowner)),
+          NULL, 'the functions in schema ews (the store''s own) grant nobody anything');
 SELECT is(has_function_privilege('ews_admin', 'ews_create_mailbox(text, text, regrole)', 'EXECUTE WITH GRANT OPTION'), true,
           'ews_admin may let other roles create mailboxes');
 

@@ -290,6 +290,13 @@ SELECT sp_evil.soap('soap distinguished folder of the victim', '',
 	'<t:DistinguishedFolderId Id="inbox"><t:Mailbox><t:EmailAddress>sp-victim@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>'
 	'</m:ParentFolderIds></m:FindFolder>');
 
+-- the administrators' functions, called by a superuser whose search_path
+-- holds the traps (the role may not execute them)
+RESET ROLE;
+INSERT INTO sp_evil.results (label, val)
+SELECT 'item_columns', (ews.item_columns(x.data)).item_class FROM sp_evil.items x;
+SET LOCAL ROLE sp_evil;
+
 -- the functions added since: mailbox delegates, and acting for a user (last:
 -- it lasts to the end of the transaction)
 INSERT INTO sp_evil.results (label, val) VALUES ('part 3', NULL);
@@ -359,7 +366,7 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap UploadItems=200 NoError NoError ErrorNonExistentMailbox; soap ConvertId=200 NoError; '
           'soap impersonation of itself=200 NoError; soap impersonation of the victim=500 ErrorNonExistentMailbox; '
           'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
-          'soap distinguished folder of the victim=200 ErrorNonExistentMailbox',
+          'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; item_columns=IPM.Note',
           'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
             WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 3') AND label <> 'hits at end'),
@@ -400,7 +407,7 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
                 'ews_create_item', 'ews_create_mailbox', 'ews_delete_folder', 'ews_drop_mailbox', 'ews_export_items',
                 'ews_find_folder', 'ews_folder_id', 'ews_get_folder', 'ews_grant', 'ews_list_delegates',
                 'ews_list_mailboxes', 'ews_move_folder', 'ews_remove_delegate', 'ews_revoke', 'ews_soap',
-                'ews_upload_items'],
+                'ews_upload_items', 'item_columns'],
           'the functions called above are all the extension has (a new function must be added here and called above)');
 
 SELECT * FROM finish();
