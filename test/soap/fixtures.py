@@ -687,7 +687,42 @@ def move_tests():
     ok(r.codes() == ["ErrorToFolderNotFound"], "a missing target: ErrorToFolderNotFound", r.body)
 
 
-EXTRA = [item_tests, move_tests]
+# ---- acting for a user: delegates, EffectiveRights, refusals (README "Access control") ----
+
+def access_tests():
+    # dave may impersonate alice and bob; bob makes alice a reviewer
+    psql("SELECT ews_grant('bob@example.com', 'ews_fx_dave', 'impersonate');"
+         "SELECT ews_add_delegate('bob@example.com', 'alice@example.com', 'reviewer');")
+    bob_inbox, = ids("bob@example.com", "inbox")
+    bob2_inbox, = ids("bob2@example.com", "inbox")
+    bob2_guid = q("SELECT mailbox_id FROM ews.mailbox WHERE smtp_address = 'bob2@example.com'")
+    r = soap("acting_reviewer_get", template("get_folder.xml", VERSION="Exchange2016", SHAPE="AllProperties",
+                                             IDS=fid(bob_inbox)), mailbox="alice@example.com", role="ews_fx_dave")
+    rights = {etree.QName(e).localname: e.text for e in r.x("//t:EffectiveRights/*")}
+    ok(r.status == 200 and r.codes() == ["NoError"] and rights == {
+        "CreateAssociated": "false", "CreateContents": "false", "CreateHierarchy": "false", "Delete": "false",
+        "Modify": "false", "Read": "true", "ViewPrivateItems": "false"},
+       "acting for alice, bob's reviewer: GetFolder of bob's inbox, EffectiveRights Read only", r.body)
+    r = soap("acting_reviewer_create", envelope(
+        f'<m:CreateFolder><m:ParentFolderId>{fid(bob_inbox)}</m:ParentFolderId><m:Folders><t:Folder>'
+        '<t:DisplayName>Nope</t:DisplayName></t:Folder></m:Folders></m:CreateFolder>'),
+        mailbox="alice@example.com", role="ews_fx_dave")
+    ok(r.status == 200 and r.codes() == ["ErrorAccessDenied"] and r.x("//m:Folders") and not r.x("//t:FolderId"),
+       "acting for alice, bob's reviewer: CreateFolder in bob's inbox is ErrorAccessDenied", r.body)
+    r = soap("acting_other_convert", envelope(
+        f'<m:ConvertId DestinationFormat="EwsId"><m:SourceIds><t:AlternateId Format="EwsId" Id="{bob2_inbox}" '
+        'Mailbox="bob2@example.com"/></m:SourceIds></m:ConvertId>'), mailbox="alice@example.com", role="ews_fx_dave")
+    ok(r.status == 200 and r.codes() == ["ErrorNonExistentMailbox"] and
+       r.x("//m:MessageXml/t:Value[@Name='MailboxGuid']/text()") == [bob2_guid],
+       "acting for alice: ConvertId of a mailbox she may not reach is ErrorNonExistentMailbox", r.body)
+    r = soap("acting_two_users", template("headers.xml", HEADERS='<t:RequestServerVersion Version="Exchange2013"/>'
+             '<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>bob@example.com</t:PrimarySmtpAddress>'
+             '</t:ConnectingSID></t:ExchangeImpersonation>'), mailbox="alice@example.com", role="ews_fx_dave")
+    ok(r.status == 500 and r.fault() == "ErrorImpersonateUserDenied",
+       "the mailbox argument and ExchangeImpersonation naming two users: ErrorImpersonateUserDenied fault", r.body)
+
+
+EXTRA = [item_tests, move_tests, access_tests]
 
 if __name__ == "__main__":
     sys.exit(main())
