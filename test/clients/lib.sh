@@ -41,3 +41,14 @@ ews_stop() {
 	done
 	return 0
 }
+
+# ews_rm_tmp DIR NAME: remove a test's temporary directory (front and DavMail
+# logs, the trace); with EWS_KEEP_TRACE=DIR set, keep a copy as DIR/NAME first
+ews_rm_tmp() {
+	if [ -n "${EWS_KEEP_TRACE:-}" ]; then
+		mkdir -p "$EWS_KEEP_TRACE"
+		rm -rf "${EWS_KEEP_TRACE:?}/$2"
+		cp -r "$1" "$EWS_KEEP_TRACE/$2"
+	fi
+	rm -rf "$1"
+}

@@ -227,6 +227,13 @@ def item_flows(account, smtp, store):
           lambda: ((lambda s: s["mime"] == raw and s["subject"] == "From MIME")(store.item(from_mime.id)), None),
           needs=["CreateItem"])
 
+    back = flow("fetch created", lambda: list(account.fetch(ids=[ItemId(id=made.id), ItemId(id=from_mime.id)])),
+                ["CreateItem", "GetItem"])
+    guard("account.fetch() of both new items reads back what was saved (subject, body; the MIME byte for byte)",
+          lambda: (back[0].subject == "Made by exchangelib" and "Hello from exchangelib" in (back[0].text_body or "")
+                   and back[1].mime_content == raw and back[1].subject == "From MIME", back),
+          needs=["CreateItem", "GetItem"])
+
     # ---- UpdateItem: same id, new change key, the store changed
     old_id, old_ck = made.id, made.changekey
     made.is_read, made.subject, made.categories = True, "Changed by exchangelib", ["Red", "Blue"]
@@ -262,6 +269,12 @@ def item_flows(account, smtp, store):
           lambda: (made.id and made.id != before_id and store.item(before_id) is None
                    and made.id in [i["id"] for i in stored(junk_id)] and store.item(made.id)["mime"] == mime_before,
                    made.id), needs=["CreateItem", "MoveItem"])
+
+    back = flow("fetch moved", lambda: list(account.fetch(ids=[ItemId(id=made.id), ItemId(id=before_id)])),
+                ["CreateItem", "MoveItem", "GetItem"])
+    guard("account.fetch() after the move: the new id reads back, the old one is ErrorItemNotFound",
+          lambda: (back[0].subject == "Changed by exchangelib" and isinstance(back[1], ErrorItemNotFound), back),
+          needs=["CreateItem", "MoveItem", "GetItem"])
 
     # ---- DeleteItem three ways, on items delivered through SQL
     work = Folder(parent=inbox, name="e2e items")

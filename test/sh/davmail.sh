@@ -15,7 +15,7 @@ tmp=$(mktemp -d /tmp/ews_davmail.XXXXXX)
 front_pid= dm_pid=
 cleanup() {
 	ews_stop $dm_pid $front_pid
-	rm -rf "$tmp"
+	ews_rm_tmp "$tmp" davmail
 	dropdb --if-exists $db >/dev/null 2>&1
 }
 trap cleanup EXIT

@@ -22,7 +22,7 @@ tmp=$(mktemp -d /tmp/ews_ejs.XXXXXX)
 front_pid=
 cleanup() {
 	ews_stop $front_pid
-	rm -rf "$tmp"
+	ews_rm_tmp "$tmp" ejs
 	dropdb --if-exists $db >/dev/null 2>&1
 }
 trap cleanup EXIT

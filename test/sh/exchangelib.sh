@@ -12,7 +12,7 @@ tmp=$(mktemp -d /tmp/ews_exchangelib.XXXXXX)
 front_pid=
 cleanup() {
 	ews_stop $front_pid
-	[ -n "${EWS_KEEP_TRACE:-}" ] && cp -r "$tmp" "$EWS_KEEP_TRACE"; rm -rf "$tmp"
+	ews_rm_tmp "$tmp" exchangelib
 	dropdb --if-exists $db >/dev/null 2>&1
 }
 trap cleanup EXIT

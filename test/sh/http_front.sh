@@ -19,7 +19,7 @@ tmp=$(mktemp -d /tmp/ews_http_front.XXXXXX)
 login_pid= pooled_pid=
 cleanup() {
 	ews_stop $login_pid $pooled_pid
-	rm -rf "$tmp"
+	ews_rm_tmp "$tmp" http_front
 	dropdb --if-exists $db >/dev/null 2>&1
 }
 trap cleanup EXIT
