@@ -7,6 +7,8 @@
   storeq.py item ITEM_ID                      one item, or null
   storeq.py create-item FOLDER_ID BASE64MIME  ews_create_item, as a delivery agent would: the new ItemId
   storeq.py validate-trace DIR                ews-validate over the front's trace: {"count": N, "bad": [...]}
+  storeq.py serve                             one JSON array [command, args...] per input line,
+                                              one JSON answer per output line ({"error": ...} on failure)
 
 PG* from the environment name the database (as the superuser).  Items are
 written with their MIME in base64 and the properties the test compares.
@@ -34,29 +36,40 @@ def item_json(i):
             "categories": b.named(PS_PUBLIC_STRINGS, "Keywords", 0x101F)}
 
 
-def main(cmd, *args):
+def run(store, cmd, *args):
     if cmd == "validate-trace":
         files = [p for _, _, _, p in Trace(args[0]).entries()]
         bad = []
         for i in range(0, len(files), 200):
             r = subprocess.run(["/usr/bin/python3", VALIDATE] + files[i:i + 200], capture_output=True, text=True)
             bad += [line for line in r.stdout.splitlines() if not line.endswith(": ok")]
-        json.dump({"count": len(files), "bad": bad}, sys.stdout)
-        return
-    store = Store()
+        return {"count": len(files), "bad": bad}
     if cmd == "folder-id":
-        out = store.folder_id(*args)
-    elif cmd == "folders":
-        out = store.folders(*args)
-    elif cmd == "items":
-        out = [item_json(i) for i in store.items(*args)]
-    elif cmd == "item":
-        out = item_json(store.item(*args))
-    elif cmd == "create-item":
-        out = store.create_item(args[0], base64.b64decode(args[1]))
-    else:
-        raise SystemExit(f"unknown command {cmd}")
-    json.dump(out, sys.stdout)
+        return store.folder_id(*args)
+    if cmd == "folders":
+        return store.folders(*args)
+    if cmd == "items":
+        return [item_json(i) for i in store.items(*args)]
+    if cmd == "item":
+        return item_json(store.item(*args))
+    if cmd == "create-item":
+        return store.create_item(args[0], base64.b64decode(args[1]))
+    raise ValueError(f"unknown command {cmd}")
+
+
+def main(cmd, *args):
+    store = Store()
+    if cmd != "serve":
+        json.dump(run(store, cmd, *args), sys.stdout)
+        return
+    # one process for a whole test: starting Python and connecting costs more than a query
+    for line in sys.stdin:
+        try:
+            out = {"ok": run(store, *json.loads(line))}
+        except Exception as e:  # noqa: BLE001 - the client test reports it
+            out = {"error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
