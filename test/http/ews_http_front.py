@@ -157,6 +157,8 @@ class UserList:
         self.mtime = None
         self.users = {}
         self.verified = {}
+        # what an unknown user's password is checked against
+        self.dummy = hash_password(secrets.token_hex(8))
         self.reload()
 
     def reload(self):
@@ -178,16 +180,13 @@ class UserList:
         if entry is None:
             # the same work as for a wrong password: the answer's timing does
             # not tell which user names exist
-            password_matches(DUMMY_HASH, password)
+            password_matches(self.dummy, password)
             return None
         if not password_matches(entry[0], password):
             return None
         with self.lock:
             self.verified[tag] = entry[1]
         return entry[1]
-
-
-DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
 # ---------------------------------------------------------------- connections
