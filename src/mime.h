@@ -362,9 +362,11 @@ typedef enum EwsMimeGenStatus
 	EWS_MIMEGEN_BAD_DATE,		/* a date outside 1900..9999 */
 	EWS_MIMEGEN_BAD_HEADER,		/* an extra header whose name is not a field
 								 * name, or one the generator writes itself */
-	EWS_MIMEGEN_TOO_MANY		/* over EWS_MIME_MAX_ADDRESSES addresses,
-								 * EWS_MIME_MAX_CATEGORIES categories or
-								 * EWS_MIME_MAX_FIELDS extra headers */
+	EWS_MIMEGEN_TOO_LARGE		/* over EWS_MIME_MAX_ADDRESSES addresses,
+								 * EWS_MIME_MAX_CATEGORIES categories, 9000
+								 * extra headers, or a header section the
+								 * reader would refuse (over
+								 * EWS_MIME_MAX_HEADER) */
 } EwsMimeGenStatus;
 
 const char *ews_mime_gen_status_text(EwsMimeGenStatus st);
