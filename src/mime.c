@@ -506,7 +506,8 @@ ewsm_b64val(uint8_t c)
  * a whole Subject stays linear.
  */
 static bool
-parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *word)
+parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *word,
+				   size_t *steps)
 {
 	size_t		q = p + 2;
 	size_t		cs_start = q;
@@ -517,6 +518,7 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *w
 
 	while (q < n && s[q] != '?')
 	{
+		(*steps)++;
 		/* charset is a token: no SPACE, CTLs or 8-bit (section 2) */
 		if (s[q] <= 0x20 || s[q] >= 0x7F || q - cs_start >= EWSM_MAX_CHARSET_NAME)
 			return false;
@@ -528,11 +530,14 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *w
 	ew->cslen = q - cs_start;
 	/* RFC 2231 section 5: "charset*language"; the language does not matter here */
 	for (i = 0; i < ew->cslen; i++)
+	{
+		(*steps)++;
 		if (ew->cs[i] == '*')
 		{
 			ew->cslen = i;
 			break;
 		}
+	}
 	if (ew->cslen == 0)
 		return false;
 
@@ -546,6 +551,7 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *w
 	text_start = q;
 	while (q < n && s[q] != '?')
 	{
+		(*steps)++;
 		/* encoded-text: printable ASCII except '?' and SPACE (section 2) */
 		if (s[q] <= 0x20 || s[q] >= 0x7F)
 			return false;
@@ -565,6 +571,7 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *w
 		{
 			uint8_t		c = s[i];
 
+			(*steps)++;
 			if (c == '_')
 				c = 0x20;
 			else if (c == '=')
@@ -600,6 +607,7 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *w
 		{
 			int			v;
 
+			(*steps)++;
 			if (s[i] == '=')
 			{
 				pad = true;
@@ -647,6 +655,7 @@ typedef struct SubjDec
 	size_t		gap_end;
 	bool		gap_droppable;	/* previous run decoded and only WSP between */
 	int		   *iconv_left;
+	size_t	   *work;			/* steps counted here */
 } SubjDec;
 
 /*
@@ -753,6 +762,7 @@ flush_run(SubjDec *d)
 	bool		ok;
 
 	d->scratch.len = 0;
+	*d->work += d->run.len;
 	ok = ewsm_convert(&d->scratch, d->run.data, d->run.len, d->run_cs, d->run_cslen,
 					  d->iconv_left);
 
@@ -780,7 +790,7 @@ all_wsp(const uint8_t *s, size_t n)
 }
 
 char *
-ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left,
+ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left, size_t *work,
 						 ews_mime_alloc_fn alloc, void *ctx)
 {
 	SubjDec		d;
@@ -792,6 +802,8 @@ ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left,
 	d.n = n;
 	d.raw_utf8 = ews_utf8_valid(s, n);
 	d.iconv_left = iconv_left;
+	d.work = work;
+	*work += 2 * n;				/* the main loop and the final cleaning */
 	ewsm_buf_init(&d.out, n + 16, alloc, ctx);
 	ewsm_buf_init(&d.word, 64, alloc, ctx);
 	ewsm_buf_init(&d.run, 64, alloc, ctx);
@@ -803,7 +815,7 @@ ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left,
 		bool		ws;
 
 		if (!(s[p] == '=' && p + 1 < n && s[p + 1] == '?' &&
-			  parse_encoded_word(s, n, p, &ew, &d.word)))
+			  parse_encoded_word(s, n, p, &ew, &d.word, d.work)))
 		{
 			p++;
 			continue;
@@ -1209,7 +1221,8 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 	size_t		win = len < EWS_MIME_MAX_HEADER ? len : EWS_MIME_MAX_HEADER;
 	size_t		pos = 0,
 				nfields = 0,
-				header_len = len;
+				header_len = len,
+				work = 0;
 	Span		subj = {0},
 				mid = {0},
 				date = {0},
@@ -1239,6 +1252,7 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 		else
 			next = len;
 		line_end = (nl != NULL) ? next - 1 : len;
+		work += next - pos;
 		/* RFC 5322 section 2.1 says CRLF; bare LF is accepted too */
 		if (line_end > pos && msg[line_end - 1] == '\r')
 			line_end--;
@@ -1299,13 +1313,16 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 	}
 
 	out->header_len = header_len;
+	/* the values below are each read a constant number of times */
+	out->work = work + 3 * (subj.end - subj.start) + 3 * (mid.end - mid.start) +
+		(date.end - date.start) + (rcvd.end - rcvd.start);
 	if (subj.present)
 	{
 		size_t		n;
 		int			iconv_left = EWSM_MAX_ICONV_RUNS;
 		uint8_t    *v = ewsm_unfold(msg, subj.start, subj.end, &n, alloc, ctx);
 
-		out->subject = ewsm_decode_unstructured(v, n, &iconv_left, alloc, ctx);
+		out->subject = ewsm_decode_unstructured(v, n, &iconv_left, &out->work, alloc, ctx);
 	}
 	if (mid.present)
 	{

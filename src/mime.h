@@ -108,6 +108,8 @@ typedef struct EwsMimeInfo
 	size_t		header_len;		/* bytes of the header section including the
 								 * blank line (or whole input when there is
 								 * no body) */
+	size_t		work;			/* units of work spent (about one per byte
+								 * examined): tests check it is linear */
 } EwsMimeInfo;
 
 /*

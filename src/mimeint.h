@@ -81,9 +81,9 @@ int			ewsm_b64val(uint8_t c);
  * trimmed here): RFC 2047 encoded-words decoded (adjacent words in one
  * charset joined, white space between encoded-words dropped), raw 8-bit
  * text read as UTF-8 when the whole text is UTF-8, else windows-1252.
- * Returns clean header text.
+ * Returns clean header text; adds the steps it took to *work.
  */
-char	   *ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left,
+char	   *ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left, size_t *work,
 									 ews_mime_alloc_fn alloc, void *ctx);
 
 /* RFC 5322 date-time s[0..n) into FILETIME; false when not one. */

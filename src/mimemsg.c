@@ -409,7 +409,7 @@ phrase(P *p, const uint8_t *s, size_t a, size_t e)
 	p->work += 2 * (e - a);
 	if (b.len == 0)
 		return NULL;
-	r = ewsm_decode_unstructured(b.data, b.len, &p->iconv_left, p->alloc, p->ctx);
+	r = ewsm_decode_unstructured(b.data, b.len, &p->iconv_left, &p->work, p->alloc, p->ctx);
 	return r[0] ? r : NULL;
 }
 
@@ -948,7 +948,7 @@ param_text(P *p, const ParsedValue *pv, int k)
 		size_t		n = param_raw(pv, k, raw);
 
 		p->work += n;
-		return ewsm_decode_unstructured(raw, n, &p->iconv_left, p->alloc, p->ctx);
+		return ewsm_decode_unstructured(raw, n, &p->iconv_left, &p->work, p->alloc, p->ctx);
 	}
 	return NULL;
 }
@@ -1805,7 +1805,7 @@ ews_mime_parse_message(const uint8_t *msg, size_t len, EwsMimeMessage *out,
 	p.ctx = ctx;
 	p.iconv_left = EWSM_MAX_ICONV_RUNS;
 	p.f = f;
-	p.work = out->info.header_len;	/* ews_mime_parse's pass */
+	p.work = out->info.work;	/* ews_mime_parse's pass */
 	ewsm_buf_init(&p.atts, 4 * sizeof(EwsMimeAttachment), alloc, ctx);
 
 	ews_mime_fields_init(f);
@@ -1885,8 +1885,9 @@ char *
 ews_mime_decode_header_value(const char *value, ews_mime_alloc_fn alloc, void *ctx)
 {
 	int			iconv_left = EWSM_MAX_ICONV_RUNS;
+	size_t		work = 0;
 
-	return ewsm_decode_unstructured((const uint8_t *) value, strlen(value), &iconv_left,
+	return ewsm_decode_unstructured((const uint8_t *) value, strlen(value), &iconv_left, &work,
 									alloc, ctx);
 }
 
