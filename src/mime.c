@@ -805,9 +805,9 @@ ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left, size_t *wo
 	d.work = work;
 	*work += 2 * n;				/* the main loop and the final cleaning */
 	ewsm_buf_init(&d.out, n + 16, alloc, ctx);
-	ewsm_buf_init(&d.word, 64, alloc, ctx);
-	ewsm_buf_init(&d.run, 64, alloc, ctx);
-	ewsm_buf_init(&d.scratch, 64, alloc, ctx);
+	ewsm_buf_init(&d.word, 16, alloc, ctx);
+	ewsm_buf_init(&d.run, 16, alloc, ctx);
+	ewsm_buf_init(&d.scratch, 16, alloc, ctx);
 
 	while (p < n)
 	{

@@ -531,6 +531,12 @@ element(P *p, EwsMimeAddressList *l, EwsmBuf *store, const uint8_t *s, size_t a,
 	p->work += e - a;
 	if (ntok == 0)
 		return;
+	if (p->naddr >= EWS_MIME_MAX_ADDRESSES)
+	{
+		/* over the limit: not even decoded, so memory stays bounded too */
+		p->flags |= EWS_MIME_F_ADDRESS_LIMIT;
+		return;
+	}
 
 	if (lt != SIZE_MAX)
 	{
@@ -1634,15 +1640,14 @@ keywords(P *p, Top *t, const uint8_t *s, size_t n)
 		end = tk.kind == T_END;
 		if (end || (tk.kind == T_SPECIAL && tk.ch == ','))
 		{
-			char	   *k = phrase(p, s, ea, end ? n : tk.start);
+			char	   *k = NULL;
 
+			if (t->cats.len / sizeof(char *) < EWS_MIME_MAX_CATEGORIES)
+				k = phrase(p, s, ea, end ? n : tk.start);
+			else if (tk.start > ea)
+				p->flags |= EWS_MIME_F_CATEGORY_LIMIT;
 			if (k != NULL)
-			{
-				if (t->cats.len / sizeof(char *) >= EWS_MIME_MAX_CATEGORIES)
-					p->flags |= EWS_MIME_F_CATEGORY_LIMIT;
-				else
-					ewsm_buf_put(&t->cats, &k, sizeof k);
-			}
+				ewsm_buf_put(&t->cats, &k, sizeof k);
 			if (end)
 				break;
 			ea = tk.end;
