@@ -374,7 +374,8 @@ typedef enum EwsMimeGenStatus
 const char *ews_mime_gen_status_text(EwsMimeGenStatus st);
 
 /*
- * Write f as an RFC 5322 message into *out (allocated, *out_len bytes).
+ * Write f as an RFC 5322 message into *out (allocated, *out_len bytes, a
+ * NUL after them).  On any other status *out is NULL and nothing is usable.
  *
  * Output: ASCII only, CRLF line ends, lines folded at 78 where the syntax
  * allows (no line over 998), fields in a fixed order: Date, From, Sender,

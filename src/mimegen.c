@@ -929,7 +929,7 @@ ews_mime_generate(const EwsMimeFields *f, uint64_t seed, uint8_t **out, size_t *
 	else
 		body_part(&g, "text/plain", (const uint8_t *) (text ? text : ""), text_len);
 
-	*out = g.b.data;
 	*out_len = g.b.len;
+	*out = (uint8_t *) ewsm_buf_cstr(&g.b);
 	return EWS_MIMEGEN_OK;
 }
