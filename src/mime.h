@@ -28,7 +28,7 @@
  * Strings handed back ("clean text") are NUL-terminated, valid UTF-8 and free
  * of the code points XML 1.0 and PostgreSQL text cannot carry: header values
  * have no control character but TAB (C0, DEL and C1 become a space), bodies
- * keep TAB, CR and LF and turn the other C0 controls into a space; U+FFFE and
+ * keep TAB, CR and LF and turn the other controls into a space; U+FFFE and
  * U+FFFF become U+FFFD, as do ill-formed bytes.
  */
 #ifndef EWS_MIME_H
