@@ -49,7 +49,11 @@
 #define EWS_MIME_MAX_FIELDS 10000
 /* Deepest multipart nesting read; a deeper multipart is one opaque part. */
 #define EWS_MIME_MAX_DEPTH 20
-/* Most body parts (leaves and multiparts) read; the rest is not split. */
+/*
+ * Most body parts (leaves and multiparts) read; the rest of each open
+ * multipart is not split but kept as one opaque attachment (so at most
+ * EWS_MIME_MAX_PARTS + EWS_MIME_MAX_DEPTH + 1 attachments).
+ */
 #define EWS_MIME_MAX_PARTS 1000
 /* Largest header section of a body part; a larger one makes the part opaque. */
 #define EWS_MIME_MAX_PART_HEADER (64 * 1024)

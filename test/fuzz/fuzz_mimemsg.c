@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < m.nheaders; i++)
 			must(mt_clean(m.headers[i].name, 0) && mt_clean(m.headers[i].value, 0));
 		must(m.nparts >= 1 && m.nparts <= EWS_MIME_MAX_PARTS);
-		must(m.nattachments <= EWS_MIME_MAX_PARTS + 1);
+		must(m.nattachments <= EWS_MIME_MAX_PARTS + EWS_MIME_MAX_DEPTH + 1);
 		for (i = 0; i < m.nattachments; i++)
 		{
 			const EwsMimeAttachment *a = &m.attachments[i];

@@ -109,7 +109,8 @@ rt_check(const EwsMimeFields *f, const EwsMimeMessage *m, ews_mime_alloc_fn allo
 		snprintf(rt_why, sizeof rt_why, "date %lld, want %lld", (long long) g->date, (long long) f->date);
 		return 0;
 	}
-	if (!rt_str_eq(f->message_id, g->message_id, 1) || !rt_collapsed_eq(f->in_reply_to, g->in_reply_to) ||
+	/* a Message-ID is kept as sent, trimmed: one token, so collapsing is trimming */
+	if (!rt_collapsed_eq(f->message_id, g->message_id) || !rt_collapsed_eq(f->in_reply_to, g->in_reply_to) ||
 		!rt_collapsed_eq(f->references, g->references))
 	{
 		snprintf(rt_why, sizeof rt_why, "message ids [%.60s] [%.60s] [%.60s]",
