@@ -115,7 +115,7 @@ ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_n
 		ews_status_set(st, EWS_ErrorFolderSavePropertyError, "The folder class is not valid UTF-8.");
 		return;
 	}
-	if (!ews_folder_resolve(ctx, parent, true, &p, st))
+	if (!ews_folder_resolve(ctx, parent, EWS_NEED_WRITE, true, &p, st))
 	{
 		if (st->code == EWS_ErrorFolderNotFound)
 			ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);
@@ -151,7 +151,7 @@ ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_n
 void
 ews_folder_get(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *st)
 {
-	if (!ews_folder_resolve(ctx, ref, false, out, st))
+	if (!ews_folder_resolve(ctx, ref, EWS_NEED_READ, false, out, st))
 		return;
 	ews_folder_counts(out);
 }
@@ -190,7 +190,7 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *s
 	uint64		n;
 	List	   *result = NIL;
 
-	if (!ews_folder_resolve(ctx, parent, false, &p, st))
+	if (!ews_folder_resolve(ctx, parent, EWS_NEED_READ, false, &p, st))
 		return NIL;
 	args[0] = UUIDPGetDatum(&p.mailbox_id);
 	args[1] = Int64GetDatum(p.folder_id);
@@ -261,7 +261,7 @@ ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsS
 	};
 	EwsFolder	f;
 
-	if (!ews_folder_resolve(ctx, ref, true, &f, st))
+	if (!ews_folder_resolve(ctx, ref, EWS_NEED_WRITE, true, &f, st))
 		return;
 	/* Exchange refuses to delete any distinguished folder */
 	if (f.distinguished != NULL)
@@ -422,7 +422,7 @@ move_copy_one(EwsCtx *ctx, MoveCopyOp op, const EwsFolder *target, const EwsFold
 	const char *verb = op == OP_MOVE ? "move" : "copy";
 
 	/* id codes, ErrorNonExistentMailbox, ErrorFolderNotFound */
-	if (!ews_folder_resolve(ctx, ref, false, &s, st))
+	if (!ews_folder_resolve(ctx, ref, op == OP_MOVE ? EWS_NEED_WRITE : EWS_NEED_READ, false, &s, st))
 		return;
 	/* Exchange's fixed tree: distinguished folders stay where they are; a copy is fine */
 	if (op == OP_MOVE && s.distinguished != NULL)
@@ -560,7 +560,7 @@ move_copy(EwsCtx *ctx, MoveCopyOp op, const EwsFolderRef *target, const EwsFolde
 	 * to the end of the caller's transaction.  A target that cannot be used
 	 * is every source's answer.
 	 */
-	if (!ews_folder_resolve(ctx, target, true, &t, &tst))
+	if (!ews_folder_resolve(ctx, target, EWS_NEED_WRITE, true, &t, &tst))
 	{
 		if (tst.code == EWS_ErrorFolderNotFound)
 			ews_status_set(&tst, EWS_ErrorToFolderNotFound, NULL);

@@ -125,11 +125,8 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 				break;
 		if (m == nmailboxes)
 		{
-			if (!ews_mailbox_by_guid(ctx, oid.mailbox, &mailboxes[m]))
-			{
-				ews_status_no_mailbox(&st[i], oid.mailbox);
+			if (!ews_mailbox_by_guid(ctx, oid.mailbox, EWS_NEED_READ, &mailboxes[m], &st[i]))
 				continue;
-			}
 			nmailboxes++;
 		}
 		mbx[i] = m;
@@ -416,7 +413,7 @@ resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *
 	};
 	Datum		args[2];
 
-	if (!ews_folder_resolve(ctx, ref, false, out, st))
+	if (!ews_folder_resolve(ctx, ref, EWS_NEED_WRITE, false, out, st))
 	{
 		if (st->code == EWS_ErrorFolderNotFound)
 			ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);

@@ -472,9 +472,10 @@ choose_acting(SoapCall *call, const char *mailbox_arg, const SoapHeaders *h)
 	}
 	else if (mailbox_arg != NULL)
 	{
-		if (!ews_mailbox_by_smtp(ctx, mailbox_arg, &ctx->acting))
-			return soap_fault(call, "ErrorNonExistentMailbox",
-							  "No mailbox with SMTP address %s.", mailbox_arg);
+		EwsStatus	st;
+
+		if (!ews_mailbox_by_smtp(ctx, mailbox_arg, EWS_NEED_READ, &ctx->acting, &st))
+			return soap_fault(call, ews_code_name(st.code), "%s", ews_status_text(&st));
 		ctx->has_acting = true;
 	}
 	else

@@ -342,8 +342,23 @@ mailbox_not_found_work(EwsCtx *ctx, const pg_uuid_t *id)
 	(void) ews_mailbox_allows(ctx, &none, EWS_RIGHT_USE);
 }
 
+/*
+ * May this request use the mailbox it found for `need`?  The one place the
+ * decision is made for every operation of both faces.
+ */
+static bool
+mailbox_reachable(EwsCtx *ctx, const EwsMailbox *mb, bool usable, EwsNeed need, EwsStatus *st)
+{
+	if (!usable)
+	{
+		ews_status_no_mailbox(st, mb->guid);
+		return false;
+	}
+	return true;
+}
+
 bool
-ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out)
+ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, EwsMailbox *out, EwsStatus *st)
 {
 	static EwsPlan plan = {
 		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
@@ -353,32 +368,35 @@ ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out)
 	Datum		arg;
 	bool		found;
 
-	if (ctx->cache_valid && strcmp(ctx->cache.guid, guid) == 0)
+	if (!(ctx->cache_valid && strcmp(ctx->cache.guid, guid) == 0))
 	{
-		if (ctx->cache_found)
-			*out = ctx->cache;
-		return ctx->cache_found;
+		arg = DirectFunctionCall1(uuid_in, CStringGetDatum(guid));
+		found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
+		if (found)
+		{
+			mailbox_from_row(&ctx->cache);
+			ctx->cache_usable = ews_mailbox_allows(ctx, &ctx->cache, EWS_RIGHT_USE);
+		}
+		else
+		{
+			mailbox_not_found_work(ctx, DatumGetUUIDP(arg));
+			memset(&ctx->cache, 0, sizeof(ctx->cache));
+			strlcpy(ctx->cache.guid, guid, sizeof(ctx->cache.guid));
+		}
+		ctx->cache_valid = true;
+		ctx->cache_found = found;
 	}
-	arg = DirectFunctionCall1(uuid_in, CStringGetDatum(guid));
-	found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
-	if (found)
+	if (!ctx->cache_found)
 	{
-		mailbox_from_row(out);
-		found = ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
+		ews_status_no_mailbox(st, guid);
+		return false;
 	}
-	else
-		mailbox_not_found_work(ctx, DatumGetUUIDP(arg));
-	ctx->cache_valid = true;
-	ctx->cache_found = found;
-	if (found)
-		ctx->cache = *out;
-	else
-		strlcpy(ctx->cache.guid, guid, sizeof(ctx->cache.guid));
-	return found;
+	*out = ctx->cache;
+	return mailbox_reachable(ctx, out, ctx->cache_usable, need, st);
 }
 
 bool
-ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out)
+ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsNeed need, EwsMailbox *out, EwsStatus *st)
 {
 	static EwsPlan plan = {
 		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
@@ -390,10 +408,20 @@ ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out)
 	if (ews_exec(&plan, &arg, NULL, true, 1) != 1)
 	{
 		mailbox_not_found_work(ctx, NULL);
+		ews_status_set(st, EWS_ErrorNonExistentMailbox,
+					   psprintf("No mailbox with SMTP address %s.", smtp));
 		return false;
 	}
 	mailbox_from_row(out);
-	return ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
+	if (!mailbox_reachable(ctx, out, ews_mailbox_allows(ctx, out, EWS_RIGHT_USE), need, st))
+	{
+		/* by address, the text names the address, exactly as for a missing one */
+		if (st->code == EWS_ErrorNonExistentMailbox)
+			ews_status_set(st, EWS_ErrorNonExistentMailbox,
+						   psprintf("No mailbox with SMTP address %s.", smtp));
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -545,7 +573,7 @@ ews_object_id_decode(const char *id, const char *change_key, uint8 kind,
 }
 
 bool
-ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
+ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, EwsNeed need, bool lock,
 				   EwsFolder *out, EwsStatus *st)
 {
 	EwsMailbox	mb;
@@ -555,12 +583,8 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 	{
 		if (ref->mailbox != NULL)
 		{
-			if (!ews_mailbox_by_smtp(ctx, ref->mailbox, &mb))
-			{
-				ews_status_set(st, EWS_ErrorNonExistentMailbox,
-							   psprintf("No mailbox with SMTP address %s.", ref->mailbox));
+			if (!ews_mailbox_by_smtp(ctx, ref->mailbox, need, &mb, st))
 				return false;
-			}
 		}
 		else if (ctx->has_acting)
 			mb = ctx->acting;
@@ -588,11 +612,8 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 		if (!ews_object_id_decode(ref->id, ref->change_key, EWS_ID_KIND_FOLDER,
 								  &oid, &change_number, st))
 			return false;
-		if (!ews_mailbox_by_guid(ctx, oid.mailbox, &mb))
-		{
-			ews_status_no_mailbox(st, oid.mailbox);
+		if (!ews_mailbox_by_guid(ctx, oid.mailbox, need, &mb, st))
 			return false;
-		}
 		if (lock)
 			ews_lock_hierarchy(&mb.id);
 		if (!ews_folder_fetch(&mb.id, mb.guid, (int64) oid.local_id, out))
