@@ -189,23 +189,6 @@ utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
 	return 0;
 }
 
-bool
-ews_utf8_valid(const uint8_t *s, size_t len)
-{
-	size_t		i = 0;
-	uint32_t	cp;
-
-	while (i < len)
-	{
-		size_t		k = utf8_seq(s + i, len - i, &cp);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /*
  * Copy s[0..n) as a NUL-terminated string that is valid UTF-8 and holds no
  * control character but TAB: ill-formed bytes become U+FFFD, C0/C1 controls

@@ -67,11 +67,7 @@ EwsMimeStatus ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 /* Lower-case phrase, e.g. "the header section has a line that is not a header field". */
 const char *ews_mime_status_text(EwsMimeStatus st);
 
-/*
- * True when s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates,
- * nothing above U+10FFFF).  U+0000 counts as valid UTF-8: callers storing
- * into PostgreSQL text must reject NUL bytes separately.
- */
-bool		ews_utf8_valid(const uint8_t *s, size_t len);
+/* ews_utf8_valid, the one UTF-8 validator (which refuses NUL too) */
+#include "utf8.h"
 
 #endif							/* EWS_MIME_H */
