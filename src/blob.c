@@ -213,6 +213,11 @@ check_mv(uint16_t base, const uint8_t *v, size_t avail, bool content, size_t *us
 			}
 		}
 		*used = 4 + (size_t) count * (size_t) size;
+		if (*used > UINT32_MAX)
+		{
+			*bad = 0;
+			return EWS_BLOB_MV_COUNT;	/* a value must fit EwsBlobProp's len */
+		}
 		return EWS_BLOB_OK;
 	}
 
@@ -248,6 +253,11 @@ check_mv(uint16_t base, const uint8_t *v, size_t avail, bool content, size_t *us
 			}
 		}
 		off += 4 + l;
+		if (off > UINT32_MAX)
+		{
+			*bad = 0;
+			return EWS_BLOB_MV_COUNT;
+		}
 	}
 	*used = off;
 	return EWS_BLOB_OK;
@@ -1531,6 +1541,19 @@ ews_blob_encoded_size_named(const EwsBlobProp *props, size_t n,
 	return size;
 }
 
+/* Write what check_all accepted */
+static void
+encode_checked(const EwsBlobProp *props, size_t n, const EwsBlobName *names, size_t m, uint8_t *out)
+{
+	uint8_t    *w = put_header(out, (uint32_t) n, m > 0);
+
+	if (m > 0)
+		w = put_names(w, names, m);
+	for (size_t i = 0; i < n; i++)
+		w = put_prop(w, &props[i]);
+	put_crc(out, w);
+}
+
 EwsBlobStatus
 ews_blob_encode_named(const EwsBlobProp *props, size_t n,
 					  const EwsBlobName *names, size_t m,
@@ -1538,20 +1561,13 @@ ews_blob_encode_named(const EwsBlobProp *props, size_t n,
 {
 	size_t		size;
 	EwsBlobStatus st;
-	uint8_t    *w;
 
 	st = check_all(props, n, names, m, &size);
 	if (st != EWS_BLOB_OK)
 		return st;
 	if (out == NULL || outlen < size)
 		return EWS_BLOB_TOO_LARGE;
-
-	w = put_header(out, (uint32_t) n, m > 0);
-	if (m > 0)
-		w = put_names(w, names, m);
-	for (size_t i = 0; i < n; i++)
-		w = put_prop(w, &props[i]);
-	put_crc(out, w);
+	encode_checked(props, n, names, m, out);
 	return EWS_BLOB_OK;
 }
 
@@ -1831,7 +1847,10 @@ ews_blob_edit(const uint8_t *buf, size_t len,
 			nsets++;
 		else if (edits[i].op != EWS_BLOB_DELETE)
 			return EWS_BLOB_BAD_TYPE;
-		if (edits[i].name != NULL && edits[i].name->guid == NULL)
+		if (edits[i].name != NULL &&
+			(edits[i].name->guid == NULL ||
+			 (edits[i].name->kind == EWS_NAME_KIND_STRING && edits[i].name->name_len > 0 &&
+			  edits[i].name->name == NULL)))
 			return EWS_BLOB_BAD_TYPE;
 	}
 	props = alloc(ctx, ((size_t) count + nsets + 1) * sizeof(EwsBlobProp));
@@ -1945,9 +1964,7 @@ ews_blob_edit(const uint8_t *buf, size_t len,
 	res = alloc(ctx, size);
 	if (res == NULL)
 		return EWS_BLOB_TOO_LARGE;
-	st = ews_blob_encode_named(props, np, names, nn, res, size);
-	if (st != EWS_BLOB_OK)
-		return st;
+	encode_checked(props, np, names, nn, res);
 	*out = res;
 	*outlen = size;
 	return EWS_BLOB_OK;

@@ -922,6 +922,12 @@ test_edit(void)
 		bad.kind = 1;
 		bad.guid = NULL;
 		CHECK_EQ_INT(edit(b.d, b.n, e, 1, &o1, &l1, NULL), EWS_BLOB_BAD_TYPE, "a NULL GUID refused");
+		bad.guid = PS_PUBLIC_STRINGS;
+		bad.name = NULL;
+		bad.name_len = 1;		/* the length of "a", which the blob has: would be compared */
+		CHECK_EQ_INT(edit(b.d, b.n, e, 1, &o1, &l1, NULL), EWS_BLOB_BAD_TYPE, "a NULL name with a length refused");
+		CHECK_EQ_INT(ews_blob_edit(b.d, b.n, e, 1, talloc, NULL, NULL, &l1, NULL), EWS_BLOB_BAD_TYPE,
+					 "no place for the result refused");
 	}
 
 	/* 8192 names: one more is refused */
