@@ -605,9 +605,14 @@ check_names(const uint8_t *buf, size_t body_end, size_t off, size_t *end,
 	return EWS_BLOB_OK;
 }
 
-EwsBlobStatus
-ews_blob_validate(const uint8_t *buf, size_t len, size_t max_size,
-				  uint32_t *nprops, size_t *err_offset)
+/*
+ * The reader.  stored: the blob is one the store holds, and may be a 0.1
+ * blob (flags 0) with property ids of 0x8000 and up, which 0.1 kept as
+ * plain tags; they are accepted there, without names.
+ */
+static EwsBlobStatus
+validate(const uint8_t *buf, size_t len, size_t max_size, bool stored,
+		 uint32_t *nprops, size_t *err_offset)
 {
 	size_t		off;
 	size_t		body_end;
@@ -750,7 +755,7 @@ ews_blob_validate(const uint8_t *buf, size_t len, size_t max_size,
 		 * ascend, so one pass matches them: an entry passed over is one no
 		 * property uses.
 		 */
-		if (EWS_PROP_IS_NAMED(tag))
+		if (EWS_PROP_IS_NAMED(tag) && !(stored && (flags & EWS_BLOB_FLAG_NAMES) == 0))
 		{
 			if (entries_left > 0 && ews_le32(buf + entry) < tag)
 			{
@@ -814,6 +819,19 @@ fail:
 	if (err_offset)
 		*err_offset = fail_at;
 	return st;
+}
+
+EwsBlobStatus
+ews_blob_validate(const uint8_t *buf, size_t len, size_t max_size,
+				  uint32_t *nprops, size_t *err_offset)
+{
+	return validate(buf, len, max_size, false, nprops, err_offset);
+}
+
+EwsBlobStatus
+ews_blob_validate_stored(const uint8_t *buf, size_t len, uint32_t *nprops, size_t *err_offset)
+{
+	return validate(buf, len, 0, true, nprops, err_offset);
 }
 
 const char *
@@ -1437,11 +1455,17 @@ check_name_list(const EwsBlobName *names, size_t m, size_t *size)
 	return EWS_BLOB_OK;
 }
 
-/* Every named property has its entry, every entry its property (both sorted) */
+/*
+ * Every named property has its entry, every entry its property (both
+ * sorted).  legacy: a 0.1 blob without names may keep named-range ids.
+ */
 static EwsBlobStatus
-match_names(const EwsBlobProp *props, size_t n, const EwsBlobName *names, size_t m)
+match_names(const EwsBlobProp *props, size_t n, const EwsBlobName *names, size_t m, bool legacy)
 {
 	size_t		j = 0;
+
+	if (legacy && m == 0)
+		return EWS_BLOB_OK;
 
 	for (size_t i = 0; i < n; i++)
 	{
@@ -1458,7 +1482,8 @@ match_names(const EwsBlobProp *props, size_t n, const EwsBlobName *names, size_t
 
 /* All the writer's checks; *size the whole blob's size */
 static EwsBlobStatus
-check_all(const EwsBlobProp *props, size_t n, const EwsBlobName *names, size_t m, size_t *size)
+check_all(const EwsBlobProp *props, size_t n, const EwsBlobName *names, size_t m, bool legacy,
+		  size_t *size)
 {
 	size_t		table;
 	size_t		body;
@@ -1468,7 +1493,7 @@ check_all(const EwsBlobProp *props, size_t n, const EwsBlobName *names, size_t m
 	if (st == EWS_BLOB_OK)
 		st = check_props(props, n, true, &body);
 	if (st == EWS_BLOB_OK)
-		st = match_names(props, n, names, m);
+		st = match_names(props, n, names, m, legacy);
 	if (st != EWS_BLOB_OK)
 		return st;
 	if (body > SIZE_MAX - table - EWS_BLOB_MIN_SIZE)
@@ -1536,7 +1561,7 @@ ews_blob_encoded_size_named(const EwsBlobProp *props, size_t n,
 {
 	size_t		size;
 
-	if (check_all(props, n, names, m, &size) != EWS_BLOB_OK)
+	if (check_all(props, n, names, m, false, &size) != EWS_BLOB_OK)
 		return 0;
 	return size;
 }
@@ -1562,7 +1587,7 @@ ews_blob_encode_named(const EwsBlobProp *props, size_t n,
 	size_t		size;
 	EwsBlobStatus st;
 
-	st = check_all(props, n, names, m, &size);
+	st = check_all(props, n, names, m, false, &size);
 	if (st != EWS_BLOB_OK)
 		return st;
 	if (out == NULL || outlen < size)
@@ -1703,6 +1728,16 @@ prop_pos(const EwsBlobProp *props, size_t n, uint32_t tag, bool *found)
 	}
 	*found = lo < n && props[lo].tag == tag;
 	return lo;
+}
+
+/* Whether a property of sorted props[0..n) has tag's property id */
+static bool
+id_in_props(const EwsBlobProp *props, size_t n, uint32_t tag)
+{
+	bool		found;
+	size_t		at = prop_pos(props, n, EWS_PROP_TAG(EWS_PROP_ID(tag), 0), &found);
+
+	return at < n && EWS_PROP_ID(props[at].tag) == EWS_PROP_ID(tag);
 }
 
 /* Set (insert or replace) in a sorted array with room for one more */
@@ -1864,6 +1899,10 @@ ews_blob_edit(const uint8_t *buf, size_t len,
 	if (it.bad || np != count || it.p != it.end)
 		return EWS_BLOB_TRUNCATED;
 	memset(used, 0, sizeof(used));
+	/* ids in use: the table's, and a 0.1 blob's unnamed ones, which a new name must not take */
+	for (size_t k = 0; k < np; k++)
+		if (EWS_PROP_IS_NAMED(props[k].tag))
+			id_mark(used, props[k].tag, true);
 	ews_blob_names_init(&nit, buf, len);
 	while (nn < m0 && ews_blob_names_next(&nit, &names[nn]))
 	{
@@ -1944,7 +1983,12 @@ ews_blob_edit(const uint8_t *buf, size_t len,
 			else
 			{
 				if (prop_remove(props, &np, e->prop.tag))
+				{
 					tag = e->prop.tag;
+					/* an unnamed id of a 0.1 blob is free once no property has it */
+					if (EWS_PROP_IS_NAMED(tag) && at < 0 && !id_in_props(props, np, tag))
+						id_mark(used, tag, false);
+				}
 				if (at >= 0)
 				{
 					tag = e->prop.tag;
@@ -1957,8 +2001,13 @@ ews_blob_edit(const uint8_t *buf, size_t len,
 			tags[i] = tag;
 	}
 
-	/* the writer's checks decide: the result is a blob the reader takes, or nothing */
-	st = check_all(props, np, names, nn, &size);
+	/*
+	 * The writer's checks decide: the result is a blob the reader takes, or
+	 * nothing.  A 0.1 blob's unnamed named-range ids stay as they are (the
+	 * store reads them with ews_blob_validate_stored) while no name is
+	 * added.
+	 */
+	st = check_all(props, np, names, nn, m0 == 0, &size);
 	if (st != EWS_BLOB_OK)
 		return st;
 	res = alloc(ctx, size);

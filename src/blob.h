@@ -216,6 +216,16 @@ EwsBlobStatus ews_blob_validate(const uint8_t *buf, size_t len, size_t max_size,
 								uint32_t *nprops, size_t *err_offset);
 
 /*
+ * The reader for what the store itself holds (re-deriving columns from a
+ * stored blob, the upgrade from 0.1): the same checks, except that a blob
+ * without a named-property table (flags 0) may hold property ids of 0x8000
+ * and up without names, as 0.1 accepted and stored them.  Never for what
+ * clients send.  No size limit.
+ */
+EwsBlobStatus ews_blob_validate_stored(const uint8_t *buf, size_t len,
+									   uint32_t *nprops, size_t *err_offset);
+
+/*
  * Lower-case English phrase naming what failed, e.g. "CRC-32C mismatch";
  * one fixed phrase per status, never NULL.  Callers add the offset.
  */
@@ -360,6 +370,10 @@ void		ews_blob_merge(const uint8_t *buf, size_t len, const EwsBlobProp *over, si
  *	   if prop.tag's differs, and the old value goes); a new name gets the
  *	   lowest id from 0x8000 up that the blob does not use.  DELETE removes
  *	   the property and its entry; an absent name is no error.
+ *
+ * A 0.1 blob (no table) whose properties include ids of 0x8000 and up
+ * without names (ews_blob_validate_stored) can be edited as long as no
+ * name is added; those properties are kept as they are.
  *
  * DELETE of an absent property is no error.  On success *out is a new
  * blob (from alloc) of *outlen bytes, canonical, with the CRC, and tags

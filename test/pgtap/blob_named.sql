@@ -8,7 +8,7 @@
 -- is written.
 BEGIN;
 \i test/blob_helpers.sql
-SELECT plan(31);
+SELECT plan(33);
 
 SELECT ews_create_mailbox('tap-named@example.com', 'Named') IS NOT NULL AS created \gset
 SELECT ews_folder_id('tap-named@example.com', 'inbox') AS inbox \gset
@@ -194,6 +194,17 @@ SELECT is(u.response_code || ' ' || coalesce(u.item_id, '-') || ' ' || u.message
 -- 31: nothing was written by any of them
 SELECT is((SELECT md5(string_agg(i::text, ',' ORDER BY mailbox_id, item_id)) || ' ' || count(*) FROM ews.item i),
           :'before_md5' || ' ' || :'before_count', 'the refused blobs wrote nothing');
+
+-- 32-33: an item 0.1 stored with an id from 0x8000 up (0.1 took it as a plain tag) is no
+-- valid upload now, but the store still reads it (ews.item_columns, which the update from
+-- 0.1 runs over every stored item)
+SELECT pg_temp.blob(3, :cls || pg_temp.prop(x'0037001F'::bigint, 'legacy') || pg_temp.prop(x'80010003'::bigint, pg_temp.le(1, 4)))
+	AS legacy \gset
+SELECT is((SELECT response_code || ' ' || message_text FROM ews_upload_items(ARRAY[:'inbox'], ARRAY[:'legacy'::bytea])),
+          'ErrorCorruptData The item data is corrupt: named property (id 0x8000 or above) without a named-property entry at byte 42.',
+          'a 0.1 blob with an unnamed id from 0x8000 up is refused as an upload');
+SELECT is((SELECT item_class || ' ' || subject FROM ews.item_columns(:'legacy'::bytea)), 'IPM.Note legacy',
+          'but the columns of such a stored blob are still derived (the upgrade from 0.1)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -967,6 +967,64 @@ test_edit(void)
 	}
 }
 
+/* ---- 0.1 blobs with unnamed ids from 0x8000 up, as the store holds them ---- */
+
+static void
+test_stored(void)
+{
+	uint8_t    *o;
+	size_t		l;
+	uint8_t		five[4] = {5, 0, 0, 0};
+	uint32_t	tags[3];
+	size_t		off = 0;
+	uint32_t	n = 0;
+
+	b_header(0, 3, 0);
+	b_class();
+	b_long(0x80000003u, 1);
+	b_long(0x80010003u, 2);
+	b_crc();
+	EXPECT(EWS_BLOB_NAME_MISSING, 28, "a 0.1 blob with ids 0x8000 and 0x8001: refused as an upload");
+	CHECK(ews_blob_validate_stored(b.d, b.n, &n, &off) == EWS_BLOB_OK && n == 3,
+		  "and accepted as a stored blob");
+	{
+		EwsBlobEdit e[1] = {{EWS_BLOB_SET, NULL, {0x0E070003u, 4, five}}};
+
+		CHECK(edit(b.d, b.n, e, 1, &o, &l, NULL) == EWS_BLOB_OK &&
+			  ews_blob_validate_stored(o, l, &n, NULL) == EWS_BLOB_OK && n == 4 &&
+			  ews_blob_find(o, l, 0x80010003u, NULL) && ews_le16(o + 6) == 0,
+			  "such a blob can be edited, its unnamed ids kept");
+	}
+	{
+		EwsBlobEdit e[1] = {{EWS_BLOB_SET, &N_KW, {0x00000003u, 4, five}}};
+
+		CHECK_EQ_INT(edit(b.d, b.n, e, 1, &o, &l, tags), EWS_BLOB_NAME_MISSING,
+					 "but not given a name while unnamed ids remain");
+	}
+	{
+		EwsBlobEdit e[3] = {
+			{EWS_BLOB_DELETE, NULL, {0x80000003u, 0, NULL}},
+			{EWS_BLOB_DELETE, NULL, {0x80010003u, 0, NULL}},
+			{EWS_BLOB_SET, &N_KW, {0x00000003u, 4, five}},
+		};
+
+		CHECK(edit(b.d, b.n, e, 3, &o, &l, tags) == EWS_BLOB_OK && tags[2] == 0x80000003u &&
+			  ews_blob_validate(o, l, 0, NULL, NULL) == EWS_BLOB_OK,
+			  "once they are deleted, a name goes in (and the blob is a 0.2 one)");
+	}
+	b_header(1, 3, 1);
+	b_entry_id(0x80010003u, PS_PUBLIC_STRINGS, 1);
+	b_class();
+	b_long(0x80000003u, 1);
+	b_long(0x80010003u, 2);
+	b_crc();
+	CHECK(ews_blob_validate_stored(b.d, b.n, NULL, &off) == EWS_BLOB_NAME_MISSING && off == 57,
+		  "a blob with a table gets no such leeway, stored or not");
+	good_blob();
+	b.d[b.n - 1] ^= 1;
+	CHECK(ews_blob_validate_stored(b.d, b.n, NULL, &off) == EWS_BLOB_BAD_CRC, "every other check still holds");
+}
+
 int
 main(void)
 {
@@ -977,6 +1035,7 @@ main(void)
 	test_guid();
 	test_merge();
 	test_edit();
+	test_stored();
 	tfree_all();
 	return unit_done();
 }
