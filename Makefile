@@ -18,7 +18,9 @@ PG_CONFIG ?= pg_config
 XML2_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
 XML2_LIBS := $(shell pkg-config --libs libxml-2.0 2>/dev/null || xml2-config --libs)
 PG_CPPFLAGS = -Isrc $(XML2_CFLAGS)
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+# warnings are errors in CI only (test/run.sh builds with COPT=-Werror): a
+# packager's newer compiler must not fail the build over a new warning
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK += $(XML2_LIBS)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
