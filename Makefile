@@ -13,6 +13,9 @@ REGRESS = \
 	ews_item \
 	ews_soap \
 	ews_soap_result
+# the tests speak UTF-8, whatever the locale of the cluster they run in
+# (a package build's throwaway cluster may be SQL_ASCII)
+REGRESS_OPTS = --encoding=UTF8 --no-locale
 
 PG_CONFIG ?= pg_config
 XML2_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
