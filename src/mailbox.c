@@ -201,7 +201,9 @@ grantee_valid(Oid grantee)
 static void
 mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb)
 {
-	if (!ews_mailbox_by_smtp(ctx, smtp, mb))
+	EwsStatus	st;
+
+	if (!ews_mailbox_by_smtp(ctx, smtp, EWS_NEED_READ, mb, &st))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("mailbox \"%s\" does not exist", smtp)));

@@ -154,7 +154,7 @@ ews_folder_id_sql(PG_FUNCTION_ARGS)
 	ref.distinguished = name;
 	ref.mailbox = smtp;
 	ews_ctx_begin(&ctx);
-	if (!ews_folder_resolve(&ctx, &ref, false, &f, &st))
+	if (!ews_folder_resolve(&ctx, &ref, EWS_NEED_READ, false, &f, &st))
 	{
 		/* no such mailbox, or one the caller may not use: the same error */
 		if (st.code == EWS_ErrorNonExistentMailbox)

@@ -23,8 +23,16 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "mb/pg_wchar.h"
+#include "storage/proc.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 
 #include "ids.h"
 
@@ -65,9 +73,55 @@ store_owner(void)
  */
 static SPITupleTable *last_result;
 
+/*
+ * The schema this library works with.  After a new version of the library is
+ * installed, a database still at an older version of the extension gets a
+ * clear error until ALTER EXTENSION ews UPDATE, rather than failing in the
+ * middle of a statement on a column that is not there yet.  Checked once per
+ * transaction.
+ */
+#define EWS_SCHEMA_VERSION "0.2"
+
+static void
+check_schema_version(void)
+{
+	static LocalTransactionId checked = InvalidLocalTransactionId;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *version = NULL;
+
+	if (checked == MyProc->lxid || creating_extension)
+		return;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("ews"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (version == NULL || strcmp(version, EWS_SCHEMA_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the ews extension in this database is version %s, but its library is version %s",
+						version ? version : "(none)", EWS_SCHEMA_VERSION),
+				 errhint("Run ALTER EXTENSION ews UPDATE as a superuser.")));
+	checked = MyProc->lxid;
+}
+
 void
 ews_ctx_begin(EwsCtx *ctx)
 {
+	check_schema_version();
 	memset(ctx, 0, sizeof(*ctx));
 	last_result = NULL;
 	ctx->caller = GetUserId();
@@ -76,11 +130,13 @@ ews_ctx_begin(EwsCtx *ctx)
 	GetUserIdAndSecContext(&ctx->saved_userid, &ctx->saved_sec_context);
 	SetUserIdAndSecContext(store_owner(),
 						   ctx->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	ews_content_begin(&ctx->content);
 }
 
 void
 ews_ctx_end(EwsCtx *ctx)
 {
+	ews_content_end(&ctx->content);
 	SetUserIdAndSecContext(ctx->saved_userid, ctx->saved_sec_context);
 	last_result = NULL;
 	if (SPI_finish() != SPI_OK_FINISH)
@@ -342,8 +398,23 @@ mailbox_not_found_work(EwsCtx *ctx, const pg_uuid_t *id)
 	(void) ews_mailbox_allows(ctx, &none, EWS_RIGHT_USE);
 }
 
+/*
+ * May this request use the mailbox it found for `need`?  The one place the
+ * decision is made for every operation of both faces.
+ */
+static bool
+mailbox_reachable(EwsCtx *ctx, const EwsMailbox *mb, bool usable, EwsNeed need, EwsStatus *st)
+{
+	if (!usable)
+	{
+		ews_status_no_mailbox(st, mb->guid);
+		return false;
+	}
+	return true;
+}
+
 bool
-ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out)
+ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, EwsMailbox *out, EwsStatus *st)
 {
 	static EwsPlan plan = {
 		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
@@ -353,32 +424,35 @@ ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out)
 	Datum		arg;
 	bool		found;
 
-	if (ctx->cache_valid && strcmp(ctx->cache.guid, guid) == 0)
+	if (!(ctx->cache_valid && strcmp(ctx->cache.guid, guid) == 0))
 	{
-		if (ctx->cache_found)
-			*out = ctx->cache;
-		return ctx->cache_found;
+		arg = DirectFunctionCall1(uuid_in, CStringGetDatum(guid));
+		found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
+		if (found)
+		{
+			mailbox_from_row(&ctx->cache);
+			ctx->cache_usable = ews_mailbox_allows(ctx, &ctx->cache, EWS_RIGHT_USE);
+		}
+		else
+		{
+			mailbox_not_found_work(ctx, DatumGetUUIDP(arg));
+			memset(&ctx->cache, 0, sizeof(ctx->cache));
+			strlcpy(ctx->cache.guid, guid, sizeof(ctx->cache.guid));
+		}
+		ctx->cache_valid = true;
+		ctx->cache_found = found;
 	}
-	arg = DirectFunctionCall1(uuid_in, CStringGetDatum(guid));
-	found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
-	if (found)
+	if (!ctx->cache_found)
 	{
-		mailbox_from_row(out);
-		found = ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
+		ews_status_no_mailbox(st, guid);
+		return false;
 	}
-	else
-		mailbox_not_found_work(ctx, DatumGetUUIDP(arg));
-	ctx->cache_valid = true;
-	ctx->cache_found = found;
-	if (found)
-		ctx->cache = *out;
-	else
-		strlcpy(ctx->cache.guid, guid, sizeof(ctx->cache.guid));
-	return found;
+	*out = ctx->cache;
+	return mailbox_reachable(ctx, out, ctx->cache_usable, need, st);
 }
 
 bool
-ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out)
+ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsNeed need, EwsMailbox *out, EwsStatus *st)
 {
 	static EwsPlan plan = {
 		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
@@ -390,10 +464,20 @@ ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out)
 	if (ews_exec(&plan, &arg, NULL, true, 1) != 1)
 	{
 		mailbox_not_found_work(ctx, NULL);
+		ews_status_set(st, EWS_ErrorNonExistentMailbox,
+					   psprintf("No mailbox with SMTP address %s.", smtp));
 		return false;
 	}
 	mailbox_from_row(out);
-	return ews_mailbox_allows(ctx, out, EWS_RIGHT_USE);
+	if (!mailbox_reachable(ctx, out, ews_mailbox_allows(ctx, out, EWS_RIGHT_USE), need, st))
+	{
+		/* by address, the text names the address, exactly as for a missing one */
+		if (st->code == EWS_ErrorNonExistentMailbox)
+			ews_status_set(st, EWS_ErrorNonExistentMailbox,
+						   psprintf("No mailbox with SMTP address %s.", smtp));
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -458,14 +542,13 @@ ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, Ew
 void
 ews_folder_counts(EwsFolder *f)
 {
+	/* the item counts are the folder's counters (content.h), kept exact by every write */
 	static EwsPlan plan = {
-		"SELECT (SELECT pg_catalog.count(*) FROM ews.item i"
-		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated)::int4,"
+		"SELECT f.total_count,"
 		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
 		"         WHERE c.mailbox_id = $1 AND c.parent_id = $2)::int4,"
-		"       (SELECT pg_catalog.count(*) FROM ews.item i"
-		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated"
-		"           AND NOT i.is_read)::int4",
+		"       f.unread_count"
+		"  FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2",
 		2, {UUIDOID, INT8OID}
 	};
 	Datum		args[2];
@@ -545,7 +628,7 @@ ews_object_id_decode(const char *id, const char *change_key, uint8 kind,
 }
 
 bool
-ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
+ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, EwsNeed need, bool lock,
 				   EwsFolder *out, EwsStatus *st)
 {
 	EwsMailbox	mb;
@@ -555,12 +638,8 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 	{
 		if (ref->mailbox != NULL)
 		{
-			if (!ews_mailbox_by_smtp(ctx, ref->mailbox, &mb))
-			{
-				ews_status_set(st, EWS_ErrorNonExistentMailbox,
-							   psprintf("No mailbox with SMTP address %s.", ref->mailbox));
+			if (!ews_mailbox_by_smtp(ctx, ref->mailbox, need, &mb, st))
 				return false;
-			}
 		}
 		else if (ctx->has_acting)
 			mb = ctx->acting;
@@ -588,11 +667,8 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
 		if (!ews_object_id_decode(ref->id, ref->change_key, EWS_ID_KIND_FOLDER,
 								  &oid, &change_number, st))
 			return false;
-		if (!ews_mailbox_by_guid(ctx, oid.mailbox, &mb))
-		{
-			ews_status_no_mailbox(st, oid.mailbox);
+		if (!ews_mailbox_by_guid(ctx, oid.mailbox, need, &mb, st))
 			return false;
-		}
 		if (lock)
 			ews_lock_hierarchy(&mb.id);
 		if (!ews_folder_fetch(&mb.id, mb.guid, (int64) oid.local_id, out))

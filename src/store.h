@@ -16,6 +16,7 @@
 #include "executor/spi.h"
 #include "utils/uuid.h"
 
+#include "content.h"
 #include "ewserr.h"
 #include "ids.h"
 
@@ -36,6 +37,16 @@ typedef struct EwsMailbox
 	Oid			owner;
 } EwsMailbox;
 
+/*
+ * What an operation needs of a mailbox: every lookup states it, and the
+ * store core decides in one place (store.c) whether the request may.
+ */
+typedef enum EwsNeed
+{
+	EWS_NEED_READ,				/* folders and items are read */
+	EWS_NEED_WRITE				/* something in the mailbox is created, changed or removed */
+} EwsNeed;
+
 /* access rights a grant can give (ews.mailbox_grant.access_right) */
 typedef enum EwsRight
 {
@@ -53,13 +64,16 @@ typedef struct EwsCtx
 	EwsMailbox	acting;
 	/* one-entry cache of the last mailbox looked up by GUID */
 	bool		cache_valid;
-	bool		cache_found;
+	bool		cache_found;	/* the GUID names a mailbox ... */
+	bool		cache_usable;	/* ... that the caller may use */
 	EwsMailbox	cache;
+	/* the content changes of this call, written to the folders at ews_ctx_end */
+	EwsContent	content;
 } EwsCtx;
 
 /* Open: remember the caller, SPI_connect, switch to the store's owner. */
 extern void ews_ctx_begin(EwsCtx *ctx);
-/* Close: switch back, SPI_finish. */
+/* Close: write the folders' content changes (content.h), switch back, SPI_finish. */
 extern void ews_ctx_end(EwsCtx *ctx);
 
 /* status helpers */
@@ -72,7 +86,7 @@ typedef struct EwsPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];
+	Oid			argtypes[40];
 	SPIPlanPtr	plan;
 } EwsPlan;
 
@@ -104,8 +118,17 @@ extern char *ews_change_key_text(uint32 kind, int64 change_number);
 extern bool ews_text_is_utf8(const char *s);
 
 /* mailboxes */
-extern bool ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsMailbox *out);
-extern bool ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsMailbox *out);
+/*
+ * The mailbox of a GUID or an SMTP address, for an operation that needs it
+ * for `need`.  False with *st set when the request may not: a mailbox it may
+ * not reach at all answers exactly as a missing one (ErrorNonExistentMailbox,
+ * same text and work); one it may read but not change, asked for
+ * EWS_NEED_WRITE, answers ErrorAccessDenied.
+ */
+extern bool ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, EwsMailbox *out,
+								EwsStatus *st);
+extern bool ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsNeed need, EwsMailbox *out,
+								EwsStatus *st);
 extern bool ews_mailbox_allows(EwsCtx *ctx, const EwsMailbox *mb, EwsRight right);
 extern bool ews_caller_is_admin(EwsCtx *ctx);
 extern void ews_status_no_mailbox(EwsStatus *st, const char *guid);
@@ -149,11 +172,12 @@ typedef struct EwsFolder
 } EwsFolder;
 
 /*
- * Resolve a folder reference for the caller.  With lock, the mailbox's
- * hierarchy lock is taken after the mailbox is known and before the folder
- * is read, so what is read stays true until the transaction ends.
+ * Resolve a folder reference for an operation that needs its mailbox for
+ * `need`.  With lock, the mailbox's hierarchy lock is taken after the
+ * mailbox is known and before the folder is read, so what is read stays
+ * true until the transaction ends.
  */
-extern bool ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, bool lock,
+extern bool ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, EwsNeed need, bool lock,
 							   EwsFolder *out, EwsStatus *st);
 /*
  * The acting mailbox of a SOAP request: the mailboxes the caller owns
