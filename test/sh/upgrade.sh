@@ -11,8 +11,9 @@
 #      every tree, every item's export (id, ChangeKey, md5 of the bytes),
 #      ExportItems through ews_soap, and for each role (owner, delegate,
 #      impersonator, stranger) what it may see and do, by SQL and by SOAP.
-#   2. Installs this checkout's build (the new ews.so), runs ALTER EXTENSION
-#      ews UPDATE, and records the same answers: they must be equal.  Then
+#   2. Installs this checkout's build (the new ews.so), which must refuse the
+#      0.1 database with a clear error, runs ALTER EXTENSION ews UPDATE, and
+#      records the same answers: they must be equal.  Then
 #      writes still work on the old data (a delegate creates, uploads,
 #      updates, moves; an impersonator exports through SOAP).
 #   3. Compares the extension's objects with a fresh CREATE EXTENSION ews in
@@ -328,6 +329,13 @@ else
 	nok "this build installed over 0.1" "$(tail -n 20 "$work/install.log")"
 fi
 new_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" ews.control)
+# the new library on a database still at 0.1: a clear error, not a broken statement
+out=$(psql -X -q -At -d "$UPG" -v VERBOSITY=verbose -c "SELECT count(*) FROM ews_list_mailboxes()" 2>&1)
+if printf '%s\n' "$out" | grep -q 'ERROR:  55000:' && printf '%s\n' "$out" | grep -q 'ALTER EXTENSION ews UPDATE'; then
+	ok "before the update the new library refuses the $OLD_VERSION database, naming ALTER EXTENSION ews UPDATE"
+else
+	nok "before the update the new library refuses the $OLD_VERSION database" "$out"
+fi
 if out=$(q -d "$UPG" -c "ALTER EXTENSION ews UPDATE" 2>&1); then
 	ok "ALTER EXTENSION ews UPDATE"
 else
@@ -419,12 +427,14 @@ fi
 
 # pg_dump --binary-upgrade --schema-only: every object with its definition,
 # owner, privileges and comment, and the extension's members one by one.
-# Masked: what two databases cannot share: OIDs and relfilenodes
+# Masked is only what two databases cannot share: OIDs and relfilenodes
 # (binary_upgrade_set_next_*, toast tables named by OID), attribute versions
-# (LSNs), transaction horizons (relfrozenxid, relminmxid), sequence positions
-# (setval: data), psql's random \restrict key, and the config tables of
-# binary_upgrade_create_empty_extension, given as OIDs (their names and
-# conditions are compared above).
+# (LSNs), transaction horizons (relfrozenxid, relminmxid), psql's random
+# \restrict key; and data: sequence positions (setval) and the value that
+# rows older than a column read for it (attmissingval: now() of an ADD
+# COLUMN ... DEFAULT now() differs; which columns have one is compared).
+# The config tables of binary_upgrade_create_empty_extension are OIDs there;
+# their names and conditions are compared above.
 schema_dump() {
 	pg_dump --binary-upgrade --schema-only -d "$1" 2>/dev/null |
 		sed -E -e 's/^\\(restrict|unrestrict) .*/\\\1 KEY/' \
@@ -433,6 +443,7 @@ schema_dump() {
 			-e "s/(binary_upgrade_set_next_[a-z_]+)\('[0-9]+'::pg_catalog\.oid\)/\1('OID'::pg_catalog.oid)/" \
 			-e "s/(binary_upgrade_set_next_attribute_versions)\('\{[^}]*\}'/\1('LSNs'/" \
 			-e "s/(pg_catalog\.setval\('[^']+'), [0-9]+, (true|false)\)/\1, N, B)/" \
+			-e "s/(binary_upgrade_set_missing_value\('[^']+'::pg_catalog\.regclass,'[^']+',)'.*'\);\$/\1'VALUE');/" \
 			-e "s/(binary_upgrade_create_empty_extension\('ews', '[^']*', (true|false), '[^']*', )'\{[0-9,]*\}'/\1'CONFIG'/"
 }
 schema_dump "$FRESH" >"$work/schema.fresh"
