@@ -20,6 +20,10 @@ CREATE TEMP TABLE req AS SELECT
 
 SET work_mem = '64kB';
 SET log_temp_files = 0;
+-- only that LOG message may reach the client, whatever the cluster logs
+SET log_statement = 'none';
+SET log_duration = off;
+SET log_min_duration_statement = -1;
 SET client_min_messages = log;
 -- 4 items of 512 KiB: about 2.8 MB of response, 44 times work_mem
 SELECT status, octet_length(response) > 2700000 AS big,
@@ -38,5 +42,8 @@ SELECT (ews_soap('<x/>')).status;
 SELECT count(*) FROM (SELECT ews_soap('<x/>')) s;
 RESET client_min_messages;
 RESET log_temp_files;
+RESET log_statement;
+RESET log_duration;
+RESET log_min_duration_statement;
 RESET work_mem;
 SELECT ews_drop_mailbox('result@example.com');
