@@ -12,8 +12,10 @@
 #      ExportItems through ews_soap, and for each role (owner, delegate,
 #      impersonator, stranger) what it may see and do, by SQL and by SOAP.
 #   2. Installs this checkout's build (the new ews.so), which must refuse the
-#      0.1 database with a clear error, runs ALTER EXTENSION ews UPDATE, and
-#      records the same answers: they must be equal.  Then
+#      0.1 database with a clear error, runs ALTER EXTENSION ews UPDATE,
+#      checks that the roles using mailboxes became members of ews_user (0.2
+#      lets only its members call the functions) and the stranger did not,
+#      grants it ews_user, and records the same answers: they must be equal.  Then
 #      writes still work on the old data (a delegate creates, uploads,
 #      updates, moves; an impersonator exports through SOAP).
 #   3. Compares the extension's objects with a fresh CREATE EXTENSION ews in
@@ -343,6 +345,20 @@ else
 fi
 check "the database is at $new_version" "$(q -d "$UPG" -c "SELECT extversion FROM pg_extension WHERE extname = 'ews'")" "$new_version"
 
+# 0.2 lets only members of ews_user call the functions; the update makes the
+# roles that own mailboxes or hold grants members, and no other
+check "the update made the owner, the delegate and the impersonator members of ews_user, not the stranger" \
+	"$(q -d "$UPG" -c "SELECT string_agg(r, ' ' ORDER BY r) FROM unnest(string_to_array('$ROLES', ' ')) r
+	                    WHERE pg_has_role(r, 'ews_user', 'MEMBER')")" \
+	"ews_upg_delegate ews_upg_imp ews_upg_owner"
+out=$(psql -X -q -At -d "$UPG" -v VERBOSITY=verbose -c "SET ROLE ews_upg_stranger" -c "SELECT count(*) FROM ews_list_mailboxes()" 2>&1)
+if printf '%s\n' "$out" | grep -q 'ERROR:  42501:'; then
+	ok "the stranger, in no ews_user, may no longer call the functions"
+else
+	nok "the stranger, in no ews_user, may no longer call the functions" "$out"
+fi
+# as a DBA lets a role use ews: then it must see what it saw before (nothing)
+q -d "$UPG" -c "GRANT ews_user TO ews_upg_stranger"
 facts >"$work/after.txt" 2>&1
 if ! grep -qE '^(ERROR|psql)' "$work/after.txt" && diff -u "$work/before.txt" "$work/after.txt" >"$work/facts.diff"; then
 	ok "after the update the store answers as before: same mailboxes, trees, ids, ChangeKeys, counts, exported bytes, access"
