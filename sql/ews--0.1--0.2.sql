@@ -13,6 +13,25 @@
 -- Release engineering
 -- ---------------------------------------------------------------------
 
+-- ews_soap returns SETOF record (always one row).  In FROM, where users write
+-- it (SELECT * FROM ews_soap(...)), it then hands the executor its row in a
+-- tuplestore sized to keep the row in memory; PostgreSQL takes a tuplestore
+-- only from a set-returning function.  As a plain function its row went into
+-- a tuplestore of work_mem, and a response of a few megabytes (ExportItems)
+-- spilled to a temporary file.  A function's set-ness cannot be altered, so it
+-- is dropped and made again (with a new C symbol; 0.1's stays for the old
+-- declaration).  Who may execute it is decided with every other function's
+-- EXECUTE in the Access section below.
+DROP FUNCTION @extschema@.ews_soap(text, text);
+CREATE FUNCTION @extschema@.ews_soap(request text, mailbox text DEFAULT NULL,
+	OUT status integer, OUT response text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_soap_0_2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ews_soap(text, text) IS
+	'the SOAP adapter: an EWS request envelope in; one row with the HTTP status (200, or 500 for a SOAP fault) and the response envelope';
+
 -- ---------------------------------------------------------------------
 -- Access: the acting user, mailbox delegates, provisioning
 -- ---------------------------------------------------------------------

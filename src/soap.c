@@ -36,9 +36,12 @@
 #include "access/detoast.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "access/xact.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
 #include "utils/xml.h"
 
 #include "actas.h"
@@ -751,64 +754,65 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 /* ---- ews_soap(request text, mailbox text DEFAULT NULL, OUT status int, OUT response text) ---- */
 
 /*
- * The result row (status int4, response text) is built in place: the
- * response buffer starts with room for the row's header, the status and the
- * text's varlena header, so that a response of megabytes (ExportItems'
- * base64) is written once and never copied into a row afterwards.
- * heap_form_tuple would zero and copy it again, a fifth of the time of a
- * large ExportItems.  No null bitmap (neither column is ever NULL); the
- * int4 sits right after the header and the text right after it, both at
- * 4-byte alignment, exactly where heap_fill_tuple would put them.
+ * The response is written into a buffer that starts with room for a varlena
+ * header, so that when it is done it is the response text itself
+ * (SET_VARSIZE, as cstring_to_text does after its copy): a response of
+ * megabytes (ExportItems' base64) is not copied into a separate text.  The
+ * one copy left is the row's: heap_form_tuple in the select list, the
+ * tuplestore's minimal tuple in FROM.
  */
-#define RESULT_HOFF			MAXALIGN(SizeofHeapTupleHeader)
-#define RESULT_STATUS_OFF	RESULT_HOFF
-#define RESULT_TEXT_OFF		(RESULT_HOFF + sizeof(int32))
-#define RESULT_PREFIX		(RESULT_TEXT_OFF + VARHDRSZ)
+#define RESPONSE_OFF	VARHDRSZ
 
-static Datum
-result_in_place(TupleDesc tupdesc, StringInfo out, int32 status)
+/*
+ * SELECT ... FROM ews_soap(...): a function scan offers to take the result
+ * as a tuplestore (SFRM_Materialize, and says it prefers that).  Left to
+ * itself, it would put the row into a tuplestore of work_mem, and a response
+ * larger than that (a few megabytes of ExportItems) would go to a temporary
+ * file and be read back from it: several times the cost of the call.  The
+ * row is in memory already; the tuplestore made here is sized to keep it
+ * there.  PostgreSQL accepts a tuplestore only from a function declared
+ * SETOF, so 0.2 declares ews_soap RETURNS SETOF record ROWS 1 (always one
+ * row).  In the select list (ProjectSet, which does not prefer a
+ * tuplestore: it would copy the row out of it again) and for the 0.1
+ * declaration the row is returned as a datum.
+ */
+static bool
+result_as_tuplestore(FunctionCallInfo fcinfo, TupleDesc tupdesc, Datum *values, bool *nulls,
+					 Size bytes)
 {
-	HeapTupleHeader td = (HeapTupleHeader) out->data;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	Tuplestorestate *ts;
+	int64		kb;
 
-	/* the layout above holds for (int4, text) only: make sure that is what we return */
-	if (tupdesc->natts != 2 ||
-		TupleDescAttr(tupdesc, 0)->atttypid != INT4OID ||
-		TupleDescAttr(tupdesc, 1)->atttypid != TEXTOID ||
-		TupleDescAttr(tupdesc, 0)->attalign != TYPALIGN_INT ||
-		TupleDescAttr(tupdesc, 1)->attalign != TYPALIGN_INT)
-		elog(ERROR, "ews_soap must return (status int4, response text)");
-	memset(td, 0, RESULT_HOFF);
-	HeapTupleHeaderSetDatumLength(td, out->len);
-	HeapTupleHeaderSetTypeId(td, tupdesc->tdtypeid);
-	HeapTupleHeaderSetTypMod(td, tupdesc->tdtypmod);
-	ItemPointerSetInvalid(&td->t_ctid);
-	HeapTupleHeaderSetNatts(td, 2);
-	td->t_hoff = RESULT_HOFF;
-	td->t_infomask = HEAP_HASVARWIDTH;
-#ifdef HEAP_IS_DATUM
-	/*
-	 * Since 15.18 a composite datum carries this mark, as heap_form_tuple
-	 * sets it; one without it is copied whole by the first
-	 * DatumGetHeapTupleHeader (every field access), which for a large
-	 * ExportItems response is the very copy building in place avoids.
-	 */
-	HeapTupleHeaderSetDatum(td);
-#endif
-	*(int32 *) (out->data + RESULT_STATUS_OFF) = status;
-	SET_VARSIZE(out->data + RESULT_TEXT_OFF, out->len - RESULT_TEXT_OFF);
-	return HeapTupleHeaderGetDatum(td);
+	if (!fcinfo->flinfo->fn_retset || rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0 ||
+		(rsinfo->allowedModes & SFRM_Materialize_Preferred) == 0)
+		return false;
+	/* the row, with room for the tuplestore's own bookkeeping */
+	kb = Max((int64) work_mem, (int64) (bytes / 1024) + 64);
+	kb = Min(kb, (int64) MAX_KILOBYTES);
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+							   false, (int) kb);
+	tuplestore_putvalues(ts, tupdesc, values, nulls);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	return true;
 }
 
-PG_FUNCTION_INFO_V1(ews_soap);
-Datum
-ews_soap(PG_FUNCTION_ARGS)
+static Datum
+soap_call(FunctionCallInfo fcinfo)
 {
 	TupleDesc	tupdesc;
 	SoapCall	call;
 	StringInfoData out;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	char	   *response;
+	text	   *response;
 	int			status;
 
 	if (PG_ARGISNULL(0))
@@ -820,7 +824,7 @@ ews_soap(PG_FUNCTION_ARGS)
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	initStringInfo(&out);
-	appendStringInfoSpaces(&out, RESULT_PREFIX);	/* the result row's header: see result_in_place */
+	appendStringInfoSpaces(&out, RESPONSE_OFF);	/* the text's header: see RESPONSE_OFF */
 	memset(&call, 0, sizeof(call));
 	call.out = &out;
 	call.outer = CurrentMemoryContext;
@@ -854,7 +858,7 @@ ews_soap(PG_FUNCTION_ARGS)
 
 	if (call.fault_code != NULL)
 	{
-		out.len = RESULT_PREFIX;
+		out.len = RESPONSE_OFF;
 		sw_fault(&out, call.version, call.fault_code, call.fault_message);
 		status = 500;
 	}
@@ -862,13 +866,46 @@ ews_soap(PG_FUNCTION_ARGS)
 		status = 200;
 
 	/*
-	 * The response is UTF-8.  In a UTF-8 (or SQL_ASCII) database it becomes
-	 * the result row in place; elsewhere it is converted, which copies anyway.
+	 * The response is UTF-8.  In a UTF-8 (or SQL_ASCII) database the buffer
+	 * is the text; elsewhere it is converted, which copies anyway.
 	 */
 	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
-		PG_RETURN_DATUM(result_in_place(tupdesc, &out, status));
+	{
+		response = (text *) out.data;
+		SET_VARSIZE(response, out.len);
+	}
+	else
+	{
+		char	   *conv = pg_any_to_server(out.data + RESPONSE_OFF, out.len - RESPONSE_OFF, PG_UTF8);
+
+		response = cstring_to_text(conv);
+		if (conv != out.data + RESPONSE_OFF)
+			pfree(conv);
+		pfree(out.data);
+	}
 	values[0] = Int32GetDatum(status);
-	response = pg_any_to_server(out.data + RESULT_PREFIX, out.len - RESULT_PREFIX, PG_UTF8);
-	values[1] = PointerGetDatum(cstring_to_text(response));
+	values[1] = PointerGetDatum(response);
+
+	if (result_as_tuplestore(fcinfo, tupdesc, values, nulls, VARSIZE(response)))
+	{
+		pfree(response);
+		return (Datum) 0;
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* 0.2: RETURNS SETOF record ROWS 1 (see result_as_tuplestore) */
+PG_FUNCTION_INFO_V1(ews_soap_0_2);
+Datum
+ews_soap_0_2(PG_FUNCTION_ARGS)
+{
+	return soap_call(fcinfo);
+}
+
+/* 0.1's declaration, RETURNS record: in use until ALTER EXTENSION ews UPDATE */
+PG_FUNCTION_INFO_V1(ews_soap);
+Datum
+ews_soap(PG_FUNCTION_ARGS)
+{
+	return soap_call(fcinfo);
 }

@@ -24,9 +24,9 @@ true
 echo "# fuzzing"
 make -s -C test/fuzz run FUZZ_SECONDS="${EWS_FUZZ_SECONDS:-30}" || fail=1
 
-echo "# build"
+echo "# build (warnings are errors)"
 make -s clean
-make -s 2>&1
+make -s COPT=-Werror 2>&1
 ews_in_cluster bash test/in_cluster.sh || fail=1
 
 if [ "$fail" -ne 0 ]; then

@@ -32,9 +32,21 @@ SERVER_SQL="SELECT pg_postmaster_start_time() || ' ' || backend_start
 # One psql session per database runs every call (a connection per call
 # costs more than most calls).  After a crash psql reconnects, and the
 # checkpointer's start time tells.
+#
+# psql's stdout (results and the end marker of each statement) comes through
+# the coprocess pipe; its stderr (errors, notices) goes to a file of its own,
+# emptied before each statement.  psql writes a statement's errors before it
+# runs the \echo of the marker, so once the marker has arrived the file holds
+# all of them, however the pipe buffers.  (Both streams through one pipe let
+# an error arrive after the marker, and be counted for the next call.)  What
+# a call's output keeps is bounded: stdout lines are cut at 2000 characters
+# as they arrive, stderr is read up to 64 kB and cut likewise, since some
+# errors echo a 10 MB argument.
+ERRFILE=$(mktemp "${TMPDIR:-/tmp}/ews_hostile.XXXXXX")
+trap 'rm -f "$ERRFILE"' EXIT
 open_session() {
-	# lines cut short: some errors echo a 10 MB argument, which bash reads slowly
-	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>&1 | stdbuf -oL cut -c1-2000; }
+	: >"$ERRFILE"
+	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>>"$ERRFILE" | stdbuf -oL cut -c1-2000; }
 	send "SET client_min_messages = warning;"
 	receive
 }
@@ -42,18 +54,23 @@ close_session() {
 	echo '\q' >&"${PSQL[1]}"
 	wait "$PSQL_PID" 2>/dev/null
 }
-send() { printf '%s;\n\\echo __END__ :SQLSTATE\n' "$1" >&"${PSQL[1]}"; }
-# the output up to the end marker in $OUT, the SQLSTATE of the last statement in $SQLSTATE
+send() {
+	: >"$ERRFILE"
+	printf '%s;\n\\echo __END__ :SQLSTATE\n' "$1" >&"${PSQL[1]}"
+}
+# the output up to the end marker, then what went to stderr, in $OUT; the
+# SQLSTATE of the last statement in $SQLSTATE
 receive() {
 	local line
 	OUT=""
+	SQLSTATE=lost
 	while IFS= read -r -t 600 line <&"${PSQL[0]}"; do
 		case $line in
-		__END__*) SQLSTATE=${line#__END__ }; return 0 ;;
+		__END__*) SQLSTATE=${line#__END__ }; break ;;
 		*) OUT+="$line"$'\n' ;;
 		esac
 	done
-	SQLSTATE=lost
+	OUT+=$(head -c 65536 "$ERRFILE" | cut -c1-2000)
 }
 state() { send "$SERVER_SQL; $STATE_SQL;"; receive; STATE=$OUT; }
 
