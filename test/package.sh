@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test/package.sh: the Debian package, as CI checks it (.ci/run runs it after
-# test/run.sh).  On Debian 12, as root:
+# test/package.sh: the Debian package, as CI checks it (test/run.sh runs it
+# last).  On Debian 12, as root:
 #
 #   1. installs what building needs (debhelper, postgresql-server-dev-all, …;
 #      apt-get update first) and what the autopkgtests name in
@@ -87,6 +87,7 @@ cleanup() {
 
 exec 9>"$ews_lock_file"
 flock 9
+ews_drop_stale_cluster
 trap cleanup EXIT
 
 # ---- 2. build from a copy of the checkout (what git tracks, as it stands) ----
