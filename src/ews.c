@@ -7,6 +7,7 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -25,6 +26,28 @@ int			ews_max_response_size = 100 * 1024 * 1024;
 int			ews_max_find_count = 1000;
 
 void		_PG_init(void);
+
+/*
+ * ews stores Unicode text and must give it back unchanged, which a UTF8
+ * database does, and a SQL_ASCII one holding UTF-8 does (the functions
+ * refuse other bytes there).  In any other encoding a name could be stored
+ * only by losing what the encoding lacks, or as bytes invalid in it (which
+ * pg_dump would then fail on), so every function refuses to run; the
+ * install and update scripts refuse the same way (sql/ews--0.1--0.2.sql).
+ */
+void
+ews_require_database_encoding(void)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the ews extension does not support database encoding \"%s\"",
+						GetDatabaseEncodingName()),
+				 errdetail("ews stores Unicode text (folder names, subjects) and must return it unchanged; only UTF8 (and SQL_ASCII, holding UTF-8) databases can."),
+				 errhint("Create a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0) and install ews there; move existing mailboxes with pg_dump and pg_restore.")));
+}
 
 void
 _PG_init(void)

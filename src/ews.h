@@ -26,4 +26,7 @@ extern int	ews_max_batch_size;		/* ews.max_batch_size: inputs of one call */
 extern int	ews_max_response_size;	/* ews.max_response_size, bytes of one SOAP response */
 extern int	ews_max_find_count;		/* ews.max_find_count: folders one FindFolder answers */
 
+/* raises unless the database encoding is UTF8 or SQL_ASCII (every call checks) */
+extern void ews_require_database_encoding(void);
+
 #endif

@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "access/xact.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/xml.h"
 
@@ -343,6 +344,8 @@ soap_folder_refs(SoapCall *call, xmlNodePtr parent, EwsFolderRef **refs, int *n)
 	if (count == 0)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The element %s needs at least one folder id.", soap_name(parent));
+	if (!soap_batch_size_ok(call, count, "folder ids"))
+		return false;
 	*refs = palloc(sizeof(EwsFolderRef) * count);
 	for (xmlNodePtr c = soap_first(parent); c != NULL; c = soap_next(c))
 		if (!soap_folder_ref(call, c, &(*refs)[i++]))
@@ -360,6 +363,93 @@ soap_target_ref(SoapCall *call, xmlNodePtr parent, EwsFolderRef *ref)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The element %s needs exactly one folder id.", soap_name(parent));
 	return soap_folder_ref(call, c, ref);
+}
+
+/* ---- batches: their size, per-input memory, the response cap ---- */
+
+bool
+soap_batch_size_ok(SoapCall *call, int n, const char *what)
+{
+	if (n <= ews_max_batch_size)
+		return true;
+	return soap_fault(call, "ErrorInvalidRequest",
+					  "The request names %d %s; ews.max_batch_size allows at most %d in one request.",
+					  n, what, ews_max_batch_size);
+}
+
+/* what the end of the response (the closing tags) takes */
+#define SOAP_RESPONSE_CLOSING 256
+
+size_t
+soap_response_room(SoapCall *call, int remaining)
+{
+	int64		used = (int64) call->out->len + SOAP_RESPONSE_CLOSING +
+		(int64) remaining * SOAP_STOPPED_MESSAGE;
+
+	return used >= ews_max_response_size ? 0 : (size_t) (ews_max_response_size - used);
+}
+
+void
+soap_batch_begin(SoapBatch *b, SoapCall *call, const char *op, const char *tail, int n)
+{
+	memset(b, 0, sizeof(*b));
+	b->call = call;
+	b->op = op;
+	b->tail = tail;
+	b->n = n;
+	b->outer = CurrentMemoryContext;
+	b->input = AllocSetContextCreate(CurrentMemoryContext, "ews SOAP input", ALLOCSET_DEFAULT_SIZES);
+}
+
+void
+soap_batch_stop(SoapBatch *b, int i)
+{
+	StringInfo	out = b->call->out;
+
+	b->stopped = true;
+	sw_message_begin(out, b->op, "ErrorBatchProcessingStopped",
+					 psprintf("The response reached ews.max_response_size (%d bytes) before input %d: send it again in another request.",
+							  ews_max_response_size, i + 1),
+					 NULL);
+	appendStringInfoString(out, b->tail);
+	sw_message_end(out, b->op);
+}
+
+bool
+soap_batch_next(SoapBatch *b, int i, size_t need)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (b->stopped || need > soap_response_room(b->call, b->n - i - 1))
+	{
+		soap_batch_stop(b, i);
+		return false;
+	}
+	b->mark = b->call->out->len;
+	MemoryContextSwitchTo(b->input);
+	return true;
+}
+
+void
+soap_batch_done(SoapBatch *b, int i, bool may_undo)
+{
+	StringInfo	out = b->call->out;
+
+	MemoryContextSwitchTo(b->outer);
+	MemoryContextReset(b->input);
+	if (may_undo && (int64) out->len + SOAP_RESPONSE_CLOSING +
+		(int64) (b->n - i - 1) * SOAP_STOPPED_MESSAGE > ews_max_response_size)
+	{
+		out->len = b->mark;
+		out->data[out->len] = '\0';
+		soap_batch_stop(b, i);
+	}
+}
+
+void
+soap_batch_end(SoapBatch *b)
+{
+	MemoryContextSwitchTo(b->outer);
+	MemoryContextDelete(b->input);
 }
 
 /* ---- one input of a batch ---- */
@@ -948,6 +1038,7 @@ ews_soap(PG_FUNCTION_ARGS)
 	char	   *response;
 	int			status;
 
+	ews_require_database_encoding();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -26,6 +26,8 @@
 #include "access/htup_details.h"
 #include "mb/pg_wchar.h"
 
+#include "ews.h"
+#include "folder.h"
 #include "ids.h"
 
 static Oid
@@ -68,11 +70,13 @@ static SPITupleTable *last_result;
 void
 ews_ctx_begin(EwsCtx *ctx)
 {
+	ews_require_database_encoding();
 	memset(ctx, 0, sizeof(*ctx));
 	last_result = NULL;
 	ctx->caller = GetUserId();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	ctx->cxt = CurrentMemoryContext;
 	GetUserIdAndSecContext(&ctx->saved_userid, &ctx->saved_sec_context);
 	SetUserIdAndSecContext(store_owner(),
 						   ctx->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
@@ -374,7 +378,11 @@ ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, EwsMailbox *out
 		found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
 		if (found)
 		{
+			/* the cache outlives the input that filled it (batch loops reset theirs) */
+			MemoryContext old = MemoryContextSwitchTo(ctx->cxt);
+
 			mailbox_from_row(&ctx->cache);
+			MemoryContextSwitchTo(old);
 			ctx->cache_usable = ews_mailbox_allows(ctx, &ctx->cache, EWS_RIGHT_USE);
 		}
 		else
@@ -483,27 +491,11 @@ ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, Ew
 	return true;
 }
 
+/* the counts of one folder: see ews_folder_counts_many (folder.c), the one place they come from */
 void
 ews_folder_counts(EwsFolder *f)
 {
-	static EwsPlan plan = {
-		"SELECT (SELECT pg_catalog.count(*) FROM ews.item i"
-		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated)::int4,"
-		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
-		"         WHERE c.mailbox_id = $1 AND c.parent_id = $2)::int4,"
-		"       (SELECT pg_catalog.count(*) FROM ews.item i"
-		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated"
-		"           AND NOT i.is_read)::int4",
-		2, {UUIDOID, INT8OID}
-	};
-	Datum		args[2];
-
-	args[0] = UUIDPGetDatum(&f->mailbox_id);
-	args[1] = Int64GetDatum(f->folder_id);
-	ews_exec(&plan, args, NULL, true, 1);
-	f->total_count = ews_col_int32(0, 1);
-	f->child_count = ews_col_int32(0, 2);
-	f->unread_count = ews_col_int32(0, 3);
+	ews_folder_counts_many(f, 1);
 }
 
 int64

@@ -57,6 +57,7 @@ typedef enum EwsRight
 typedef struct EwsCtx
 {
 	Oid			caller;			/* the role all access checks are made for */
+	MemoryContext cxt;			/* lives as long as the call: what the context caches goes here */
 	Oid			saved_userid;
 	int			saved_sec_context;
 	bool		has_acting;		/* SOAP: the acting mailbox, for refs without one */

@@ -35,7 +35,9 @@ SERVER_SQL="SELECT pg_postmaster_start_time() || ' ' || backend_start
 open_session() {
 	# lines cut short: some errors echo a 10 MB argument, which bash reads slowly
 	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>&1 | stdbuf -oL cut -c1-2000; }
-	send "SET client_min_messages = warning;"
+	# 100 000-input calls test the per-input path at scale (answers, cancels):
+	# above ews.max_batch_size, whose refusal test/sh/limits.sh tests
+	send "SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 }
 close_session() {
@@ -67,7 +69,7 @@ call() {
 	state; before=$STATE
 	send "$sql"
 	receive; out=$OUT code=$SQLSTATE
-	send "RESET ALL; SET client_min_messages = warning;"
+	send "RESET ALL; SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 	if [ "$code" = lost ]; then
 		why="no answer"
