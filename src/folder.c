@@ -431,6 +431,7 @@ ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStat
 	int64		cap = 1024;
 	int64	   *ids;
 	int64	   *parents;
+	MemoryContext caller = CurrentMemoryContext;
 
 	if (!ews_folder_resolve(ctx, parent, EWS_NEED_READ, false, &p, st))
 		return NULL;
@@ -439,10 +440,13 @@ ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStat
 	ids = palloc_extended(sizeof(int64) * cap, 0);
 	parents = palloc_extended(sizeof(int64) * cap, 0);
 	portal = SPI_cursor_open(NULL, ews_plan(deep ? &deep_plan : &shallow_plan), args, NULL, true);
+	/* SPI leaves its procedure context current: back to ours after each call (see ews_exec) */
+	MemoryContextSwitchTo(caller);
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
 		SPI_cursor_fetch(portal, true, FIND_FETCH);
+		MemoryContextSwitchTo(caller);
 		if (SPI_processed == 0)
 			break;
 		if (n + (int64) SPI_processed > cap)
@@ -461,6 +465,7 @@ ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStat
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(caller);
 
 	list = palloc0(sizeof(EwsFolderList));
 	list->mailbox_id = p.mailbox_id;

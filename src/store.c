@@ -185,8 +185,11 @@ ews_plan(EwsPlan *p)
 {
 	if (p->plan == NULL)
 	{
+		MemoryContext caller = CurrentMemoryContext;
 		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
 
+		/* SPI leaves its procedure context current: see ews_exec */
+		MemoryContextSwitchTo(caller);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql,
 				 SPI_result_code_string(SPI_result));
@@ -208,6 +211,7 @@ uint64
 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count)
 {
 	int			rc;
+	MemoryContext caller = CurrentMemoryContext;
 
 	/* only our own: SPI_tuptable may still be an outer SPI level's, or freed by a subtransaction abort */
 	if (last_result != NULL && SPI_tuptable == last_result)
@@ -215,6 +219,14 @@ ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long coun
 	last_result = NULL;
 	rc = SPI_execute_plan(ews_plan(p), values, nulls, read_only, count);
 	last_result = SPI_tuptable;
+
+	/*
+	 * SPI returns with its procedure context current (which lives until
+	 * SPI_finish), not the caller's: without this, everything a batch loop
+	 * allocated after its first query went there, past the per-input
+	 * context the loop resets, and a batch of 200 000 inputs kept all of it.
+	 */
+	MemoryContextSwitchTo(caller);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", p->sql, SPI_result_code_string(rc));
