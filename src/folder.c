@@ -117,95 +117,67 @@ depth_allows(const pg_uuid_t *mailbox, int64 parent_id, int64 parent_depth, int3
 	return false;
 }
 
-typedef struct HeightChange
-{
-	int64		folder_id;
-	int32		height;
-} HeightChange;
-
-static int
-height_change_cmp(const void *a, const void *b)
-{
-	int64		x = ((const HeightChange *) a)->folder_id;
-	int64		y = ((const HeightChange *) b)->folder_id;
-
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
 /*
  * The children of folder x changed (one was added, removed or grew): make
- * the heights of x and its ancestors right again.  Each step reads the
- * highest subfolder other than the one on the path (the height index gives
- * it at once), so the walk is O(depth) and stops at the first folder whose
- * height does not change.  The rows that change are updated in folder id
- * order, the order every batch locks folder rows in.  The caller holds the
- * hierarchy lock, and only hierarchy changes write heights.
+ * the heights of x and its ancestors right again.  One recursive query
+ * walks up from x: each step takes the highest subfolder other than the one
+ * on the path (the height index gives it at once) and the path's new
+ * height, and the walk stops at the first folder whose height does not
+ * change, so it is O(depth) and usually ends at x.  The rows that change
+ * are then updated in one statement, in folder id order, the order every
+ * batch locks folder rows in.  The caller holds the hierarchy lock, and
+ * only hierarchy changes write heights.
  */
 static void
 heights_fix_up(const pg_uuid_t *mailbox, int64 x)
 {
-	static EwsPlan step_plan = {
-		"SELECT f.height, f.parent_id,"
-		"       COALESCE((SELECT c.height + 1 FROM ews.folder c"
-		"                  WHERE c.mailbox_id = $1 AND c.parent_id = $2 AND c.folder_id <> $3"
-		"                  ORDER BY c.height DESC LIMIT 1), 0)"
-		"  FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2",
-		3, {UUIDOID, INT8OID, INT8OID}
+	static EwsPlan walk_plan = {
+		"WITH RECURSIVE w(folder_id, parent_id, old_h, new_h, n) AS ("
+		"   SELECT f.folder_id, f.parent_id, f.height,"
+		"          COALESCE((SELECT c.height + 1 FROM ews.folder c"
+		"                     WHERE c.mailbox_id = $1 AND c.parent_id = f.folder_id"
+		"                     ORDER BY c.height DESC LIMIT 1), 0), 0"
+		"     FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2"
+		"  UNION ALL"
+		"   SELECT p.folder_id, p.parent_id, p.height,"
+		"          GREATEST(w.new_h + 1,"
+		"                   COALESCE((SELECT c.height + 1 FROM ews.folder c"
+		"                              WHERE c.mailbox_id = $1 AND c.parent_id = p.folder_id"
+		"                                AND c.folder_id <> w.folder_id"
+		"                              ORDER BY c.height DESC LIMIT 1), 0)),"
+		"          w.n + 1"
+		"     FROM w JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = w.parent_id"
+		"    WHERE w.new_h <> w.old_h AND w.n < 1000000"
+		")"
+		" SELECT pg_catalog.array_agg(folder_id ORDER BY folder_id),"
+		"        pg_catalog.array_agg(new_h ORDER BY folder_id)"
+		"   FROM w WHERE new_h <> old_h",
+		2, {UUIDOID, INT8OID}
 	};
 	static EwsPlan update_plan = {
-		"UPDATE ews.folder SET height = $3 WHERE mailbox_id = $1 AND folder_id = $2",
-		3, {UUIDOID, INT8OID, INT4OID}
+		"UPDATE ews.folder f SET height = v.h"
+		"  FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.int8[]), pg_catalog.unnest($3::pg_catalog.int4[])) v(id, h)"
+		" WHERE f.mailbox_id = $1 AND f.folder_id = v.id",
+		3, {UUIDOID, INT8ARRAYOID, INT4ARRAYOID}
 	};
-	HeightChange *changes = NULL;
-	int			nchanges = 0;
-	int			cap = 0;
-	int64		child = 0;		/* the folder on the path below x, 0 at the start */
-	int32		child_height = -1;	/* its new height */
+	Datum		args[3];
+	bool		isnull;
+	Datum		changed_ids;
+	Datum		changed_heights;
 
-	while (x != 0)
-	{
-		Datum		args[3];
-		int32		old_height;
-		int32		new_height;
-		int64		parent;
-
-		CHECK_FOR_INTERRUPTS();
-		args[0] = UUIDPGetDatum(mailbox);
-		args[1] = Int64GetDatum(x);
-		args[2] = Int64GetDatum(child);
-		if (ews_exec(&step_plan, args, NULL, false, 1) != 1)
-			break;				/* x was deleted: nothing above it to fix from here */
-		old_height = ews_col_int32(0, 1);
-		parent = ews_col_int64(0, 2);
-		new_height = Max(ews_col_int32(0, 3), child_height + 1);
-		if (new_height == old_height)
-			break;
-		if (nchanges == cap)
-		{
-			cap = cap ? cap * 2 : 16;
-			changes = changes ? repalloc(changes, sizeof(HeightChange) * cap)
-				: palloc(sizeof(HeightChange) * cap);
-		}
-		changes[nchanges].folder_id = x;
-		changes[nchanges].height = new_height;
-		nchanges++;
-		child = x;
-		child_height = new_height;
-		x = parent;
-	}
-	if (nchanges > 1)
-		qsort(changes, nchanges, sizeof(HeightChange), height_change_cmp);
-	for (int i = 0; i < nchanges; i++)
-	{
-		Datum		args[3];
-
-		args[0] = UUIDPGetDatum(mailbox);
-		args[1] = Int64GetDatum(changes[i].folder_id);
-		args[2] = Int32GetDatum(changes[i].height);
-		ews_exec(&update_plan, args, NULL, false, 0);
-	}
-	if (changes)
-		pfree(changes);
+	CHECK_FOR_INTERRUPTS();
+	args[0] = UUIDPGetDatum(mailbox);
+	args[1] = Int64GetDatum(x);
+	if (ews_exec(&walk_plan, args, NULL, false, 1) != 1)
+		return;
+	changed_ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return;					/* nothing changed: the usual case */
+	changed_heights = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	/* the arrays live in the result, which the next query frees: copy them */
+	args[1] = PointerGetDatum(DatumGetArrayTypePCopy(changed_ids));
+	args[2] = PointerGetDatum(DatumGetArrayTypePCopy(changed_heights));
+	ews_exec(&update_plan, args, NULL, false, 0);
 }
 
 void
