@@ -42,6 +42,9 @@ UPDATE ews.folder f
                count(*) FILTER (WHERE is_associated) AS assoc
           FROM ews.item GROUP BY mailbox_id, folder_id) s
  WHERE s.mailbox_id = f.mailbox_id AND s.folder_id = f.folder_id;
+-- the heights the functions keep (ews.folder.height): Big and Modest are 2 high
+UPDATE ews.folder SET height = 1 WHERE mailbox_id = :'mb' AND display_name ~ '^(L|M)1-';
+UPDATE ews.folder SET height = 2 WHERE mailbox_id = :'mb' AND display_name IN ('Big', 'Modest');
 VACUUM ANALYZE ews.folder;
 VACUUM ANALYZE ews.item;
 \echo
