@@ -131,7 +131,12 @@ depth_allows(const pg_uuid_t *mailbox, int64 parent_id, int64 parent_depth, int3
 static void
 heights_fix_up(const pg_uuid_t *mailbox, int64 x)
 {
-	static EwsPlan walk_plan = {
+	/*
+	 * One statement: the walk, then the update of the rows whose height
+	 * changes, taken in folder id order (the changes are sorted, and the
+	 * update joins them in that order: one or two rows, usually none).
+	 */
+	static EwsPlan plan = {
 		"WITH RECURSIVE w(folder_id, parent_id, old_h, new_h, n) AS ("
 		"   SELECT f.folder_id, f.parent_id, f.height,"
 		"          COALESCE((SELECT c.height + 1 FROM ews.folder c"
@@ -148,36 +153,19 @@ heights_fix_up(const pg_uuid_t *mailbox, int64 x)
 		"          w.n + 1"
 		"     FROM w JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = w.parent_id"
 		"    WHERE w.new_h <> w.old_h AND w.n < 1000000"
+		"), changed AS MATERIALIZED ("
+		"   SELECT folder_id, new_h FROM w WHERE new_h <> old_h ORDER BY folder_id"
 		")"
-		" SELECT pg_catalog.array_agg(folder_id ORDER BY folder_id),"
-		"        pg_catalog.array_agg(new_h ORDER BY folder_id)"
-		"   FROM w WHERE new_h <> old_h",
+		" UPDATE ews.folder f SET height = changed.new_h FROM changed"
+		"  WHERE f.mailbox_id = $1 AND f.folder_id = changed.folder_id",
 		2, {UUIDOID, INT8OID}
 	};
-	static EwsPlan update_plan = {
-		"UPDATE ews.folder f SET height = v.h"
-		"  FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.int8[]), pg_catalog.unnest($3::pg_catalog.int4[])) v(id, h)"
-		" WHERE f.mailbox_id = $1 AND f.folder_id = v.id",
-		3, {UUIDOID, INT8ARRAYOID, INT4ARRAYOID}
-	};
-	Datum		args[3];
-	bool		isnull;
-	Datum		changed_ids;
-	Datum		changed_heights;
+	Datum		args[2];
 
 	CHECK_FOR_INTERRUPTS();
 	args[0] = UUIDPGetDatum(mailbox);
 	args[1] = Int64GetDatum(x);
-	if (ews_exec(&walk_plan, args, NULL, false, 1) != 1)
-		return;
-	changed_ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		return;					/* nothing changed: the usual case */
-	changed_heights = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	/* the arrays live in the result, which the next query frees: copy them */
-	args[1] = PointerGetDatum(DatumGetArrayTypePCopy(changed_ids));
-	args[2] = PointerGetDatum(DatumGetArrayTypePCopy(changed_heights));
-	ews_exec(&update_plan, args, NULL, false, 0);
+	ews_exec(&plan, args, NULL, false, 0);
 }
 
 void
