@@ -433,6 +433,8 @@ ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStat
 	list = palloc0(sizeof(EwsFolderList));
 	list->mailbox_id = p.mailbox_id;
 	strlcpy(list->guid, p.guid, sizeof(list->guid));
+	list->access = p.access;	/* one mailbox: the rights the parent was resolved with */
+	list->delegated = p.delegated;
 	list->n = n;
 	if (!deep)
 	{
@@ -531,6 +533,8 @@ ews_folder_find_fetch(const EwsFolderList *list, int64 start, int count, bool wi
 		f->distinguished = ews_col_text(i, 5);
 		f->change_number = ews_col_int64(i, 6);
 		f->parent_change = ews_col_int64(i, 7);
+		f->access = list->access;
+		f->delegated = list->delegated;
 	}
 	if (with_counts)
 		ews_folder_counts_many(out, count);

@@ -44,6 +44,8 @@ typedef struct EwsFolderList
 {
 	pg_uuid_t	mailbox_id;
 	char		guid[EWS_GUID_CHARS + 1];
+	EwsAccess	access;			/* the rights the parent was resolved with (EffectiveRights) */
+	bool		delegated;
 	int64		n;				/* folders in the list */
 	int64	   *ids;			/* their local ids, in order */
 } EwsFolderList;
