@@ -17,7 +17,7 @@ PG_MODULE_MAGIC;
 
 int			ews_max_request_size = 35 * 1024 * 1024;
 int			ews_max_item_size = 25 * 1024 * 1024;
-int			ews_max_xml_elements = 100000;
+int			ews_max_xml_nodes = 200000;
 int			ews_max_xml_attributes = 64;
 int			ews_max_xml_depth = 64;
 int			ews_max_xml_text_size = 35 * 1024 * 1024;
@@ -71,11 +71,11 @@ _PG_init(void)
 	 * superuser may raise them (PGC_SUSET), in postgresql.conf, per role or
 	 * per database, never a client for itself.
 	 */
-	DefineCustomIntVariable("ews.max_xml_elements",
-							"Most elements a SOAP request may hold.",
-							"Checked before parsing; libxml2's tree takes about 200 bytes per element.",
-							&ews_max_xml_elements,
-							100000, 100, INT_MAX,
+	DefineCustomIntVariable("ews.max_xml_nodes",
+							"Most nodes (elements, attributes, texts, comments, processing instructions) a SOAP request's tree may have.",
+							"Checked before parsing; libxml2's tree takes 100 to 200 bytes per node.",
+							&ews_max_xml_nodes,
+							200000, 100, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("ews.max_xml_attributes",

@@ -9,7 +9,7 @@ extern int	ews_max_request_size;	/* ews.max_request_size, bytes */
 extern int	ews_max_item_size;		/* ews.max_item_size, bytes */
 
 /* the XML pre-scan of SOAP requests (soap.c, xmlscan.c) */
-extern int	ews_max_xml_elements;	/* ews.max_xml_elements */
+extern int	ews_max_xml_nodes;		/* ews.max_xml_nodes: elements, attributes, texts, comments, PIs */
 extern int	ews_max_xml_attributes; /* ews.max_xml_attributes, per element */
 extern int	ews_max_xml_depth;		/* ews.max_xml_depth */
 extern int	ews_max_xml_text_size;	/* ews.max_xml_text_size, bytes of one text */

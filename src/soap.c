@@ -686,7 +686,7 @@ read_envelope(SoapCall *call, xmlDocPtr doc, SoapRequest *req)
  * The request's bytes are checked by a linear pre-scan (xmlscan.c) against
  * the ews.max_xml_* limits before libxml2 reads any of them: libxml2 2.9's
  * work on one element grows with the square of its attributes, and its tree
- * takes some 200 bytes per element, so those counts decide what a parse
+ * takes 100 to 200 bytes per node, so those counts decide what a parse
  * costs.  A refused request is a fault that names the limit and its
  * setting, as Exchange answers a request past its XML reader quotas
  * (ErrorSchemaValidation); a declaration (DOCTYPE, ENTITY) is refused the
@@ -705,7 +705,7 @@ prescan(SoapCall *call, const char *utf8, size_t len, int64 *max_text)
 	EwsXmlScanResult res;
 	EwsXmlScanStatus st;
 
-	lim.max_elements = ews_max_xml_elements;
+	lim.max_nodes = ews_max_xml_nodes;
 	lim.max_attributes = ews_max_xml_attributes;
 	lim.max_depth = ews_max_xml_depth;
 	lim.max_text = ews_max_xml_text_size;
@@ -719,10 +719,10 @@ prescan(SoapCall *call, const char *utf8, size_t len, int64 *max_text)
 		case EWS_XMLSCAN_DECLARATION:
 			return soap_fault(call, "ErrorInvalidRequest",
 							  "The request holds a document type declaration (DOCTYPE) or another markup declaration, which EWS requests never do.");
-		case EWS_XMLSCAN_ELEMENTS:
+		case EWS_XMLSCAN_NODES:
 			return soap_fault(call, "ErrorSchemaValidation",
-							  "The request has more than %d elements (ews.max_xml_elements).",
-							  ews_max_xml_elements);
+							  "The request has more than %d nodes (elements, attributes, texts, comments; ews.max_xml_nodes).",
+							  ews_max_xml_nodes);
 		case EWS_XMLSCAN_ATTRIBUTES:
 			return soap_fault(call, "ErrorSchemaValidation",
 							  "An element of the request has more than %d attributes (ews.max_xml_attributes).",

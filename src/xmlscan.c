@@ -6,9 +6,10 @@
  * Why a pre-scan: libxml2 2.9 checks an element's attributes for duplicates
  * by comparing each with every other (100 000 attributes in one 1 MB
  * element take 18 s of CPU in one call that cannot be interrupted), and its
- * tree of a document made of 35 MB of "<a/>" takes 2 GB.  Both are decided
- * by counts that one linear pass over the bytes can make before libxml2
- * reads anything.
+ * tree of a document made of 35 MB of "<a/>" takes 2 GB (and of 35 MB of
+ * empty comments, or of attributes, about as much).  Both are decided by
+ * counts that one linear pass over the bytes can make before libxml2 reads
+ * anything.
  */
 #include "xmlscan.h"
 
@@ -63,8 +64,15 @@ ews_xml_prescan(const char *doc, size_t len, const EwsXmlLimits *lim, EwsXmlScan
 		res->offset = (size_t) (p - doc); \
 		return (status); \
 	} while (0)
+#define NODE() \
+	do { \
+		if (++res->nodes > lim->max_nodes) \
+			REFUSE(EWS_XMLSCAN_NODES); \
+	} while (0)
 #define ADD_TEXT(n) \
 	do { \
+		if ((n) > 0 && run == 0) \
+			NODE();			/* a new text node */ \
 		run += (int64_t) (n); \
 		if (run > res->max_text) \
 			res->max_text = run; \
@@ -96,6 +104,7 @@ ews_xml_prescan(const char *doc, size_t len, const EwsXmlLimits *lim, EwsXmlScan
 
 			if (e == NULL)
 				break;			/* unterminated: libxml2 refuses it */
+			NODE();
 			p = e + 3;
 			run = 0;			/* a comment ends a text node */
 		}
@@ -117,6 +126,7 @@ ews_xml_prescan(const char *doc, size_t len, const EwsXmlLimits *lim, EwsXmlScan
 
 			if (e == NULL)
 				break;
+			NODE();
 			p = e + 2;
 			run = 0;
 		}
@@ -137,8 +147,8 @@ ews_xml_prescan(const char *doc, size_t len, const EwsXmlLimits *lim, EwsXmlScan
 			bool		closed = false;
 
 			run = 0;
-			if (++res->elements > lim->max_elements)
-				REFUSE(EWS_XMLSCAN_ELEMENTS);
+			res->elements++;
+			NODE();
 			if (++depth > res->max_depth)
 				res->max_depth = depth;
 			if (depth > lim->max_depth)
@@ -158,6 +168,7 @@ ews_xml_prescan(const char *doc, size_t len, const EwsXmlLimits *lim, EwsXmlScan
 				}
 				if (c == '=')
 				{
+					NODE();
 					if (++attrs > res->max_attributes)
 						res->max_attributes = attrs;
 					if (attrs > lim->max_attributes)
@@ -206,6 +217,7 @@ ews_xml_prescan(const char *doc, size_t len, const EwsXmlLimits *lim, EwsXmlScan
 	return EWS_XMLSCAN_OK;
 #undef TICK
 #undef REFUSE
+#undef NODE
 #undef ADD_TEXT
 }
 
@@ -216,8 +228,8 @@ ews_xml_scan_status_text(EwsXmlScanStatus status)
 	{
 		case EWS_XMLSCAN_OK:
 			return "no limit";
-		case EWS_XMLSCAN_ELEMENTS:
-			return "elements";
+		case EWS_XMLSCAN_NODES:
+			return "nodes";
 		case EWS_XMLSCAN_ATTRIBUTES:
 			return "attributes of one element";
 		case EWS_XMLSCAN_DEPTH:

@@ -7,8 +7,10 @@
  * The pre-scan tokenizes the document the way any XML parser must (markup
  * starts at '<'; comments, CDATA sections and processing instructions end
  * at their terminators; attribute values at their closing quote) and counts
- * what makes a parse expensive: elements, attributes of one element,
- * nesting, and the length of one text run or attribute value.  It refuses
+ * what makes a parse expensive: the nodes its tree would have (elements,
+ * attributes, runs of text, comments, processing instructions: each some
+ * 100 to 200 bytes in libxml2's tree), attributes of one element, nesting,
+ * and the length of one text run or attribute value.  It refuses
  * the document at the first limit it passes, in one pass over the bytes and
  * with no allocation, so a hostile request costs a read of its bytes and
  * nothing more.  It does not check well-formedness: libxml2 does, on a
@@ -26,7 +28,7 @@
 
 typedef struct EwsXmlLimits
 {
-	int64_t		max_elements;	/* elements in the document */
+	int64_t		max_nodes;		/* nodes of the tree: elements, attributes, texts, comments, PIs */
 	int64_t		max_attributes; /* attributes (namespace declarations too) of one element */
 	int64_t		max_depth;		/* nesting: the root element is depth 1 */
 	int64_t		max_text;		/* bytes of one text run (text and CDATA) */
@@ -36,7 +38,7 @@ typedef struct EwsXmlLimits
 typedef enum EwsXmlScanStatus
 {
 	EWS_XMLSCAN_OK = 0,
-	EWS_XMLSCAN_ELEMENTS,		/* more elements than max_elements */
+	EWS_XMLSCAN_NODES,			/* more nodes than max_nodes */
 	EWS_XMLSCAN_ATTRIBUTES,		/* an element with more than max_attributes */
 	EWS_XMLSCAN_DEPTH,			/* nesting deeper than max_depth */
 	EWS_XMLSCAN_TEXT,			/* a text run longer than max_text */
@@ -46,7 +48,8 @@ typedef enum EwsXmlScanStatus
 
 typedef struct EwsXmlScanResult
 {
-	int64_t		elements;		/* counted so far (all, when OK) */
+	int64_t		nodes;			/* tree nodes counted so far (all, when OK) */
+	int64_t		elements;		/* of which elements */
 	int64_t		max_attributes; /* the most attributes one element had */
 	int64_t		max_depth;		/* the deepest nesting seen */
 	int64_t		max_text;		/* the longest text run */

@@ -193,9 +193,20 @@ def xml_tests():
     rows, grown = measured("SELECT (x).status, (x).response FROM "
                            "(SELECT ews_soap(r, 'a@example.com') x FROM req WHERE k = 'elements' OFFSET 0) s")
     r = Resp("elements_34mib", rows[0][0], rows[0][1])
-    ok(len(req) < 35 * MB and r.status == 500 and r.fault() == "ErrorSchemaValidation" and "ews.max_xml_elements" in r.fault_message(),
-       "34 MiB of <a/>: fault naming ews.max_xml_elements", r.body[-600:])
+    ok(len(req) < 35 * MB and r.status == 500 and r.fault() == "ErrorSchemaValidation" and "ews.max_xml_nodes" in r.fault_message(),
+       "34 MiB of <a/>: fault naming ews.max_xml_nodes", r.body[-600:])
     ok(0 <= grown < 200, f"... and the backend's peak RSS grew by {grown} MB, not by the 2 GB a DOM of it takes")
+    # the other nodes a tree is made of: comments, attributes (64 per element, each under the per-element limit)
+    for label, body in (("34 MiB of empty comments", "<x>" + "<!---->" * (34 * MB // 7 - 100) + "</x>"),
+                        ("elements of 60 attributes each, 34 MiB",
+                         "<x>" + ("<a " + " ".join(f'a{i}=""' for i in range(60)) + "/>") * (34 * MB // 500) + "</x>")):
+        req = envelope(body)
+        cur.execute("INSERT INTO req VALUES ('other', %s) ON CONFLICT (k) DO UPDATE SET r = EXCLUDED.r", (req,))
+        rows, grown = measured("SELECT (x).status, (x).response FROM "
+                               "(SELECT ews_soap(r, 'a@example.com') x FROM req WHERE k = 'other' OFFSET 0) s")
+        r = Resp("nodes", rows[0][0], rows[0][1])
+        ok(len(req) < 35 * MB and r.fault() == "ErrorSchemaValidation" and "ews.max_xml_nodes" in r.fault_message()
+           and 0 <= grown < 200, f"{label}: fault naming ews.max_xml_nodes, peak RSS +{grown} MB", r.body[-300:])
 
     r = soap(cur, "deep_100000", envelope("<a>" * 100000 + "</a>" * 100000))
     ok(r.status == 500 and r.fault() == "ErrorSchemaValidation" and "ews.max_xml_depth" in r.fault_message(),
@@ -222,7 +233,7 @@ def xml_tests():
     uc.execute("SELECT count(*) FROM ews_list_mailboxes()")    # the library is loaded: its settings exist
     uc.execute("SET ROLE ews_limits_user")
     denied = []
-    for guc in ("ews.max_xml_elements", "ews.max_xml_attributes", "ews.max_xml_depth", "ews.max_xml_text_size",
+    for guc in ("ews.max_xml_nodes", "ews.max_xml_attributes", "ews.max_xml_depth", "ews.max_xml_text_size",
                 "ews.max_batch_size", "ews.max_response_size", "ews.max_find_count", "ews.max_request_size"):
         try:
             uc.execute(f"SET {guc} = 1000000")
@@ -251,6 +262,7 @@ def xml_tests():
         "<m:FolderIds>" + "".join('<x:a xmlns:x="u" ' + " ".join(f'a{i}=""' for i in range(9990)) + "/>"
                                   for _ in range(60)) + "</m:FolderIds>")
     cur.execute("SET ews.max_xml_attributes = 10000")
+    cur.execute("SET ews.max_xml_nodes = 1000000")
     cur.execute("SET statement_timeout = '500ms'")
     code = None
     try:
@@ -269,6 +281,7 @@ def xml_tests():
         c2 = connect()
         k2 = c2.cursor()
         k2.execute("SET ews.max_xml_attributes = 10000")
+        k2.execute("SET ews.max_xml_nodes = 1000000")
         k2.execute("SET application_name = 'ews_limits_slow'")
         try:
             soap(k2, "slow_cancel", slow)
@@ -289,6 +302,7 @@ def xml_tests():
     t.join()
     ok(cancelled and result.get("code") == "57014", "pg_cancel_backend stops the parse too (57014)", result)
     cur.execute("RESET ews.max_xml_attributes")
+    cur.execute("RESET ews.max_xml_nodes")
 
     # the largest legitimate requests
     size = 25 * MB - 100

@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-static const EwsXmlLimits wide = {1000000, 1000, 1000, 100000000, 100000000};
+static const EwsXmlLimits wide = {10000000, 1000, 1000, 100000000, 100000000};
 
 static EwsXmlScanStatus
 scan(const char *doc, const EwsXmlLimits *lim, EwsXmlScanResult *res)
@@ -67,6 +67,7 @@ main(void)
 	/* counts of an ordinary request */
 	CHECK_EQ_INT(scan(env, &wide, &r), EWS_XMLSCAN_OK, "an EWS envelope passes wide limits");
 	CHECK_EQ_INT(r.elements, 9, "its 9 elements are counted");
+	CHECK_EQ_INT(r.nodes, 17, "its 17 nodes: 9 elements, 5 attributes, 2 texts, the declaration");
 	CHECK_EQ_INT(r.max_depth, 5, "its depth is 5 (Envelope, Body, GetFolder, FolderIds, DistinguishedFolderId)");
 	CHECK_EQ_INT(r.max_attributes, 3, "the envelope's 3 namespace declarations count as attributes");
 	CHECK_EQ_INT(r.max_text, 6, "the longest text is \"IdOnly\"");
@@ -74,12 +75,29 @@ main(void)
 
 	/* elements: at the limit and one past it */
 	lim = wide;
-	lim.max_elements = 9;
-	CHECK_EQ_INT(scan(env, &lim, &r), EWS_XMLSCAN_OK, "9 elements pass max_elements 9");
-	lim.max_elements = 8;
-	CHECK_EQ_INT(scan(env, &lim, &r), EWS_XMLSCAN_ELEMENTS, "9 elements are refused by max_elements 8");
-	CHECK(strncmp(env + r.offset, "<t:DistinguishedFolderId", 24) == 0,
-		  "the offset is the ninth element's start tag");
+	lim.max_nodes = 17;
+	CHECK_EQ_INT(scan(env, &lim, &r), EWS_XMLSCAN_OK, "17 nodes pass max_nodes 17");
+	lim.max_nodes = 16;
+	CHECK_EQ_INT(scan(env, &lim, &r), EWS_XMLSCAN_NODES, "17 nodes are refused by max_nodes 16");
+	CHECK(strncmp(env + r.offset, "\"inbox\"", 7) == 0 || strncmp(env + r.offset, "<t:Dist", 7) == 0 ||
+		  r.offset > 300, "the offset is within the last element");
+	lim.max_nodes = 3;
+	CHECK_EQ_INT(scan("<a/><!--x--><?p?>", &lim, &r), EWS_XMLSCAN_OK, "an element, a comment and a PI: 3 nodes");
+	lim.max_nodes = 2;
+	CHECK_EQ_INT(scan("<a/><!--x--><?p?>", &lim, &r), EWS_XMLSCAN_NODES, "... refused by max_nodes 2");
+	CHECK_EQ_INT(scan("<a b='1' c='2'/>", &lim, &r), EWS_XMLSCAN_NODES, "attributes are nodes too");
+	lim.max_nodes = 4;
+	CHECK_EQ_INT(scan("<a>x<![CDATA[y]]>z<b/></a>", &lim, &r), EWS_XMLSCAN_OK,
+				 "text, a CDATA section and text are one node (4 in all)");
+	big = malloc(7 * 100000 + 16);
+	strcpy(big, "<a>");
+	for (int i = 0; i < 100000; i++)
+		memcpy(big + 3 + 7 * i, "<!---->", 7);
+	strcpy(big + 3 + 7 * 100000, "</a>");
+	lim = wide;
+	lim.max_nodes = 1000;
+	CHECK_EQ_INT(scan(big, &lim, &r), EWS_XMLSCAN_NODES, "100 000 empty comments are refused by max_nodes");
+	free(big);
 
 	/* attributes */
 	lim = wide;
