@@ -30,6 +30,7 @@
 #include "soap.h"
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -40,6 +41,7 @@
 #include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 #include "utils/xml.h"
@@ -48,6 +50,7 @@
 #include "ews.h"
 #include "mailbox.h"
 #include "soapwrite.h"
+#include "xmlscan.h"
 
 /* ---- faults ---- */
 
@@ -344,6 +347,8 @@ soap_folder_refs(SoapCall *call, xmlNodePtr parent, EwsFolderRef **refs, int *n)
 	if (count == 0)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The element %s needs at least one folder id.", soap_name(parent));
+	if (!soap_batch_size_ok(call, count, "folder ids"))
+		return false;
 	*refs = palloc(sizeof(EwsFolderRef) * count);
 	for (xmlNodePtr c = soap_first(parent); c != NULL; c = soap_next(c))
 		if (!soap_folder_ref(call, c, &(*refs)[i++]))
@@ -361,6 +366,93 @@ soap_target_ref(SoapCall *call, xmlNodePtr parent, EwsFolderRef *ref)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The element %s needs exactly one folder id.", soap_name(parent));
 	return soap_folder_ref(call, c, ref);
+}
+
+/* ---- batches: their size, per-input memory, the response cap ---- */
+
+bool
+soap_batch_size_ok(SoapCall *call, int n, const char *what)
+{
+	if (n <= ews_max_batch_size)
+		return true;
+	return soap_fault(call, "ErrorInvalidRequest",
+					  "The request names %d %s; ews.max_batch_size allows at most %d in one request.",
+					  n, what, ews_max_batch_size);
+}
+
+/* what the end of the response (the closing tags) takes */
+#define SOAP_RESPONSE_CLOSING 256
+
+size_t
+soap_response_room(SoapCall *call, int remaining)
+{
+	int64		used = (int64) call->out->len + SOAP_RESPONSE_CLOSING +
+		(int64) remaining * SOAP_STOPPED_MESSAGE;
+
+	return used >= ews_max_response_size ? 0 : (size_t) (ews_max_response_size - used);
+}
+
+void
+soap_batch_begin(SoapBatch *b, SoapCall *call, const char *op, const char *tail, int n)
+{
+	memset(b, 0, sizeof(*b));
+	b->call = call;
+	b->op = op;
+	b->tail = tail;
+	b->n = n;
+	b->outer = CurrentMemoryContext;
+	b->input = AllocSetContextCreate(CurrentMemoryContext, "ews SOAP input", ALLOCSET_DEFAULT_SIZES);
+}
+
+void
+soap_batch_stop(SoapBatch *b, int i)
+{
+	StringInfo	out = b->call->out;
+
+	b->stopped = true;
+	sw_message_begin(out, b->op, "ErrorBatchProcessingStopped",
+					 psprintf("The response reached ews.max_response_size (%d bytes) before input %d: send it again in another request.",
+							  ews_max_response_size, i + 1),
+					 NULL);
+	appendStringInfoString(out, b->tail);
+	sw_message_end(out, b->op);
+}
+
+bool
+soap_batch_next(SoapBatch *b, int i, size_t need)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (b->stopped || need > soap_response_room(b->call, b->n - i - 1))
+	{
+		soap_batch_stop(b, i);
+		return false;
+	}
+	b->mark = b->call->out->len;
+	MemoryContextSwitchTo(b->input);
+	return true;
+}
+
+void
+soap_batch_done(SoapBatch *b, int i, bool may_undo)
+{
+	StringInfo	out = b->call->out;
+
+	MemoryContextSwitchTo(b->outer);
+	MemoryContextReset(b->input);
+	if (may_undo && (int64) out->len + SOAP_RESPONSE_CLOSING +
+		(int64) (b->n - i - 1) * SOAP_STOPPED_MESSAGE > ews_max_response_size)
+	{
+		out->len = b->mark;
+		out->data[out->len] = '\0';
+		soap_batch_stop(b, i);
+	}
+}
+
+void
+soap_batch_end(SoapBatch *b)
+{
+	MemoryContextSwitchTo(b->outer);
+	MemoryContextDelete(b->input);
 }
 
 /* ---- one input of a batch ---- */
@@ -590,73 +682,191 @@ read_envelope(SoapCall *call, xmlDocPtr doc, SoapRequest *req)
 	return req->op->read(call, op, &req->request);
 }
 
+/* ---- parsing: bounded before, and while, libxml2 reads ---- */
+
 /*
- * True when the prolog (before the root element) holds a DOCTYPE or any
- * other markup declaration.  Only the prolog can: so a DTD, and with it
- * every entity trick, is refused before libxml2 reads a byte of it.
+ * The request's bytes are checked by a linear pre-scan (xmlscan.c) against
+ * the ews.max_xml_* limits before libxml2 reads any of them: libxml2 2.9's
+ * work on one element grows with the square of its attributes, and its tree
+ * takes 100 to 200 bytes per node, so those counts decide what a parse
+ * costs.  A refused request is a fault that names the limit and its
+ * setting, as Exchange answers a request past its XML reader quotas
+ * (ErrorSchemaValidation); a declaration (DOCTYPE, ENTITY) is refused the
+ * same way before parsing (ErrorInvalidRequest, as before the pre-scan).
  */
-static bool
-prolog_has_doctype(const char *s, size_t len)
+static void
+prescan_tick(void *arg)
 {
-	const char *p = s;
-	const char *end = s + len;
+	CHECK_FOR_INTERRUPTS();
+}
 
-	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;
-	for (;;)
+static bool
+prescan(SoapCall *call, const char *utf8, size_t len, int64 *max_text)
+{
+	EwsXmlLimits lim;
+	EwsXmlScanResult res;
+	EwsXmlScanStatus st;
+
+	lim.max_nodes = ews_max_xml_nodes;
+	lim.max_attributes = ews_max_xml_attributes;
+	lim.max_depth = ews_max_xml_depth;
+	lim.max_text = ews_max_xml_text_size;
+	lim.max_attribute_value = Min((int64) ews_max_xml_text_size, EWS_MAX_XML_ATTRIBUTE_VALUE);
+	*max_text = lim.max_text;
+	st = ews_xml_prescan(utf8, len, &lim, &res, prescan_tick, NULL);
+	switch (st)
 	{
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-			p++;
-		if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
-		{
-			const char *q = strstr(p + 4, "-->");
-
-			if (q == NULL)
-				return false;	/* unterminated: the parser refuses it */
-			p = q + 3;
-		}
-		else if (end - p >= 2 && memcmp(p, "<?", 2) == 0)
-		{
-			const char *q = strstr(p + 2, "?>");
-
-			if (q == NULL)
-				return false;
-			p = q + 2;
-		}
-		else
-			return end - p >= 2 && memcmp(p, "<!", 2) == 0;
+		case EWS_XMLSCAN_OK:
+			return true;
+		case EWS_XMLSCAN_DECLARATION:
+			return soap_fault(call, "ErrorInvalidRequest",
+							  "The request holds a document type declaration (DOCTYPE) or another markup declaration, which EWS requests never do.");
+		case EWS_XMLSCAN_NODES:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The request has more than %d nodes (elements, attributes, texts, comments; ews.max_xml_nodes).",
+							  ews_max_xml_nodes);
+		case EWS_XMLSCAN_ATTRIBUTES:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "An element of the request has more than %d attributes (ews.max_xml_attributes).",
+							  ews_max_xml_attributes);
+		case EWS_XMLSCAN_DEPTH:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The request nests elements deeper than %d levels (ews.max_xml_depth).",
+							  ews_max_xml_depth);
+		case EWS_XMLSCAN_TEXT:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "A text of the request is longer than %d bytes (ews.max_xml_text_size).",
+							  ews_max_xml_text_size);
+		case EWS_XMLSCAN_ATTRIBUTE_VALUE:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "An attribute value of the request is longer than " INT64_FORMAT " bytes.",
+							  lim.max_attribute_value);
 	}
+	return soap_fault(call, "ErrorInvalidRequest", "The request could not be scanned.");
 }
 
 /*
- * What the parser reported.  The parser context gets this structured error
- * handler of its own, so that errors in a request are collected here, and
+ * The parser's state.  The parser context gets a structured error handler
+ * of its own, so that errors in a request are collected here, and
  * libxml2's warnings about hostile input (an odd version number, a relative
  * namespace URI) do not become PostgreSQL WARNINGs in the client and the
- * server log, where anyone could flood them.  It only copies into a fixed
- * buffer: nothing here can raise a PostgreSQL error or allocate.
+ * server log, where anyone could flood them.  The handlers only copy into
+ * fixed buffers or call libxml2's allocator: nothing here can raise a
+ * PostgreSQL error.
  */
-typedef struct SoapParseErrors
+typedef struct SoapParseState
 {
 	int			errors;
 	int			line;
 	char		first[256];
-} SoapParseErrors;
+	bool		out_of_memory;	/* libxml2 could not allocate */
+	bool		text_too_long;	/* a text passed max_text (the pre-scan stops that first) */
+	int64		max_text;
+	xmlNodePtr	text;			/* the text node being filled, or NULL */
+	size_t		text_len;
+	size_t		text_cap;
+} SoapParseState;
 
 static void
 soap_parse_error(void *data, xmlErrorPtr err)
 {
 	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
-	SoapParseErrors *e = ctxt ? (SoapParseErrors *) ctxt->_private : NULL;
+	SoapParseState *ps = ctxt ? (SoapParseState *) ctxt->_private : NULL;
 
-	if (e == NULL || err == NULL || err->level < XML_ERR_ERROR)
+	if (ps == NULL || err == NULL || err->level < XML_ERR_ERROR)
 		return;
-	if (e->errors++ == 0)
+	/* libxml2 reports its failed allocations as parser errors: they are the server's, not the request's */
+	if (err->code == XML_ERR_NO_MEMORY || err->domain == XML_FROM_MEMORY)
+		ps->out_of_memory = true;
+	if (ps->errors++ == 0)
 	{
-		strlcpy(e->first, err->message ? err->message : "unknown error", sizeof(e->first));
-		e->line = err->line;
+		strlcpy(ps->first, err->message ? err->message : "unknown error", sizeof(ps->first));
+		ps->line = err->line;
 	}
 }
+
+/*
+ * Text of the document.  libxml2's own handler joins the pieces of one text
+ * node (the push parser hands them over as they arrive) and refuses a node
+ * past 10 MB unless XML_PARSE_HUGE is given, which would also lift its
+ * other limits.  So t:Data of an item over about 7.5 MB could not be
+ * uploaded at all, whatever ews.max_item_size said.  This handler builds
+ * the text nodes itself, in a buffer that doubles, bounded by
+ * ews.max_xml_text_size (which the pre-scan has already enforced); every
+ * other limit of libxml2 stays.  Each run of text becomes one text node,
+ * as libxml2 makes it; text outside the root element is dropped, as
+ * libxml2 does.
+ */
+static void
+soap_characters(void *data, const xmlChar *ch, int len)
+{
+	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
+	SoapParseState *ps = (SoapParseState *) ctxt->_private;
+	xmlNodePtr	parent = ctxt->node;
+	xmlNodePtr	node;
+	xmlChar    *buf;
+	size_t		cap;
+
+	if (parent == NULL || len <= 0 || ps->out_of_memory || ps->text_too_long)
+		return;
+	if (ps->text != NULL && parent->last == ps->text)
+	{
+		/* more of the same text */
+		if ((int64) (ps->text_len + len) > ps->max_text)
+		{
+			ps->text_too_long = true;
+			xmlStopParser(ctxt);
+			return;
+		}
+		if (ps->text_len + len + 1 > ps->text_cap)
+		{
+			cap = Max(ps->text_len + len + 1, ps->text_cap * 2);
+			buf = xmlRealloc(ps->text->content, cap);
+			if (buf == NULL)
+			{
+				ps->out_of_memory = true;
+				xmlStopParser(ctxt);
+				return;
+			}
+			ps->text->content = buf;
+			ps->text_cap = cap;
+		}
+		memcpy(ps->text->content + ps->text_len, ch, len);
+		ps->text_len += len;
+		ps->text->content[ps->text_len] = '\0';
+		return;
+	}
+	/* a new text node, after the parent's last child */
+	cap = Max((size_t) len + 1, 64);
+	buf = xmlMalloc(cap);
+	node = buf ? xmlNewDocText(ctxt->myDoc, NULL) : NULL;
+	if (node == NULL)
+	{
+		if (buf)
+			xmlFree(buf);
+		ps->out_of_memory = true;
+		xmlStopParser(ctxt);
+		return;
+	}
+	memcpy(buf, ch, len);
+	buf[len] = '\0';
+	node->content = buf;
+	node->parent = parent;
+	if (parent->last == NULL)
+		parent->children = node;
+	else
+	{
+		parent->last->next = node;
+		node->prev = parent->last;
+	}
+	parent->last = node;
+	ps->text = node;
+	ps->text_len = len;
+	ps->text_cap = cap;
+}
+
+/* libxml2 is fed this much at a time; interrupts are checked between pieces */
+#define SOAP_PARSE_CHUNK (256 * 1024)
 
 /*
  * Parse the request and read everything the operation needs into
@@ -664,6 +874,12 @@ soap_parse_error(void *data, xmlErrorPtr err)
  * document and the parser are freed and pg_xml_done called on every path,
  * so nothing of libxml2 is alive when it returns.  False with a fault
  * recorded when the request cannot be run.
+ *
+ * The request is bounded first (prescan), then fed to libxml2's push parser
+ * in pieces with CHECK_FOR_INTERRUPTS between them, so statement_timeout and
+ * pg_cancel_backend stop a parse within a piece's work; the error unwinds
+ * through PG_CATCH, which frees the document and the parser.  libxml2 is
+ * told the bytes are UTF-8, whatever the XML declaration says.
  */
 static bool
 parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
@@ -672,40 +888,65 @@ parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
 	volatile xmlParserCtxtPtr ctxt = NULL;
 	volatile xmlDocPtr doc = NULL;
 	volatile bool ok = false;
-	SoapParseErrors errs;
+	SoapParseState ps;
 
-	if (prolog_has_doctype(utf8, len))
-		return soap_fault(call, "ErrorInvalidRequest",
-						  "The request holds a document type declaration (DOCTYPE), which EWS requests never do.");
-	if (len > INT_MAX)
-		return soap_fault(call, "ErrorInvalidRequest", "The request is too large.");
+	memset(&ps, 0, sizeof(ps));
+	if (!prescan(call, utf8, len, &ps.max_text))
+		return false;
 
-	memset(&errs, 0, sizeof(errs));
 	errcxt = pg_xml_init(PG_XML_STRICTNESS_ALL);
 	PG_TRY();
 	{
-		ctxt = xmlNewParserCtxt();
+		ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
 		if (ctxt == NULL || pg_xml_error_occurred(errcxt))
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("could not allocate XML parser context")));
-		ctxt->_private = &errs;
+		xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING |
+						  XML_PARSE_IGNORE_ENC);
+		xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+		ctxt->_private = &ps;
 		ctxt->sax->serror = soap_parse_error;
-		doc = xmlCtxtReadMemory(ctxt, utf8, (int) len, NULL, "UTF-8",
-								XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING);
-		if (doc == NULL || errs.errors > 0 || !ctxt->wellFormed || !ctxt->nsWellFormed ||
-			pg_xml_error_occurred(errcxt))
+		ctxt->sax->characters = soap_characters;
+		ctxt->sax->ignorableWhitespace = soap_characters;
+
+		for (size_t off = 0; off < len && ctxt->instate != XML_PARSER_EOF; off += SOAP_PARSE_CHUNK)
+		{
+			CHECK_FOR_INTERRUPTS();
+			xmlParseChunk(ctxt, utf8 + off, (int) Min(len - off, SOAP_PARSE_CHUNK), 0);
+		}
+		CHECK_FOR_INTERRUPTS();
+		if (ctxt->instate != XML_PARSER_EOF)
+			xmlParseChunk(ctxt, NULL, 0, 1);
+		doc = ctxt->myDoc;
+		ctxt->myDoc = NULL;
+
+		/* errors of the server, not of the request, are raised, never dropped */
+		if (ps.out_of_memory)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("libxml2 could not allocate memory while parsing a SOAP request of %zu bytes.",
+							   len)));
+		if (ps.text_too_long)
+			soap_fault(call, "ErrorSchemaValidation",
+					   "A text of the request is longer than %d bytes (ews.max_xml_text_size).",
+					   ews_max_xml_text_size);
+		else if (doc == NULL || ps.errors > 0 || !ctxt->wellFormed || !ctxt->nsWellFormed)
 		{
 			size_t		l;
 
-			if (errs.errors == 0)
-				strlcpy(errs.first, "the document is not well-formed", sizeof(errs.first));
-			l = strlen(errs.first);
-			while (l > 0 && (errs.first[l - 1] == '\n' || errs.first[l - 1] == ' '))
-				errs.first[--l] = '\0';
+			if (ps.errors == 0)
+				strlcpy(ps.first, "the document is not well-formed", sizeof(ps.first));
+			l = strlen(ps.first);
+			while (l > 0 && (ps.first[l - 1] == '\n' || ps.first[l - 1] == ' '))
+				ps.first[--l] = '\0';
 			soap_fault(call, "ErrorSchemaValidation",
-					   "The request is not well-formed XML: %s (line %d).", errs.first, errs.line);
+					   "The request is not well-formed XML: %s (line %d).", ps.first, ps.line);
 		}
+		else if (pg_xml_error_occurred(errcxt))
+			xml_ereport(errcxt, ERROR, ERRCODE_INTERNAL_ERROR,
+						"libxml2 reported an error while parsing a SOAP request");
 		else if (doc->intSubset != NULL || doc->extSubset != NULL)
 			soap_fault(call, "ErrorInvalidRequest",
 					   "The request holds a document type declaration (DOCTYPE), which EWS requests never do.");
@@ -714,6 +955,8 @@ parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
 	}
 	PG_CATCH();
 	{
+		if (ctxt != NULL && ctxt->myDoc != NULL)
+			xmlFreeDoc(ctxt->myDoc);
 		if (doc != NULL)
 			xmlFreeDoc(doc);
 		if (ctxt != NULL)
@@ -722,10 +965,8 @@ parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	if (ctxt != NULL)
-		xmlFreeParserCtxt(ctxt);
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
 	pg_xml_done(errcxt, pg_xml_error_occurred(errcxt));
 	return ok;
 }
@@ -815,6 +1056,7 @@ soap_call(FunctionCallInfo fcinfo)
 	text	   *response;
 	int			status;
 
+	ews_require_database_encoding();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -72,6 +72,7 @@ typedef enum EwsRight
 typedef struct EwsCtx
 {
 	Oid			caller;			/* the role all access checks are made for */
+	MemoryContext cxt;			/* lives as long as the call: what the context caches goes here */
 	Oid			saved_userid;
 	int			saved_sec_context;
 	/*

@@ -47,7 +47,9 @@ trap 'rm -f "$ERRFILE"' EXIT
 open_session() {
 	: >"$ERRFILE"
 	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>>"$ERRFILE" | stdbuf -oL cut -c1-2000; }
-	send "SET client_min_messages = warning;"
+	# 100 000-input calls test the per-input path at scale (answers, cancels):
+	# above ews.max_batch_size, whose refusal test/sh/limits.sh tests
+	send "SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 }
 close_session() {
@@ -84,7 +86,7 @@ call() {
 	state; before=$STATE
 	send "$sql"
 	receive; out=$OUT code=$SQLSTATE
-	send "RESET ALL; SET client_min_messages = warning;"
+	send "RESET ALL; SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 	if [ "$code" = lost ]; then
 		why="no answer"
