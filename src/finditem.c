@@ -5,8 +5,8 @@
  *
  * The statement of a FindItem is assembled from a fixed vocabulary only:
  * "i." and a column name from ews_item_cols, the operators = <> < <= > >=,
- * AND OR NOT, pg_catalog functions (lower, strpos, starts_with, unnest,
- * coalesce), the ews.prop_* functions for properties without a column, and
+ * AND OR NOT, pg_catalog functions (lower, strpos, starts_with, unnest), COALESCE
+ * COALESCE), the ews.prop_* functions for properties without a column, and
  * $n.  Every value of the request is a parameter.  Properties with a column
  * are compared there (and sorted by an index where one exists); the others
  * are read from each row's blob by ews.prop_*, which is the slow path.
@@ -641,7 +641,7 @@ qb_restriction(QB *qb, const EwsRestriction *r)
 			 * its Not is true.  SQL's NULL would make both unknown; the
 			 * coalesce turns the child's unknown into false first.
 			 */
-			appendStringInfoString(&qb->sql, "(NOT pg_catalog.coalesce(");
+			appendStringInfoString(&qb->sql, "(NOT COALESCE(");
 			if (!qb_restriction(qb, r->children[0]))
 				return false;
 			appendStringInfoString(&qb->sql, ", false))");
@@ -686,8 +686,9 @@ qb_restriction(QB *qb, const EwsRestriction *r)
 					appendStringInfoString(&qb->sql, "false");
 					return true;
 				}
+				/* Excludes applies to integers only (ErrorUnsupportedPathForQuery, as Exchange) */
 				if (o.kind != EWS_VK_INT || o.how == HOW_TRUE)
-					return qb_fail(qb, EWS_ErrorUnsupportedQueryFilter,
+					return qb_fail(qb, EWS_ErrorUnsupportedPathForQuery,
 								   psprintf("Excludes needs an integer property; %s is not one.", o.name));
 				/* true when none of the bits of the mask is set */
 				appendStringInfoString(&qb->sql, "((CAST(");

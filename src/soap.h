@@ -134,5 +134,10 @@ extern bool soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request
 extern void soap_run_export_items(SoapCall *call, void *request);
 extern bool soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_upload_items(SoapCall *call, void *request);
+/* soap_items.c */
+extern bool soap_read_find_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_find_item(SoapCall *call, void *request);
+extern bool soap_read_get_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_get_item(SoapCall *call, void *request);
 
 #endif
