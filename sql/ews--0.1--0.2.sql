@@ -91,6 +91,50 @@ REVOKE ALL ON FUNCTION ews.prop_float8(bytea, integer, bytea, bigint, text) FROM
 REVOKE ALL ON FUNCTION ews.prop_bytea(bytea, integer, bytea, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ews.prop_texts(bytea, integer, bytea, bigint, text) FROM PUBLIC;
 
+-- The SQL twins of FindItem and GetItem (src/sqlface_items.c): typed rows,
+-- the same store core as ews_soap.  ews_find_items: the items of a folder,
+-- one row each in view order, or one error row when the folder, the view or
+-- the restriction cannot be used.  ews_get_items: one row per id, in order.
+CREATE FUNCTION ews_find_items(
+	parent_folder_id text, traversal text DEFAULT 'Shallow', restriction text DEFAULT NULL,
+	sort_order text[] DEFAULT NULL, page_offset integer DEFAULT 0, max_entries integer DEFAULT NULL,
+	base_point text DEFAULT 'Beginning',
+	OUT item_id text, OUT change_key text,
+	OUT item_class text, OUT subject text, OUT received_at timestamptz, OUT sent_at timestamptz,
+	OUT created_at timestamptz, OUT last_modified timestamptz, OUT size integer, OUT is_read boolean,
+	OUT importance text, OUT sensitivity text, OUT has_attachments boolean, OUT from_text text,
+	OUT display_to text, OUT display_cc text, OUT internet_message_id text, OUT categories text[],
+	OUT message_flags integer, OUT flag_status integer, OUT imap_deleted integer,
+	OUT article_number bigint, OUT is_associated boolean,
+	OUT total_items_in_view integer, OUT includes_last_item_in_range boolean,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_find_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) IS
+	'FindItem: the items of a folder (Shallow or Associated), restricted by an EWS search expression, sorted by FieldURIs, one page; one error row if the folder, view or restriction cannot be used';
+
+CREATE FUNCTION ews_get_items(
+	item_ids text[], change_keys text[] DEFAULT NULL,
+	OUT item_id text, OUT change_key text, OUT parent_folder_id text, OUT parent_change_key text,
+	OUT item_class text, OUT subject text, OUT received_at timestamptz, OUT sent_at timestamptz,
+	OUT created_at timestamptz, OUT last_modified timestamptz, OUT size integer, OUT is_read boolean,
+	OUT importance text, OUT sensitivity text, OUT has_attachments boolean, OUT from_text text,
+	OUT display_to text, OUT display_cc text, OUT internet_message_id text, OUT categories text[],
+	OUT message_flags integer, OUT flag_status integer, OUT imap_deleted integer,
+	OUT article_number bigint, OUT is_associated boolean,
+	OUT headers text, OUT mime bytea,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_get_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_get_items(text[], text[]) IS
+	'GetItem: one row per id, in order, with the item''s properties, header block and MIME, or an EWS error';
+REVOKE EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_get_items(text[], text[]) FROM PUBLIC;
+
 -- ---------------------------------------------------------------------
 -- Item writes: CreateItem, UpdateItem, DeleteItem, MoveItem, CopyItem,
 -- UpdateFolder, EmptyFolder

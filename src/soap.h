@@ -139,5 +139,10 @@ extern bool soap_read_find_item(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_find_item(SoapCall *call, void *request);
 extern bool soap_read_get_item(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_get_item(SoapCall *call, void *request);
+/* the SQL face's ews_find_items: a search expression and sort keys as text (raise when bad) */
+struct EwsRestriction;
+struct EwsSortKey;
+extern struct EwsRestriction *soap_restriction_from_text(const char *text);
+extern void soap_sort_key_from_text(const char *text, struct EwsSortKey *key);
 
 #endif

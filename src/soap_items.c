@@ -23,7 +23,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+#include "utils/xml.h"
 
+#include "ews.h"
 #include "finditem.h"
 #include "getitem.h"
 #include "item.h"
@@ -1226,4 +1228,163 @@ soap_run_get_item(SoapCall *call, void *request)
 	soap_step_end();
 	sw_response_end(call->out, "GetItem");
 	sw_envelope_end(call->out);
+}
+
+/* ---- a restriction given as text (the SQL face's ews_find_items) ---- */
+
+typedef struct FragmentErrors
+{
+	int			errors;
+	char		first[256];
+} FragmentErrors;
+
+/* libxml2's structured error handler: copies into a fixed buffer, never raises */
+static void
+fragment_error(void *data, xmlErrorPtr err)
+{
+	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
+	FragmentErrors *e = ctxt ? (FragmentErrors *) ctxt->_private : NULL;
+
+	if (e == NULL || err == NULL || err->level < XML_ERR_ERROR)
+		return;
+	if (e->errors++ == 0)
+		strlcpy(e->first, err->message ? err->message : "unknown error", sizeof(e->first));
+}
+
+/*
+ * One search expression in EWS XML, the prefix t: bound to the types
+ * namespace, read exactly as m:Restriction is read in FindItem.  libxml2
+ * is used as in soap.c (pg_xml_init, PG_TRY, everything freed on both
+ * paths, no network, no DTD); the tree read is palloc'd and nothing of the
+ * document survives.  A restriction that is not well-formed or breaks the
+ * schema raises an error naming why.
+ */
+EwsRestriction *
+soap_restriction_from_text(const char *text)
+{
+	static const char head[] =
+		"<Restriction xmlns=\"http://schemas.microsoft.com/exchange/services/2006/messages\""
+		" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\">";
+	static const char tail[] = "</Restriction>";
+	StringInfoData doc_text;
+	SoapCall	call;
+	PgXmlErrorContext *errcxt;
+	volatile xmlParserCtxtPtr ctxt = NULL;
+	volatile xmlDocPtr doc = NULL;
+	EwsRestriction *volatile result = NULL;
+	FragmentErrors errs;
+
+	/* a restriction holds no markup declarations: refuse them before parsing */
+	if (strstr(text, "<!") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_CONTENT),
+				 errmsg("a restriction cannot hold a markup declaration, a comment or CDATA")));
+	if (strlen(text) > (size_t) ews_max_request_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the restriction is larger than ews.max_request_size (%d bytes)", ews_max_request_size)));
+	initStringInfo(&doc_text);
+	appendStringInfoString(&doc_text, head);
+	appendStringInfoString(&doc_text, text);
+	appendStringInfoString(&doc_text, tail);
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+	{
+		char	   *u = pg_server_to_any(doc_text.data, doc_text.len, PG_UTF8);
+
+		resetStringInfo(&doc_text);
+		appendStringInfoString(&doc_text, u);
+	}
+
+	memset(&call, 0, sizeof(call));
+	call.outer = CurrentMemoryContext;
+	memset(&errs, 0, sizeof(errs));
+	errcxt = pg_xml_init(PG_XML_STRICTNESS_ALL);
+	PG_TRY();
+	{
+		ctxt = xmlNewParserCtxt();
+		if (ctxt == NULL || pg_xml_error_occurred(errcxt))
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not allocate XML parser context")));
+		ctxt->_private = &errs;
+		ctxt->sax->serror = fragment_error;
+		doc = xmlCtxtReadMemory(ctxt, doc_text.data, doc_text.len, NULL, "UTF-8",
+								XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING);
+		if (doc == NULL || errs.errors > 0 || !ctxt->wellFormed || !ctxt->nsWellFormed ||
+			pg_xml_error_occurred(errcxt))
+		{
+			size_t		l;
+
+			if (errs.errors == 0)
+				strlcpy(errs.first, "the text is not well-formed", sizeof(errs.first));
+			l = strlen(errs.first);
+			while (l > 0 && (errs.first[l - 1] == '\n' || errs.first[l - 1] == ' '))
+				errs.first[--l] = '\0';
+			soap_fault(&call, "ErrorSchemaValidation", "the restriction is not well-formed XML: %s",
+					   errs.first);
+		}
+		else
+		{
+			EwsRestriction *r;
+
+			if (read_restriction(&call, xmlDocGetRootElement(doc), &r))
+				result = r;
+		}
+	}
+	PG_CATCH();
+	{
+		if (doc != NULL)
+			xmlFreeDoc(doc);
+		if (ctxt != NULL)
+			xmlFreeParserCtxt(ctxt);
+		pg_xml_done(errcxt, true);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	if (ctxt != NULL)
+		xmlFreeParserCtxt(ctxt);
+	pg_xml_done(errcxt, pg_xml_error_occurred(errcxt));
+	if (result == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid restriction"),
+				 errdetail("%s", call.fault_message ? call.fault_message : "The restriction could not be read.")));
+	return result;
+}
+
+/* a FieldURI of the SQL face's sort_order ('item:DateTimeReceived DESC'); raises when it is not one */
+void
+soap_sort_key_from_text(const char *text, EwsSortKey *key)
+{
+	char	   *s = pstrdup(text);
+	char	   *sp = strpbrk(s, " \t");
+	bool		in_schema;
+
+	memset(key, 0, sizeof(*key));
+	if (sp != NULL)
+	{
+		char	   *dir = sp;
+
+		*dir++ = '\0';
+		while (*dir == ' ' || *dir == '\t')
+			dir++;
+		if (pg_strcasecmp(dir, "DESC") == 0 || pg_strcasecmp(dir, "Descending") == 0)
+			key->descending = true;
+		else if (pg_strcasecmp(dir, "ASC") == 0 || pg_strcasecmp(dir, "Ascending") == 0 || *dir == '\0')
+			key->descending = false;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid sort order \"%s\"", text),
+					 errhint("Write a FieldURI followed by ASC or DESC, e.g. 'item:DateTimeReceived DESC'.")));
+	}
+	key->path.kind = EWS_PATH_FIELD;
+	key->path.uri = s;
+	key->path.field = ews_field_by_uri(s, &in_schema);
+	if (!in_schema)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a FieldURI of the EWS schema", s)));
 }

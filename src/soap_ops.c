@@ -711,11 +711,25 @@ soap_run_convert_id(SoapCall *call, void *request)
 							 ews_code_text(EWS_ErrorInvalidIdMalformed), NULL);
 		else
 		{
-			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
-			appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
-			sw_attr(call->out, "Id", cs->id);
-			sw_attr(call->out, "Mailbox", cs->mailbox);
-			appendStringInfoString(call->out, "/>");
+			EwsMailbox	mb;
+			EwsStatus	st;
+
+			/*
+			 * @Mailbox answers the mailbox the id belongs to, by its primary
+			 * SMTP address, whatever the client sent: DavMail learns the
+			 * user's address from it at login.  A mailbox the request may
+			 * not read answers as one that does not exist.
+			 */
+			if (!ews_mailbox_by_guid(&call->ctx, oid.mailbox, EWS_NEED_READ, &mb, &st))
+				message_begin(call, "ConvertId", &st);
+			else
+			{
+				sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
+				appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
+				sw_attr(call->out, "Id", cs->id);
+				sw_attr(call->out, "Mailbox", mb.smtp_address);
+				appendStringInfoString(call->out, "/>");
+			}
 		}
 		sw_message_end(call->out, "ConvertId");
 	}
