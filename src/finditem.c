@@ -165,7 +165,7 @@ typedef struct Operand
 	OperandHow	how;
 	EwsValKind	kind;
 	EwsFieldForm form;			/* the constant's form (enumerations) */
-	EwsItemCol	col;
+	EwsColumn	col;
 	uint32		bit;
 	EwsPropKey	key;
 	const char *name;			/* for messages */
@@ -218,7 +218,7 @@ item_operand(QB *qb, const EwsPath *path, Operand *o)
 			o->kind = EWS_VK_NONE;
 			return true;
 		}
-		if (f->col != EWS_COL_NONE && f->kind != EWS_VK_NONE)
+		if (f->col != EWS_C_NONE && f->kind != EWS_VK_NONE)
 		{
 			o->how = HOW_COLUMN;
 			o->col = f->col;
@@ -237,7 +237,7 @@ item_operand(QB *qb, const EwsPath *path, Operand *o)
 	o->key = path->ext.key;
 	o->kind = ews_type_kind(o->key.type);
 	o->col = ews_ext_path_column(&path->ext);
-	if (o->col != EWS_COL_NONE)
+	if (o->col != EWS_C_NONE)
 	{
 		o->how = HOW_COLUMN;
 		return true;
@@ -763,7 +763,7 @@ qb_order_by(QB *qb, const EwsSortKey *keys, int n)
 
 /*
  * Every query selects the same columns: the ids, then each extracted
- * column in EwsItemCol order, then the blob.  Large values stay toast
+ * column in EwsColumn order, then the blob.  Large values stay toast
  * pointers in the result until a row is handed out: only what the
  * operation needs is detoasted.
  */
@@ -773,7 +773,7 @@ static void
 select_list(StringInfo sql, const char *folder_change)
 {
 	appendStringInfo(sql, "SELECT i.item_id, i.change_number, i.folder_id, %s", folder_change);
-	for (int c = 1; c < EWS_COL_COUNT; c++)
+	for (int c = 1; c < EWS_C_COUNT; c++)
 		appendStringInfo(sql, ", i.%s", ews_item_cols[c].name);
 	appendStringInfoString(sql, ", i.blob");
 }
@@ -792,7 +792,7 @@ row_from_tuple(EwsItemRow *row, SPITupleTable *tt, uint64 r, const EwsItemNeeds 
 	row->change_number = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 	row->folder_id = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
 	row->folder_change = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-	for (int c = 1; c < EWS_COL_COUNT; c++)
+	for (int c = 1; c < EWS_C_COUNT; c++)
 	{
 		Datum		d = SPI_getbinval(tup, desc, ROW_FIXED_COLS + c, &row->isnull[c]);
 
@@ -806,7 +806,7 @@ row_from_tuple(EwsItemRow *row, SPITupleTable *tt, uint64 r, const EwsItemNeeds 
 	}
 	if (needs->blob)
 	{
-		Datum		b = SPI_getbinval(tup, desc, ROW_FIXED_COLS + EWS_COL_COUNT, &isnull);
+		Datum		b = SPI_getbinval(tup, desc, ROW_FIXED_COLS + EWS_C_COUNT, &isnull);
 
 		if (!isnull)
 		{
@@ -823,9 +823,9 @@ ews_needs_add_path(EwsItemNeeds *needs, const EwsPath *path)
 {
 	if (path->kind == EWS_PATH_EXTENDED)
 	{
-		EwsItemCol	c = ews_ext_path_column(&path->ext);
+		EwsColumn	c = ews_ext_path_column(&path->ext);
 
-		if (c != EWS_COL_NONE)
+		if (c != EWS_C_NONE)
 			needs->cols[c] = true;
 		else
 		{
@@ -833,7 +833,7 @@ ews_needs_add_path(EwsItemNeeds *needs, const EwsPath *path)
 			/* internet headers are answered from the header block when the blob lacks them */
 			if (path->ext.key.named &&
 				memcmp(path->ext.key.guid.b, ews_ps_internet_headers.b, 16) == 0)
-				needs->cols[EWS_COL_HEADERS] = true;
+				needs->cols[EWS_C_HEADERS] = true;
 		}
 		return;
 	}
@@ -846,12 +846,12 @@ ews_needs_add_path(EwsItemNeeds *needs, const EwsPath *path)
 		else if (f->source == EWS_SRC_BLOB || f->source == EWS_SRC_MIME)
 		{
 			needs->blob = true;
-			if (f->col != EWS_COL_NONE)
+			if (f->col != EWS_C_NONE)
 				needs->cols[f->col] = true;
 		}
 		/* the header fields of a message without MIME, and Preview, come from columns */
 		if (f->field == EWS_F_MIME_CONTENT || f->field == EWS_F_INTERNET_MESSAGE_HEADERS)
-			needs->cols[EWS_COL_HEADERS] = true;
+			needs->cols[EWS_C_HEADERS] = true;
 	}
 }
 

@@ -136,7 +136,7 @@ extern void ews_page_window(const EwsPageView *v, int total, int cap, EwsPage *p
 
 typedef struct EwsItemNeeds
 {
-	bool		cols[EWS_COL_COUNT];	/* extracted columns */
+	bool		cols[EWS_C_COUNT];	/* extracted columns */
 	bool		blob;			/* the blob (blob properties, MIME) */
 	bool		folder_change;	/* the parent folder's change number */
 } EwsItemNeeds;
@@ -149,8 +149,8 @@ typedef struct EwsItemRow
 	int64		change_number;
 	int64		folder_id;
 	int64		folder_change;
-	Datum		vals[EWS_COL_COUNT];
-	bool		isnull[EWS_COL_COUNT];	/* also true when not fetched */
+	Datum		vals[EWS_C_COUNT];
+	bool		isnull[EWS_C_COUNT];	/* also true when not fetched */
 	const uint8 *blob;			/* detoasted, NULL when not fetched */
 	size_t		blob_len;
 } EwsItemRow;

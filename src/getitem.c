@@ -38,7 +38,7 @@ ews_item_mime(EwsItemView *v, const uint8 **mime, size_t *len)
 }
 
 int64
-ews_row_int(const EwsItemRow *row, EwsItemCol col)
+ews_row_int(const EwsItemRow *row, EwsColumn col)
 {
 	Datum		d = row->vals[col];
 
@@ -57,7 +57,7 @@ ews_row_int(const EwsItemRow *row, EwsItemCol col)
 }
 
 char *
-ews_row_text(const EwsItemRow *row, EwsItemCol col)
+ews_row_text(const EwsItemRow *row, EwsColumn col)
 {
 	char	   *s;
 

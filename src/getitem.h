@@ -25,10 +25,10 @@ extern void ews_item_view_init(EwsItemView *v, const EwsItemRow *row);
 extern bool ews_item_mime(EwsItemView *v, const uint8 **mime, size_t *len);
 
 /* an integer column's value (smallint, integer or bigint); the column must not be null */
-extern int64 ews_row_int(const EwsItemRow *row, EwsItemCol col);
+extern int64 ews_row_int(const EwsItemRow *row, EwsColumn col);
 
 /* a column's value as C text (text columns), NULL when null */
-extern char *ews_row_text(const EwsItemRow *row, EwsItemCol col);
+extern char *ews_row_text(const EwsItemRow *row, EwsColumn col);
 
 /* one field of a header block (PR_TRANSPORT_MESSAGE_HEADERS) */
 typedef struct EwsHeaderField

@@ -29,31 +29,31 @@
 
 /* ---- the extracted columns ---- */
 
-const EwsColDef ews_item_cols[EWS_COL_COUNT] = {
-	[EWS_COL_NONE] = {NULL, InvalidOid, EWS_VK_NONE, 0, false},
-	[EWS_COL_ITEM_CLASS] = {"item_class", TEXTOID, EWS_VK_TEXT, 0x001A001F, false},
-	[EWS_COL_SUBJECT] = {"subject", TEXTOID, EWS_VK_TEXT, 0x0037001F, false},
-	[EWS_COL_SIZE] = {"size", INT4OID, EWS_VK_INT, 0x0E080003, false},
-	[EWS_COL_RECEIVED_AT] = {"received_at", TIMESTAMPTZOID, EWS_VK_TIME, 0x0E060040, false},
-	[EWS_COL_IS_ASSOCIATED] = {"is_associated", BOOLOID, EWS_VK_BOOL, 0x10F4000B, false},
-	[EWS_COL_IS_READ] = {"is_read", BOOLOID, EWS_VK_BOOL, 0x0E69000B, false},
-	[EWS_COL_ARTICLE_NUMBER] = {"article_number", INT8OID, EWS_VK_INT, 0x0E230003, false},
-	[EWS_COL_LAST_MODIFIED] = {"last_modified", TIMESTAMPTZOID, EWS_VK_TIME, 0x30080040, false},
-	[EWS_COL_SENT_AT] = {"sent_at", TIMESTAMPTZOID, EWS_VK_TIME, 0x00390040, false},
-	[EWS_COL_CREATED_AT] = {"created_at", TIMESTAMPTZOID, EWS_VK_TIME, 0x30070040, false},
-	[EWS_COL_MESSAGE_FLAGS] = {"message_flags", INT4OID, EWS_VK_INT, 0x0E070003, false},
-	[EWS_COL_FLAG_STATUS] = {"flag_status", INT4OID, EWS_VK_INT, 0x10900003, false},
-	[EWS_COL_IMPORTANCE] = {"importance", INT2OID, EWS_VK_INT, 0x00170003, false},
-	[EWS_COL_SENSITIVITY] = {"sensitivity", INT2OID, EWS_VK_INT, 0x00360003, false},
-	[EWS_COL_HAS_ATTACHMENTS] = {"has_attachments", BOOLOID, EWS_VK_BOOL, 0x0E1B000B, false},
-	[EWS_COL_INTERNET_MESSAGE_ID] = {"internet_message_id", TEXTOID, EWS_VK_TEXT, 0x1035001F, false},
-	[EWS_COL_FROM_TEXT] = {"from_text", TEXTOID, EWS_VK_TEXT, 0, false},
-	[EWS_COL_DISPLAY_TO] = {"display_to", TEXTOID, EWS_VK_TEXT, 0x0E04001F, false},
-	[EWS_COL_DISPLAY_CC] = {"display_cc", TEXTOID, EWS_VK_TEXT, 0x0E03001F, false},
-	[EWS_COL_CATEGORIES] = {"categories", TEXTARRAYOID, EWS_VK_TEXTS, 0, false},
-	[EWS_COL_IMAP_DELETED] = {"imap_deleted", INT4OID, EWS_VK_INT, 0, false},
-	[EWS_COL_HEADERS] = {"headers", TEXTOID, EWS_VK_TEXT, 0x007D001F, true},
-	[EWS_COL_BODY_TEXT] = {"body_text", TEXTOID, EWS_VK_TEXT, 0, true},
+const EwsColDef ews_item_cols[EWS_C_COUNT] = {
+	[EWS_C_NONE] = {NULL, InvalidOid, EWS_VK_NONE, 0, false},
+	[EWS_C_ITEM_CLASS] = {"item_class", TEXTOID, EWS_VK_TEXT, 0x001A001F, false},
+	[EWS_C_SUBJECT] = {"subject", TEXTOID, EWS_VK_TEXT, 0x0037001F, false},
+	[EWS_C_SIZE] = {"size", INT4OID, EWS_VK_INT, 0x0E080003, false},
+	[EWS_C_RECEIVED_AT] = {"received_at", TIMESTAMPTZOID, EWS_VK_TIME, 0x0E060040, false},
+	[EWS_C_IS_ASSOCIATED] = {"is_associated", BOOLOID, EWS_VK_BOOL, 0x10F4000B, false},
+	[EWS_C_IS_READ] = {"is_read", BOOLOID, EWS_VK_BOOL, 0x0E69000B, false},
+	[EWS_C_ARTICLE_NUMBER] = {"article_number", INT8OID, EWS_VK_INT, 0x0E230003, false},
+	[EWS_C_LAST_MODIFIED] = {"last_modified", TIMESTAMPTZOID, EWS_VK_TIME, 0x30080040, false},
+	[EWS_C_SENT_AT] = {"sent_at", TIMESTAMPTZOID, EWS_VK_TIME, 0x00390040, false},
+	[EWS_C_CREATED_AT] = {"created_at", TIMESTAMPTZOID, EWS_VK_TIME, 0x30070040, false},
+	[EWS_C_MESSAGE_FLAGS] = {"message_flags", INT4OID, EWS_VK_INT, 0x0E070003, false},
+	[EWS_C_FLAG_STATUS] = {"flag_status", INT4OID, EWS_VK_INT, 0x10900003, false},
+	[EWS_C_IMPORTANCE] = {"importance", INT2OID, EWS_VK_INT, 0x00170003, false},
+	[EWS_C_SENSITIVITY] = {"sensitivity", INT2OID, EWS_VK_INT, 0x00360003, false},
+	[EWS_C_HAS_ATTACHMENTS] = {"has_attachments", BOOLOID, EWS_VK_BOOL, 0x0E1B000B, false},
+	[EWS_C_INTERNET_MESSAGE_ID] = {"internet_message_id", TEXTOID, EWS_VK_TEXT, 0x1035001F, false},
+	[EWS_C_FROM_TEXT] = {"from_text", TEXTOID, EWS_VK_TEXT, 0, false},
+	[EWS_C_DISPLAY_TO] = {"display_to", TEXTOID, EWS_VK_TEXT, 0x0E04001F, false},
+	[EWS_C_DISPLAY_CC] = {"display_cc", TEXTOID, EWS_VK_TEXT, 0x0E03001F, false},
+	[EWS_C_CATEGORIES] = {"categories", TEXTARRAYOID, EWS_VK_TEXTS, 0, false},
+	[EWS_C_IMAP_DELETED] = {"imap_deleted", INT4OID, EWS_VK_INT, 0, false},
+	[EWS_C_HEADERS] = {"headers", TEXTOID, EWS_VK_TEXT, 0x007D001F, true},
+	[EWS_C_BODY_TEXT] = {"body_text", TEXTOID, EWS_VK_TEXT, 0, true},
 };
 
 /* ---- property sets ---- */
@@ -135,112 +135,112 @@ ews_prop_find(const uint8 *blob, size_t len, const EwsPropKey *key, EwsBlobProp 
 
 const EwsFieldDef ews_fields[EWS_F_COUNT] = {
 	/* uri, field, element, source, col, bit, key, kind, form, write, flags */
-	{"item:MimeContent", EWS_F_MIME_CONTENT, "MimeContent", EWS_SRC_MIME, EWS_COL_NONE, 0,
+	{"item:MimeContent", EWS_F_MIME_CONTENT, "MimeContent", EWS_SRC_MIME, EWS_C_NONE, 0,
 	TAG(0x7E010102), EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_MIME, NOFIND},
-	{"item:ItemId", EWS_F_ITEM_ID, "ItemId", EWS_SRC_COMPUTED, EWS_COL_NONE, 0,
+	{"item:ItemId", EWS_F_ITEM_ID, "ItemId", EWS_SRC_COMPUTED, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:ParentFolderId", EWS_F_PARENT_FOLDER_ID, "ParentFolderId", EWS_SRC_COMPUTED, EWS_COL_NONE, 0,
+	{"item:ParentFolderId", EWS_F_PARENT_FOLDER_ID, "ParentFolderId", EWS_SRC_COMPUTED, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:ItemClass", EWS_F_ITEM_CLASS, "ItemClass", EWS_SRC_COLUMN, EWS_COL_ITEM_CLASS, 0,
+	{"item:ItemClass", EWS_F_ITEM_CLASS, "ItemClass", EWS_SRC_COLUMN, EWS_C_ITEM_CLASS, 0,
 	TAG(0x001A001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_PROP, SUMMARY},
-	{"item:Subject", EWS_F_SUBJECT, "Subject", EWS_SRC_COLUMN, EWS_COL_SUBJECT, 0,
+	{"item:Subject", EWS_F_SUBJECT, "Subject", EWS_SRC_COLUMN, EWS_C_SUBJECT, 0,
 	TAG(0x0037001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_MIME, SUMMARY},
-	{"item:Sensitivity", EWS_F_SENSITIVITY, "Sensitivity", EWS_SRC_COLUMN, EWS_COL_SENSITIVITY, 0,
+	{"item:Sensitivity", EWS_F_SENSITIVITY, "Sensitivity", EWS_SRC_COLUMN, EWS_C_SENSITIVITY, 0,
 	TAG(0x00360003), EWS_VK_INT, EWS_FORM_SENSITIVITY, EWS_WRITE_MIME, SUMMARY},
 	/* shown from the MIME; restricted (Contains) on the plain text extracted from it */
-	{"item:Body", EWS_F_BODY, "Body", EWS_SRC_MIME, EWS_COL_BODY_TEXT, 0,
+	{"item:Body", EWS_F_BODY, "Body", EWS_SRC_MIME, EWS_C_BODY_TEXT, 0,
 	TAG(0x1000001F), EWS_VK_TEXT, EWS_FORM_SPECIAL, EWS_WRITE_MIME, GDEF | GALL | NOFIND},
-	{"item:Attachments", EWS_F_ATTACHMENTS, "Attachments", EWS_SRC_MIME, EWS_COL_NONE, 0,
+	{"item:Attachments", EWS_F_ATTACHMENTS, "Attachments", EWS_SRC_MIME, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_READ_ONLY, GDEF | GALL | NOFIND},
-	{"item:DateTimeReceived", EWS_F_DATE_TIME_RECEIVED, "DateTimeReceived", EWS_SRC_COLUMN, EWS_COL_RECEIVED_AT, 0,
+	{"item:DateTimeReceived", EWS_F_DATE_TIME_RECEIVED, "DateTimeReceived", EWS_SRC_COLUMN, EWS_C_RECEIVED_AT, 0,
 	TAG(0x0E060040), EWS_VK_TIME, EWS_FORM_TIME, EWS_WRITE_PROP, SUMMARY},
-	{"item:Size", EWS_F_SIZE, "Size", EWS_SRC_COLUMN, EWS_COL_SIZE, 0,
+	{"item:Size", EWS_F_SIZE, "Size", EWS_SRC_COLUMN, EWS_C_SIZE, 0,
 	TAG(0x0E080003), EWS_VK_INT, EWS_FORM_INT, EWS_WRITE_READ_ONLY, SUMMARY},
 	/* item:Categories is PS_PUBLIC_STRINGS "Keywords", DavMail's IMAP keywords */
-	{"item:Categories", EWS_F_CATEGORIES, "Categories", EWS_SRC_COLUMN, EWS_COL_CATEGORIES, 0,
+	{"item:Categories", EWS_F_CATEGORIES, "Categories", EWS_SRC_COLUMN, EWS_C_CATEGORIES, 0,
 	NAME(G_PUBLIC_STRINGS, "Keywords", EWS_PT_MV_UNICODE), EWS_VK_TEXTS, EWS_FORM_STRINGS, EWS_WRITE_MIME, SUMMARY},
-	{"item:Importance", EWS_F_IMPORTANCE, "Importance", EWS_SRC_COLUMN, EWS_COL_IMPORTANCE, 0,
+	{"item:Importance", EWS_F_IMPORTANCE, "Importance", EWS_SRC_COLUMN, EWS_C_IMPORTANCE, 0,
 	TAG(0x00170003), EWS_VK_INT, EWS_FORM_IMPORTANCE, EWS_WRITE_MIME, SUMMARY},
-	{"item:InReplyTo", EWS_F_IN_REPLY_TO, "InReplyTo", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"item:InReplyTo", EWS_F_IN_REPLY_TO, "InReplyTo", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x1042001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_MIME, GALL},
-	{"item:IsSubmitted", EWS_F_IS_SUBMITTED, "IsSubmitted", EWS_SRC_FLAG_BIT, EWS_COL_MESSAGE_FLAGS, MSGFLAG_SUBMIT,
+	{"item:IsSubmitted", EWS_F_IS_SUBMITTED, "IsSubmitted", EWS_SRC_FLAG_BIT, EWS_C_MESSAGE_FLAGS, MSGFLAG_SUBMIT,
 	NOKEY, EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:IsDraft", EWS_F_IS_DRAFT, "IsDraft", EWS_SRC_FLAG_BIT, EWS_COL_MESSAGE_FLAGS, MSGFLAG_UNSENT,
+	{"item:IsDraft", EWS_F_IS_DRAFT, "IsDraft", EWS_SRC_FLAG_BIT, EWS_C_MESSAGE_FLAGS, MSGFLAG_UNSENT,
 	NOKEY, EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:IsFromMe", EWS_F_IS_FROM_ME, "IsFromMe", EWS_SRC_FLAG_BIT, EWS_COL_MESSAGE_FLAGS, MSGFLAG_FROMME,
+	{"item:IsFromMe", EWS_F_IS_FROM_ME, "IsFromMe", EWS_SRC_FLAG_BIT, EWS_C_MESSAGE_FLAGS, MSGFLAG_FROMME,
 	NOKEY, EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:IsResend", EWS_F_IS_RESEND, "IsResend", EWS_SRC_FLAG_BIT, EWS_COL_MESSAGE_FLAGS, MSGFLAG_RESEND,
+	{"item:IsResend", EWS_F_IS_RESEND, "IsResend", EWS_SRC_FLAG_BIT, EWS_C_MESSAGE_FLAGS, MSGFLAG_RESEND,
 	NOKEY, EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:IsUnmodified", EWS_F_IS_UNMODIFIED, "IsUnmodified", EWS_SRC_FLAG_BIT, EWS_COL_MESSAGE_FLAGS, MSGFLAG_UNMODIFIED,
+	{"item:IsUnmodified", EWS_F_IS_UNMODIFIED, "IsUnmodified", EWS_SRC_FLAG_BIT, EWS_C_MESSAGE_FLAGS, MSGFLAG_UNMODIFIED,
 	NOKEY, EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_READ_ONLY, SUMMARY},
 	/* the header block, PR_TRANSPORT_MESSAGE_HEADERS, split into fields */
-	{"item:InternetMessageHeaders", EWS_F_INTERNET_MESSAGE_HEADERS, "InternetMessageHeaders", EWS_SRC_COLUMN, EWS_COL_HEADERS, 0,
+	{"item:InternetMessageHeaders", EWS_F_INTERNET_MESSAGE_HEADERS, "InternetMessageHeaders", EWS_SRC_COLUMN, EWS_C_HEADERS, 0,
 	TAG(0x007D001F), EWS_VK_TEXT, EWS_FORM_SPECIAL, EWS_WRITE_READ_ONLY, GALL},
-	{"item:DateTimeSent", EWS_F_DATE_TIME_SENT, "DateTimeSent", EWS_SRC_COLUMN, EWS_COL_SENT_AT, 0,
+	{"item:DateTimeSent", EWS_F_DATE_TIME_SENT, "DateTimeSent", EWS_SRC_COLUMN, EWS_C_SENT_AT, 0,
 	TAG(0x00390040), EWS_VK_TIME, EWS_FORM_TIME, EWS_WRITE_MIME, SUMMARY},
-	{"item:DateTimeCreated", EWS_F_DATE_TIME_CREATED, "DateTimeCreated", EWS_SRC_COLUMN, EWS_COL_CREATED_AT, 0,
+	{"item:DateTimeCreated", EWS_F_DATE_TIME_CREATED, "DateTimeCreated", EWS_SRC_COLUMN, EWS_C_CREATED_AT, 0,
 	TAG(0x30070040), EWS_VK_TIME, EWS_FORM_TIME, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:ReminderDueBy", EWS_F_REMINDER_DUE_BY, "ReminderDueBy", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"item:ReminderDueBy", EWS_F_REMINDER_DUE_BY, "ReminderDueBy", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	LID(G_COMMON, EWS_LID_REMINDER_TIME, EWS_PT_SYSTIME), EWS_VK_TIME, EWS_FORM_TIME, EWS_WRITE_PROP, GALL},
-	{"item:ReminderIsSet", EWS_F_REMINDER_IS_SET, "ReminderIsSet", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"item:ReminderIsSet", EWS_F_REMINDER_IS_SET, "ReminderIsSet", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	LID(G_COMMON, EWS_LID_REMINDER_SET, EWS_PT_BOOLEAN), EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_PROP, GALL},
-	{"item:ReminderMinutesBeforeStart", EWS_F_REMINDER_MINUTES, "ReminderMinutesBeforeStart", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"item:ReminderMinutesBeforeStart", EWS_F_REMINDER_MINUTES, "ReminderMinutesBeforeStart", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	LID(G_COMMON, EWS_LID_REMINDER_DELTA, EWS_PT_LONG), EWS_VK_INT, EWS_FORM_INT, EWS_WRITE_PROP, GALL},
-	{"item:DisplayCc", EWS_F_DISPLAY_CC, "DisplayCc", EWS_SRC_COLUMN, EWS_COL_DISPLAY_CC, 0,
+	{"item:DisplayCc", EWS_F_DISPLAY_CC, "DisplayCc", EWS_SRC_COLUMN, EWS_C_DISPLAY_CC, 0,
 	TAG(0x0E03001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:DisplayTo", EWS_F_DISPLAY_TO, "DisplayTo", EWS_SRC_COLUMN, EWS_COL_DISPLAY_TO, 0,
+	{"item:DisplayTo", EWS_F_DISPLAY_TO, "DisplayTo", EWS_SRC_COLUMN, EWS_C_DISPLAY_TO, 0,
 	TAG(0x0E04001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:DisplayBcc", EWS_F_DISPLAY_BCC, "DisplayBcc", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"item:DisplayBcc", EWS_F_DISPLAY_BCC, "DisplayBcc", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x0E02001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_READ_ONLY, GALL},
-	{"item:HasAttachments", EWS_F_HAS_ATTACHMENTS, "HasAttachments", EWS_SRC_COLUMN, EWS_COL_HAS_ATTACHMENTS, 0,
+	{"item:HasAttachments", EWS_F_HAS_ATTACHMENTS, "HasAttachments", EWS_SRC_COLUMN, EWS_C_HAS_ATTACHMENTS, 0,
 	TAG(0x0E1B000B), EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_READ_ONLY, SUMMARY},
-	{NULL, EWS_F_EXTENDED_PROPERTIES, "ExtendedProperty", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{NULL, EWS_F_EXTENDED_PROPERTIES, "ExtendedProperty", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_PROP, 0},
-	{"item:EffectiveRights", EWS_F_EFFECTIVE_RIGHTS, "EffectiveRights", EWS_SRC_COMPUTED, EWS_COL_NONE, 0,
+	{"item:EffectiveRights", EWS_F_EFFECTIVE_RIGHTS, "EffectiveRights", EWS_SRC_COMPUTED, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_READ_ONLY, FIND | GALL},
-	{"item:LastModifiedName", EWS_F_LAST_MODIFIED_NAME, "LastModifiedName", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"item:LastModifiedName", EWS_F_LAST_MODIFIED_NAME, "LastModifiedName", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x3FFA001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_READ_ONLY, GALL},
-	{"item:LastModifiedTime", EWS_F_LAST_MODIFIED_TIME, "LastModifiedTime", EWS_SRC_COLUMN, EWS_COL_LAST_MODIFIED, 0,
+	{"item:LastModifiedTime", EWS_F_LAST_MODIFIED_TIME, "LastModifiedTime", EWS_SRC_COLUMN, EWS_C_LAST_MODIFIED, 0,
 	TAG(0x30080040), EWS_VK_TIME, EWS_FORM_TIME, EWS_WRITE_READ_ONLY, SUMMARY},
-	{"item:IsAssociated", EWS_F_IS_ASSOCIATED, "IsAssociated", EWS_SRC_COLUMN, EWS_COL_IS_ASSOCIATED, 0,
+	{"item:IsAssociated", EWS_F_IS_ASSOCIATED, "IsAssociated", EWS_SRC_COLUMN, EWS_C_IS_ASSOCIATED, 0,
 	NOKEY, EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_READ_ONLY, SUMMARY},
 	/* PidTagFlagStatus: 0 not flagged, 1 complete, 2 flagged (DavMail's \Flagged) */
-	{"item:Flag", EWS_F_FLAG, "Flag", EWS_SRC_COLUMN, EWS_COL_FLAG_STATUS, 0,
+	{"item:Flag", EWS_F_FLAG, "Flag", EWS_SRC_COLUMN, EWS_C_FLAG_STATUS, 0,
 	TAG(0x10900003), EWS_VK_INT, EWS_FORM_FLAG, EWS_WRITE_PROP, FIND | GALL},
-	{"item:Preview", EWS_F_PREVIEW, "Preview", EWS_SRC_COLUMN, EWS_COL_BODY_TEXT, 0,
+	{"item:Preview", EWS_F_PREVIEW, "Preview", EWS_SRC_COLUMN, EWS_C_BODY_TEXT, 0,
 	NOKEY, EWS_VK_TEXT, EWS_FORM_SPECIAL, EWS_WRITE_READ_ONLY, 0},
-	{"item:TextBody", EWS_F_TEXT_BODY, "TextBody", EWS_SRC_MIME, EWS_COL_BODY_TEXT, 0,
+	{"item:TextBody", EWS_F_TEXT_BODY, "TextBody", EWS_SRC_MIME, EWS_C_BODY_TEXT, 0,
 	NOKEY, EWS_VK_TEXT, EWS_FORM_SPECIAL, EWS_WRITE_READ_ONLY, NOFIND},
 	/* MessageType */
-	{"message:Sender", EWS_F_SENDER, "Sender", EWS_SRC_MIME, EWS_COL_NONE, 0,
+	{"message:Sender", EWS_F_SENDER, "Sender", EWS_SRC_MIME, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_MIME, MSG | GDEF | GALL | NOFIND},
-	{"message:ToRecipients", EWS_F_TO_RECIPIENTS, "ToRecipients", EWS_SRC_MIME, EWS_COL_DISPLAY_TO, 0,
+	{"message:ToRecipients", EWS_F_TO_RECIPIENTS, "ToRecipients", EWS_SRC_MIME, EWS_C_DISPLAY_TO, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_MIME, MSG | GDEF | GALL | NOFIND},
-	{"message:CcRecipients", EWS_F_CC_RECIPIENTS, "CcRecipients", EWS_SRC_MIME, EWS_COL_DISPLAY_CC, 0,
+	{"message:CcRecipients", EWS_F_CC_RECIPIENTS, "CcRecipients", EWS_SRC_MIME, EWS_C_DISPLAY_CC, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_MIME, MSG | GDEF | GALL | NOFIND},
-	{"message:BccRecipients", EWS_F_BCC_RECIPIENTS, "BccRecipients", EWS_SRC_MIME, EWS_COL_NONE, 0,
+	{"message:BccRecipients", EWS_F_BCC_RECIPIENTS, "BccRecipients", EWS_SRC_MIME, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_MIME, MSG | GDEF | GALL | NOFIND},
-	{"message:IsReadReceiptRequested", EWS_F_IS_READ_RECEIPT_REQUESTED, "IsReadReceiptRequested", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"message:IsReadReceiptRequested", EWS_F_IS_READ_RECEIPT_REQUESTED, "IsReadReceiptRequested", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x0029000B), EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_PROP, MSG | GALL},
-	{"message:IsDeliveryReceiptRequested", EWS_F_IS_DELIVERY_RECEIPT_REQUESTED, "IsDeliveryReceiptRequested", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"message:IsDeliveryReceiptRequested", EWS_F_IS_DELIVERY_RECEIPT_REQUESTED, "IsDeliveryReceiptRequested", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x0023000B), EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_PROP, MSG | GALL},
-	{"message:ConversationIndex", EWS_F_CONVERSATION_INDEX, "ConversationIndex", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"message:ConversationIndex", EWS_F_CONVERSATION_INDEX, "ConversationIndex", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x00710102), EWS_VK_BINARY, EWS_FORM_BASE64, EWS_WRITE_READ_ONLY, MSG | GALL},
-	{"message:ConversationTopic", EWS_F_CONVERSATION_TOPIC, "ConversationTopic", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"message:ConversationTopic", EWS_F_CONVERSATION_TOPIC, "ConversationTopic", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x0070001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_READ_ONLY, MSG | GALL},
 	/* "Name <address>" in from_text, for Contains; written as a t:Mailbox */
-	{"message:From", EWS_F_FROM, "From", EWS_SRC_COLUMN, EWS_COL_FROM_TEXT, 0,
+	{"message:From", EWS_F_FROM, "From", EWS_SRC_COLUMN, EWS_C_FROM_TEXT, 0,
 	NOKEY, EWS_VK_TEXT, EWS_FORM_SPECIAL, EWS_WRITE_MIME, MSG | SUMMARY},
-	{"message:InternetMessageId", EWS_F_INTERNET_MESSAGE_ID, "InternetMessageId", EWS_SRC_COLUMN, EWS_COL_INTERNET_MESSAGE_ID, 0,
+	{"message:InternetMessageId", EWS_F_INTERNET_MESSAGE_ID, "InternetMessageId", EWS_SRC_COLUMN, EWS_C_INTERNET_MESSAGE_ID, 0,
 	TAG(0x1035001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_MIME, MSG | SUMMARY},
 	/* the read bit of PidTagMessageFlags: IsRead and 0x0E07 are one thing */
-	{"message:IsRead", EWS_F_IS_READ, "IsRead", EWS_SRC_COLUMN, EWS_COL_IS_READ, MSGFLAG_READ,
+	{"message:IsRead", EWS_F_IS_READ, "IsRead", EWS_SRC_COLUMN, EWS_C_IS_READ, MSGFLAG_READ,
 	NOKEY, EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_FLAG_BIT, MSG | SUMMARY},
-	{"message:IsResponseRequested", EWS_F_IS_RESPONSE_REQUESTED, "IsResponseRequested", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"message:IsResponseRequested", EWS_F_IS_RESPONSE_REQUESTED, "IsResponseRequested", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x0063000B), EWS_VK_BOOL, EWS_FORM_BOOL, EWS_WRITE_PROP, MSG | GALL},
-	{"message:References", EWS_F_REFERENCES, "References", EWS_SRC_BLOB, EWS_COL_NONE, 0,
+	{"message:References", EWS_F_REFERENCES, "References", EWS_SRC_BLOB, EWS_C_NONE, 0,
 	TAG(0x1039001F), EWS_VK_TEXT, EWS_FORM_TEXT, EWS_WRITE_MIME, MSG | GALL},
-	{"message:ReplyTo", EWS_F_REPLY_TO, "ReplyTo", EWS_SRC_MIME, EWS_COL_NONE, 0,
+	{"message:ReplyTo", EWS_F_REPLY_TO, "ReplyTo", EWS_SRC_MIME, EWS_C_NONE, 0,
 	NOKEY, EWS_VK_NONE, EWS_FORM_SPECIAL, EWS_WRITE_MIME, MSG | GALL | NOFIND},
 };
 
@@ -577,7 +577,7 @@ guid_eq(const EwsGuid *a, const EwsGuid *b)
 	return memcmp(a->b, b->b, 16) == 0;
 }
 
-EwsItemCol
+EwsColumn
 ews_ext_path_column(const EwsExtPath *p)
 {
 	const EwsPropKey *k = &p->key;
@@ -586,19 +586,19 @@ ews_ext_path_column(const EwsExtPath *p)
 	{
 		uint32		tag = ((uint32) k->id << 16) | k->type;
 
-		for (int c = 1; c < EWS_COL_COUNT; c++)
+		for (int c = 1; c < EWS_C_COUNT; c++)
 			if (ews_item_cols[c].tag == tag)
-				return (EwsItemCol) c;
-		return EWS_COL_NONE;
+				return (EwsColumn) c;
+		return EWS_C_NONE;
 	}
 	/* Keywords is item:Categories; PidLidImapDeleted has a column of its own */
 	if (k->by_name && k->type == EWS_PT_MV_UNICODE && guid_eq(&k->guid, &ews_ps_public_strings) &&
 		strcmp(k->name, "Keywords") == 0)
-		return EWS_COL_CATEGORIES;
+		return EWS_C_CATEGORIES;
 	if (!k->by_name && k->type == EWS_PT_LONG && guid_eq(&k->guid, &ews_psetid_common) &&
 		k->lid == EWS_LID_IMAP_DELETED)
-		return EWS_COL_IMAP_DELETED;
-	return EWS_COL_NONE;
+		return EWS_C_IMAP_DELETED;
+	return EWS_C_NONE;
 }
 
 EwsValKind

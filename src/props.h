@@ -75,34 +75,34 @@ typedef enum EwsValKind
 
 /* ---- the extracted columns of ews.item (design note section 8) ---- */
 
-typedef enum EwsItemCol
+typedef enum EwsColumn
 {
-	EWS_COL_NONE = 0,
-	EWS_COL_ITEM_CLASS,
-	EWS_COL_SUBJECT,
-	EWS_COL_SIZE,
-	EWS_COL_RECEIVED_AT,
-	EWS_COL_IS_ASSOCIATED,
-	EWS_COL_IS_READ,
-	EWS_COL_ARTICLE_NUMBER,
-	EWS_COL_LAST_MODIFIED,
-	EWS_COL_SENT_AT,
-	EWS_COL_CREATED_AT,
-	EWS_COL_MESSAGE_FLAGS,
-	EWS_COL_FLAG_STATUS,
-	EWS_COL_IMPORTANCE,
-	EWS_COL_SENSITIVITY,
-	EWS_COL_HAS_ATTACHMENTS,
-	EWS_COL_INTERNET_MESSAGE_ID,
-	EWS_COL_FROM_TEXT,
-	EWS_COL_DISPLAY_TO,
-	EWS_COL_DISPLAY_CC,
-	EWS_COL_CATEGORIES,
-	EWS_COL_IMAP_DELETED,
-	EWS_COL_HEADERS,
-	EWS_COL_BODY_TEXT,
-	EWS_COL_COUNT
-} EwsItemCol;
+	EWS_C_NONE = 0,
+	EWS_C_ITEM_CLASS,
+	EWS_C_SUBJECT,
+	EWS_C_SIZE,
+	EWS_C_RECEIVED_AT,
+	EWS_C_IS_ASSOCIATED,
+	EWS_C_IS_READ,
+	EWS_C_ARTICLE_NUMBER,
+	EWS_C_LAST_MODIFIED,
+	EWS_C_SENT_AT,
+	EWS_C_CREATED_AT,
+	EWS_C_MESSAGE_FLAGS,
+	EWS_C_FLAG_STATUS,
+	EWS_C_IMPORTANCE,
+	EWS_C_SENSITIVITY,
+	EWS_C_HAS_ATTACHMENTS,
+	EWS_C_INTERNET_MESSAGE_ID,
+	EWS_C_FROM_TEXT,
+	EWS_C_DISPLAY_TO,
+	EWS_C_DISPLAY_CC,
+	EWS_C_CATEGORIES,
+	EWS_C_IMAP_DELETED,
+	EWS_C_HEADERS,
+	EWS_C_BODY_TEXT,
+	EWS_C_COUNT
+} EwsColumn;
 
 typedef struct EwsColDef
 {
@@ -115,7 +115,7 @@ typedef struct EwsColDef
 								 * asked for */
 } EwsColDef;
 
-extern const EwsColDef ews_item_cols[EWS_COL_COUNT];
+extern const EwsColDef ews_item_cols[EWS_C_COUNT];
 
 /* ---- named properties ---- */
 
@@ -279,7 +279,7 @@ typedef struct EwsFieldDef
 	EwsField	field;
 	const char *element;		/* "Subject" */
 	EwsFieldSource source;
-	EwsItemCol	col;			/* EWS_SRC_COLUMN */
+	EwsColumn	col;			/* EWS_SRC_COLUMN */
 	uint32		flag_bit;		/* EWS_SRC_FLAG_BIT: the MSGFLAG_ bit */
 	EwsPropKey	key;			/* EWS_SRC_BLOB, and what a write sets */
 	EwsValKind	kind;			/* for restrictions and sorts */
@@ -334,8 +334,8 @@ extern bool ews_ext_path_read(const char *const *names, const char *const *value
 /* <t:ExtendedFieldURI .../> with the attributes as read */
 extern void ews_ext_path_write(StringInfo buf, const EwsExtPath *p);
 
-/* the column that caches this property, EWS_COL_NONE if none */
-extern EwsItemCol ews_ext_path_column(const EwsExtPath *p);
+/* the column that caches this property, EWS_C_NONE if none */
+extern EwsColumn ews_ext_path_column(const EwsExtPath *p);
 
 /* the value kind of a MAPI type for restrictions and sorts (NONE: not comparable) */
 extern EwsValKind ews_type_kind(uint16 type);

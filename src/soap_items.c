@@ -481,7 +481,7 @@ write_blob_field(StringInfo buf, const EwsFieldDef *f, const EwsItemRow *row)
  * MAPI type writes: <t:Value> (or <t:Values> for Keywords).
  */
 static bool
-write_column_value(StringInfo buf, const EwsItemRow *row, EwsItemCol col, uint16 type)
+write_column_value(StringInfo buf, const EwsItemRow *row, EwsColumn col, uint16 type)
 {
 	Datum		d = row->vals[col];
 
@@ -556,25 +556,25 @@ static void
 write_extended(StringInfo buf, const EwsExtPath *ext, const EwsItemRow *row)
 {
 	int			start = buf->len;
-	EwsItemCol	col = ews_ext_path_column(ext);
+	EwsColumn	col = ews_ext_path_column(ext);
 	EwsBlobProp p;
 	bool		written = false;
 
 	appendStringInfoString(buf, "<t:ExtendedProperty>");
 	ews_ext_path_write(buf, ext);
-	if (col != EWS_COL_NONE)
+	if (col != EWS_C_NONE)
 		written = write_column_value(buf, row, col, ext->key.type);
 	else if (row->blob != NULL && ews_prop_find(row->blob, row->blob_len, &ext->key, &p))
 		written = ews_prop_write_value(buf, &p);
 	else if (ext->key.named && ext->key.by_name && ext->key.type == EWS_PT_UNICODE &&
 			 memcmp(ext->key.guid.b, ews_ps_internet_headers.b, 16) == 0 &&
-			 !row->isnull[EWS_COL_HEADERS])
+			 !row->isnull[EWS_C_HEADERS])
 	{
 		/*
 		 * PS_INTERNET_HEADERS holds the message's header fields by name
 		 * (DavMail's content-class, from, to): the header block has them.
 		 */
-		char	   *v = ews_header_block_value(ews_row_text(row, EWS_COL_HEADERS), ext->key.name);
+		char	   *v = ews_header_block_value(ews_row_text(row, EWS_C_HEADERS), ext->key.name);
 
 		if (v != NULL)
 		{
@@ -599,9 +599,9 @@ write_headers(StringInfo buf, const EwsItemRow *row)
 	EwsHeaderField *fields;
 	int			n;
 
-	if (row->isnull[EWS_COL_HEADERS])
+	if (row->isnull[EWS_C_HEADERS])
 		return;
-	n = ews_header_block_split(ews_row_text(row, EWS_COL_HEADERS), &fields);
+	n = ews_header_block_split(ews_row_text(row, EWS_C_HEADERS), &fields);
 	if (n == 0)
 		return;					/* NonEmptyArrayOfInternetHeadersType */
 	appendStringInfoString(buf, "<t:InternetMessageHeaders>");
@@ -655,7 +655,7 @@ write_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemS
 			return;
 		case EWS_F_FROM:
 			{
-				char	   *text = ews_row_text(row, EWS_COL_FROM_TEXT);
+				char	   *text = ews_row_text(row, EWS_C_FROM_TEXT);
 				char	   *name,
 						   *address;
 
@@ -669,7 +669,7 @@ write_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemS
 			}
 		case EWS_F_PREVIEW:
 			{
-				char	   *text = ews_row_text(row, EWS_COL_BODY_TEXT);
+				char	   *text = ews_row_text(row, EWS_C_BODY_TEXT);
 
 				if (text != NULL)
 					sw_elem_text(buf, "t:Preview", ews_body_preview(text));
@@ -685,8 +685,8 @@ write_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemS
 			return;
 		case EWS_SRC_FLAG_BIT:
 			/* no PidTagMessageFlags is no flag set */
-			write_bool_elem(buf, f->element, !row->isnull[EWS_COL_MESSAGE_FLAGS] &&
-							(DatumGetInt32(row->vals[EWS_COL_MESSAGE_FLAGS]) & f->flag_bit) != 0);
+			write_bool_elem(buf, f->element, !row->isnull[EWS_C_MESSAGE_FLAGS] &&
+							(DatumGetInt32(row->vals[EWS_C_MESSAGE_FLAGS]) & f->flag_bit) != 0);
 			return;
 		case EWS_SRC_BLOB:
 			write_blob_field(buf, f, row);
@@ -701,7 +701,7 @@ write_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemS
 static void
 write_item(StringInfo buf, const EwsItemRow *row, const ItemShape *shape, bool find)
 {
-	char	   *cls = ews_row_text(row, EWS_COL_ITEM_CLASS);
+	char	   *cls = ews_row_text(row, EWS_C_ITEM_CLASS);
 	const char *element = ews_item_element(cls);
 	EwsItemView view;
 
@@ -1354,7 +1354,11 @@ soap_restriction_from_text(const char *text)
 	return result;
 }
 
-/* a FieldURI of the SQL face's sort_order ('item:DateTimeReceived DESC'); raises when it is not one */
+/*
+ * A key of the SQL face's sort_order: a FieldURI or a property tag, then
+ * optionally ASC or DESC ('item:DateTimeReceived DESC', '0x0E230003').
+ * Raises when it is neither.
+ */
 void
 soap_sort_key_from_text(const char *text, EwsSortKey *key)
 {
@@ -1380,11 +1384,26 @@ soap_sort_key_from_text(const char *text, EwsSortKey *key)
 					 errmsg("invalid sort order \"%s\"", text),
 					 errhint("Write a FieldURI followed by ASC or DESC, e.g. 'item:DateTimeReceived DESC'.")));
 	}
+	/* a MAPI property tag, 0x and 8 hex digits (id and type): 0x0E230003 is the article number */
+	if (strlen(s) == 10 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+		strspn(s + 2, "0123456789abcdefABCDEF") == 8)
+	{
+		uint32		tag = (uint32) strtoul(s + 2, NULL, 16);
+
+		if ((tag >> 16) >= EWS_NAMED_ID_MIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("property tag %s is in the range of named properties", s)));
+		key->path.kind = EWS_PATH_EXTENDED;
+		key->path.ext.key = ews_prop_tagged(tag);
+		return;
+	}
 	key->path.kind = EWS_PATH_FIELD;
 	key->path.uri = s;
 	key->path.field = ews_field_by_uri(s, &in_schema);
 	if (!in_schema)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not a FieldURI of the EWS schema", s)));
+				 errmsg("\"%s\" is not a FieldURI of the EWS schema", s),
+				 errhint("Write a FieldURI such as item:DateTimeReceived, or a property tag such as 0x0E230003.")));
 }

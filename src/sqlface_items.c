@@ -23,13 +23,13 @@
  * The item columns both functions return, in this order, after the id
  * columns: what FindItem's summary shows, typed.
  */
-static const EwsItemCol summary_cols[] = {
-	EWS_COL_ITEM_CLASS, EWS_COL_SUBJECT, EWS_COL_RECEIVED_AT, EWS_COL_SENT_AT,
-	EWS_COL_CREATED_AT, EWS_COL_LAST_MODIFIED, EWS_COL_SIZE, EWS_COL_IS_READ,
-	EWS_COL_IMPORTANCE, EWS_COL_SENSITIVITY, EWS_COL_HAS_ATTACHMENTS, EWS_COL_FROM_TEXT,
-	EWS_COL_DISPLAY_TO, EWS_COL_DISPLAY_CC, EWS_COL_INTERNET_MESSAGE_ID, EWS_COL_CATEGORIES,
-	EWS_COL_MESSAGE_FLAGS, EWS_COL_FLAG_STATUS, EWS_COL_IMAP_DELETED, EWS_COL_ARTICLE_NUMBER,
-	EWS_COL_IS_ASSOCIATED,
+static const EwsColumn summary_cols[] = {
+	EWS_C_ITEM_CLASS, EWS_C_SUBJECT, EWS_C_RECEIVED_AT, EWS_C_SENT_AT,
+	EWS_C_CREATED_AT, EWS_C_LAST_MODIFIED, EWS_C_SIZE, EWS_C_IS_READ,
+	EWS_C_IMPORTANCE, EWS_C_SENSITIVITY, EWS_C_HAS_ATTACHMENTS, EWS_C_FROM_TEXT,
+	EWS_C_DISPLAY_TO, EWS_C_DISPLAY_CC, EWS_C_INTERNET_MESSAGE_ID, EWS_C_CATEGORIES,
+	EWS_C_MESSAGE_FLAGS, EWS_C_FLAG_STATUS, EWS_C_IMAP_DELETED, EWS_C_ARTICLE_NUMBER,
+	EWS_C_IS_ASSOCIATED,
 };
 #define SUMMARY_COLS lengthof(summary_cols)
 
@@ -39,7 +39,7 @@ summary_datums(const EwsItemRow *row, Datum *values, bool *nulls)
 {
 	for (int i = 0; i < SUMMARY_COLS; i++)
 	{
-		EwsItemCol	c = summary_cols[i];
+		EwsColumn	c = summary_cols[i];
 
 		nulls[i] = row == NULL || row->isnull[c];
 		if (nulls[i])
@@ -47,11 +47,11 @@ summary_datums(const EwsItemRow *row, Datum *values, bool *nulls)
 			values[i] = (Datum) 0;
 			continue;
 		}
-		if (c == EWS_COL_IMPORTANCE || c == EWS_COL_SENSITIVITY)
+		if (c == EWS_C_IMPORTANCE || c == EWS_C_SENSITIVITY)
 		{
 			/* by their EWS names, as item:Importance and item:Sensitivity show them */
 			int			v = (int) ews_row_int(row, c);
-			const char *name = c == EWS_COL_IMPORTANCE ? ews_importance_name(v) : ews_sensitivity_name(v);
+			const char *name = c == EWS_C_IMPORTANCE ? ews_importance_name(v) : ews_sensitivity_name(v);
 
 			values[i] = ews_text_or_null(name, &nulls[i]);
 		}
@@ -224,8 +224,8 @@ get_rows_row(void *arg, int index, const EwsItemRow *row, const EwsStatus *st)
 		values[2] = CStringGetTextDatum(ews_id_text(row->guid, EWS_ID_KIND_FOLDER, row->folder_id));
 		values[3] = CStringGetTextDatum(ews_change_key_text(EWS_CK_KIND_FOLDER, row->folder_change));
 		summary_datums(row, values + 4, nulls + 4);
-		nulls[k] = row->isnull[EWS_COL_HEADERS];
-		values[k] = row->vals[EWS_COL_HEADERS];
+		nulls[k] = row->isnull[EWS_C_HEADERS];
+		values[k] = row->vals[EWS_C_HEADERS];
 		ews_item_view_init(&view, row);
 		if (ews_item_mime(&view, &mime, &len))
 		{
@@ -272,7 +272,7 @@ ews_get_items_sql(PG_FUNCTION_ARGS)
 	}
 	memset(&needs, 0, sizeof(needs));
 	needs.blob = true;
-	needs.cols[EWS_COL_HEADERS] = true;
+	needs.cols[EWS_C_HEADERS] = true;
 
 	InitMaterializedSRF(fcinfo, 0);
 	gr.rsinfo = rsinfo;
