@@ -844,13 +844,11 @@ ews_needs_add_path(EwsItemNeeds *needs, const EwsPath *path)
 		if (f->source == EWS_SRC_COLUMN || f->source == EWS_SRC_FLAG_BIT)
 			needs->cols[f->col] = true;
 		else if (f->source == EWS_SRC_BLOB || f->source == EWS_SRC_MIME)
-		{
 			needs->blob = true;
-			if (f->col != EWS_C_NONE)
-				needs->cols[f->col] = true;
-		}
-		/* the header fields of a message without MIME, and Preview, come from columns */
-		if (f->field == EWS_F_MIME_CONTENT || f->field == EWS_F_INTERNET_MESSAGE_HEADERS)
+		/* a message made from properties (no MIME stored) is made from the columns too */
+		if (f->field == EWS_F_MIME_CONTENT)
+			needs->cols[EWS_C_CATEGORIES] = true;
+		if (f->field == EWS_F_INTERNET_MESSAGE_HEADERS)
 			needs->cols[EWS_C_HEADERS] = true;
 	}
 }

@@ -9,23 +9,60 @@
 #define EWS_GETITEM_H
 
 #include "finditem.h"
+#include "mime.h"
 
 /* one item being answered; the MIME is looked up (and parsed) once, when first needed */
 typedef struct EwsItemView
 {
 	const EwsItemRow *row;
 	bool		mime_done;
-	const uint8 *mime;			/* the stored message (0x7E01), or NULL */
+	const uint8 *mime;			/* the stored message (0x7E01), or generated */
 	size_t		mime_len;
+	bool		mime_generated;
+	bool		msg_done;
+	EwsMimeMessage *msg;		/* the stored message, parsed; NULL when none */
 } EwsItemView;
 
 extern void ews_item_view_init(EwsItemView *v, const EwsItemRow *row);
 
-/* the item's RFC 5322 message as stored (PT_BINARY 0x7E01); false when it has none */
+/*
+ * The item's RFC 5322 message: the one stored with it (PT_BINARY 0x7E01),
+ * or, for an item stored from properties alone (UploadItems of a blob
+ * without one), one generated from its properties (subject, From, dates,
+ * Message-ID, importance, sensitivity, categories, PidTagBody /
+ * PidTagHtml), deterministic for the item.  False only when even that
+ * cannot be made.
+ */
 extern bool ews_item_mime(EwsItemView *v, const uint8 **mime, size_t *len);
+
+/* the stored message parsed (ews_mime_parse_message); NULL when the item has none */
+extern const EwsMimeMessage *ews_item_message(EwsItemView *v);
+
+/* what item:Body shows */
+typedef enum EwsBodyWant
+{
+	EWS_BODY_BEST,				/* HTML when the item has HTML, else text */
+	EWS_BODY_HTML,
+	EWS_BODY_TEXT
+} EwsBodyWant;
+
+/*
+ * The body as asked for: from the message (its text/plain and text/html
+ * parts; the other rendered when only one exists), else from the blob
+ * (PidTagHtml 0x1013, PidTagBody 0x1000).  *is_html tells which it is.
+ * An item without any body gives "" as text.
+ */
+extern char *ews_item_body(EwsItemView *v, EwsBodyWant want, bool *is_html, size_t *len);
 
 /* an integer column's value (smallint, integer or bigint); the column must not be null */
 extern int64 ews_row_int(const EwsItemRow *row, EwsColumn col);
+
+/*
+ * An attachment's id: the item's id and the attachment's position in the
+ * message (base64).  GetAttachment is not implemented; the id names the
+ * attachment for clients that key attachments by it.
+ */
+extern char *ews_attachment_id(const EwsItemRow *row, int index);
 
 /* a column's value as C text (text columns), NULL when null */
 extern char *ews_row_text(const EwsItemRow *row, EwsColumn col);

@@ -617,6 +617,123 @@ write_headers(StringInfo buf, const EwsItemRow *row)
 }
 
 static void
+write_address(StringInfo buf, const EwsMimeAddress *a)
+{
+	write_mailbox(buf, a->name, a->address);
+}
+
+/* ArrayOfRecipientsType: left out when the list is empty */
+static void
+write_recipients(StringInfo buf, const char *element, const EwsMimeAddressList *l)
+{
+	if (l->n == 0)
+		return;
+	appendStringInfo(buf, "<t:%s>", element);
+	for (size_t i = 0; i < l->n; i++)
+		write_address(buf, &l->v[i]);
+	appendStringInfo(buf, "</t:%s>", element);
+}
+
+static void
+write_body(StringInfo buf, const char *element, EwsItemView *view, EwsBodyWant want)
+{
+	bool		is_html;
+	size_t		len;
+	char	   *body = ews_item_body(view, want, &is_html, &len);
+
+	appendStringInfo(buf, "<t:%s BodyType=\"%s\">", element, is_html ? "HTML" : "Text");
+	sw_text(buf, body);
+	appendStringInfo(buf, "</t:%s>", element);
+}
+
+static void
+write_attachments(StringInfo buf, const EwsItemRow *row, const EwsMimeMessage *m)
+{
+	if (m == NULL || m->nattachments == 0)
+		return;
+	appendStringInfoString(buf, "<t:Attachments>");
+	for (size_t i = 0; i < m->nattachments; i++)
+	{
+		const EwsMimeAttachment *a = &m->attachments[i];
+		const char *element = a->is_message ? "ItemAttachment" : "FileAttachment";
+
+		appendStringInfo(buf, "<t:%s><t:AttachmentId", element);
+		sw_attr(buf, "Id", ews_attachment_id(row, (int) i));
+		sw_attr(buf, "RootItemId", ews_id_text(row->guid, EWS_ID_KIND_ITEM, row->item_id));
+		sw_attr(buf, "RootItemChangeKey", ews_change_key_text(EWS_CK_KIND_ITEM, row->change_number));
+		appendStringInfoString(buf, "/>");
+		if (a->filename != NULL)
+			sw_elem_text(buf, "t:Name", a->filename);
+		sw_elem_text(buf, "t:ContentType", a->content_type);
+		if (a->content_id != NULL)
+			sw_elem_text(buf, "t:ContentId", a->content_id);
+		if (a->content_location != NULL)
+			sw_elem_text(buf, "t:ContentLocation", a->content_location);
+		sw_elem_int(buf, "t:Size", (long long) Min(a->size, (size_t) PG_INT32_MAX));
+		write_bool_elem(buf, "IsInline", a->is_inline);
+		appendStringInfo(buf, "</t:%s>", element);
+	}
+	appendStringInfoString(buf, "</t:Attachments>");
+}
+
+/* the fields read from the item's message: body, recipients, attachments */
+static void
+write_mime_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemShape *shape)
+{
+	const EwsMimeMessage *m;
+	static const EwsBodyWant wants[] = {[BODY_BEST] = EWS_BODY_BEST, [BODY_HTML] = EWS_BODY_HTML,
+	[BODY_TEXT] = EWS_BODY_TEXT};
+
+	switch (f->field)
+	{
+		case EWS_F_BODY:
+			write_body(buf, "Body", view, wants[shape->body_type]);
+			return;
+		case EWS_F_TEXT_BODY:
+			write_body(buf, "TextBody", view, EWS_BODY_TEXT);
+			return;
+		default:
+			break;
+	}
+	m = ews_item_message(view);
+	if (m == NULL)
+		return;
+	switch (f->field)
+	{
+		case EWS_F_ATTACHMENTS:
+			write_attachments(buf, view->row, m);
+			break;
+		case EWS_F_SENDER:
+			{
+				/* the Sender field, else the first author (RFC 5322 3.6.2) */
+				const EwsMimeAddressList *l = m->fields.sender.n > 0 ? &m->fields.sender : &m->fields.from;
+
+				if (l->n > 0)
+				{
+					appendStringInfoString(buf, "<t:Sender>");
+					write_address(buf, &l->v[0]);
+					appendStringInfoString(buf, "</t:Sender>");
+				}
+				break;
+			}
+		case EWS_F_TO_RECIPIENTS:
+			write_recipients(buf, "ToRecipients", &m->fields.to);
+			break;
+		case EWS_F_CC_RECIPIENTS:
+			write_recipients(buf, "CcRecipients", &m->fields.cc);
+			break;
+		case EWS_F_BCC_RECIPIENTS:
+			write_recipients(buf, "BccRecipients", &m->fields.bcc);
+			break;
+		case EWS_F_REPLY_TO:
+			write_recipients(buf, "ReplyTo", &m->fields.reply_to);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
 write_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemShape *shape)
 {
 	const EwsItemRow *row = view->row;
@@ -689,10 +806,24 @@ write_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemS
 							(DatumGetInt32(row->vals[EWS_C_MESSAGE_FLAGS]) & f->flag_bit) != 0);
 			return;
 		case EWS_SRC_BLOB:
+			if ((f->field == EWS_F_IN_REPLY_TO || f->field == EWS_F_REFERENCES) &&
+				(row->blob == NULL || !ews_prop_find(row->blob, row->blob_len, &f->key, &(EwsBlobProp) {0})))
+			{
+				/* not among the properties: the message's own field */
+				const EwsMimeMessage *m = ews_item_message(view);
+				const char *v = m == NULL ? NULL :
+					f->field == EWS_F_IN_REPLY_TO ? m->fields.in_reply_to : m->fields.references;
+
+				if (v != NULL)
+					sw_elem_text(buf, f->field == EWS_F_IN_REPLY_TO ? "t:InReplyTo" : "t:References", v);
+				return;
+			}
 			write_blob_field(buf, f, row);
 			return;
+		case EWS_SRC_MIME:
+			write_mime_field(buf, f, view, shape);
+			return;
 		default:
-			/* the fields read from the MIME (Body, recipients, attachments) */
 			return;
 	}
 }

@@ -228,6 +228,20 @@ def upload(folder, data, associated=False):
              f"is_associated => ARRAY[{'true' if associated else 'false'}])")
 
 
+# a message with text and HTML bodies, an attachment, recipients, In-Reply-To
+RICH = ("From: Alice Example <alice@example.com>\r\nSender: Secretary <sec@example.com>\r\n"
+        "To: Bob <bob@example.com>, carol@example.com\r\nCc: \"Dan, D.\" <dan@example.com>\r\n"
+        "Reply-To: replies@example.com\r\nSubject: =?utf-8?b?UmljaCDDvGJlciBhbGxlcw==?=\r\n"
+        "Date: Mon, 05 Jan 2026 10:00:00 +0000\r\nMessage-ID: <rich1@example.com>\r\n"
+        "In-Reply-To: <rich0@example.com>\r\nReferences: <rich00@example.com> <rich0@example.com>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+        "--b1\r\nContent-Type: multipart/alternative; boundary=\"b2\"\r\n\r\n"
+        "--b2\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello <plain> & more\r\n"
+        "--b2\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>html</b></p>\r\n--b2--\r\n"
+        "--b1\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Disposition: attachment; filename=\"a.pdf\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n").encode()
+
+
 # ---- setup ----
 
 ITEMS = {}
@@ -268,6 +282,8 @@ CREATE EXTENSION ews;
     ITEMS["u4"] = upload(inbox, blob([(0x001A001F, "IPM.Contact"), (0x0037001F, "Dora Contact"),
                                        (0x0E060040, filetime("2025-11-01T08:00:00Z"))]))
     ITEMS["empty"] = q(f"SELECT folder_id FROM ews_create_folder('{inbox}', 'Empty')")
+    rich = q(f"SELECT folder_id FROM ews_create_folder('{inbox}', 'Rich')")
+    ITEMS["rich"] = create_item(rich, RICH)
     paging = q(f"SELECT folder_id FROM ews_create_folder('{inbox}', 'Paging')")
     ITEMS["paging"] = paging
     psql(f"""
@@ -701,6 +717,59 @@ def get_tests():
        [x.fault() for x in (r, r2, r3, r4)])
 
 
+def rich_tests():
+    rid = iid(ITEMS["rich"])
+    r = soap("get_rich_default", get([rid], "Default", extra=fu("item:TextBody") + fu("item:InReplyTo") +
+                                     fu("message:References") + fu("message:ReplyTo")))
+    m = r.x("//t:Message")
+    m = m[0] if m else None
+    names = [etree.QName(c).localname for c in m] if m is not None else []
+    ok(r.codes() == ["NoError"] and m is not None and m.findtext("t:Subject", namespaces=NS) == "Rich über alles",
+       "GetItem Default of a multipart message: the decoded subject", r.body[:1500])
+    body = m.find("t:Body", NS) if m is not None else None
+    ok(body is not None and body.get("BodyType") == "HTML" and body.text == "<p>Hello <b>html</b></p>",
+       "item:Body, BodyType Best: the HTML part, as it is", etree.tostring(body).decode() if body is not None else names)
+    tb = m.find("t:TextBody", NS) if m is not None else None
+    ok(tb is not None and tb.get("BodyType") == "Text" and tb.text == "Hello <plain> & more",
+       "item:TextBody: the text part", etree.tostring(tb).decode() if tb is not None else names)
+    att = m.findall("t:Attachments/t:FileAttachment", NS) if m is not None else []
+    ok(len(att) == 1 and att[0].findtext("t:Name", namespaces=NS) == "a.pdf" and
+       att[0].findtext("t:ContentType", namespaces=NS) == "application/pdf" and
+       att[0].findtext("t:Size", namespaces=NS) == "9" and att[0].findtext("t:IsInline", namespaces=NS) == "false" and
+       att[0].find("t:AttachmentId", NS).get("RootItemId") == ITEMS["rich"],
+       "item:Attachments: the PDF as a t:FileAttachment with name, type, decoded size", r.body[:3000])
+    rec = lambda path: [(mb.findtext("t:Name", namespaces=NS), mb.findtext("t:EmailAddress", namespaces=NS))
+                        for mb in (m.findall(path, NS) if m is not None else [])]
+    ok(rec("t:ToRecipients/t:Mailbox") == [("Bob", "bob@example.com"), (None, "carol@example.com")] and
+       rec("t:CcRecipients/t:Mailbox") == [("Dan, D.", "dan@example.com")] and
+       rec("t:Sender/t:Mailbox") == [("Secretary", "sec@example.com")] and
+       rec("t:ReplyTo/t:Mailbox") == [(None, "replies@example.com")] and not rec("t:BccRecipients/t:Mailbox"),
+       "recipients, Sender (the Sender field) and ReplyTo from the message; no Bcc element when there is none",
+       [rec(p_) for p_ in ("t:ToRecipients/t:Mailbox", "t:CcRecipients/t:Mailbox", "t:Sender/t:Mailbox")])
+    ok(m is not None and m.findtext("t:InReplyTo", namespaces=NS) == "<rich0@example.com>" and
+       m.findtext("t:References", namespaces=NS) == "<rich00@example.com> <rich0@example.com>",
+       "InReplyTo and References from the message's fields", names)
+    ok(names.index("Body") < names.index("Attachments") < names.index("DateTimeReceived") <
+       names.index("Sender") < names.index("ToRecipients") < names.index("IsRead") if m is not None and
+       {"Body", "Attachments", "Sender", "ToRecipients", "IsRead"} <= set(names) else False,
+       "elements in types.xsd order (ItemType's, then MessageType's)", names)
+    r = soap("get_rich_text", get([rid], shape_extra="<t:BodyType>Text</t:BodyType>", extra=fu("item:Body")))
+    r2 = soap("get_plain_html", get([iid(ITEMS["m1"])], shape_extra="<t:BodyType>HTML</t:BodyType>", extra=fu("item:Body")))
+    b2 = r2.x("//t:Body")
+    ok(r.x("//t:Body/@BodyType") == ["Text"] and r.x("//t:Body/text()") == ["Hello <plain> & more"] and
+       b2 and b2[0].get("BodyType") == "HTML" and "The numbers." in (b2[0].text or "") and "<" in (b2[0].text or ""),
+       "BodyType Text of the multipart: its text part; BodyType HTML of a text message: the text rendered as HTML",
+       [r.body[-600:], r2.body[-600:]])
+    r = soap("get_u1_mime", get([iid(ITEMS["u1"])], shape_extra="<t:IncludeMimeContent>true</t:IncludeMimeContent>"))
+    mc = r.x("//t:MimeContent/text()")
+    gen = base64.b64decode(mc[0]) if mc else b""
+    r2 = soap("get_u1_mime_again", get([iid(ITEMS["u1"])], shape_extra="<t:IncludeMimeContent>true</t:IncludeMimeContent>"))
+    ok(b"Subject: Uploaded and read\r\n" in gen and b"Importance: High" in gen and b"MIME-Version: 1.0" in gen and
+       r2.x("//t:MimeContent/text()") == mc,
+       "an item uploaded without MIME: MimeContent generated from its properties (subject, importance), the same "
+       "bytes every time", gen[:600])
+
+
 def convert_tests():
     inbox = ITEMS["inbox"]
     body = ('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds>'
@@ -745,6 +814,7 @@ def main():
         restriction_tests()
         associated_tests()
         get_tests()
+        rich_tests()
         convert_tests()
         access_tests()
         validate_all()
