@@ -124,14 +124,16 @@ CREATE FUNCTION ews_get_items(
 	OUT display_to text, OUT display_cc text, OUT internet_message_id text, OUT categories text[],
 	OUT message_flags integer, OUT flag_status integer, OUT imap_deleted integer,
 	OUT article_number bigint, OUT is_associated boolean,
-	OUT headers text, OUT mime bytea,
+	OUT headers text, OUT body text, OUT body_type text, OUT text_body text, OUT sender text,
+	OUT to_recipients text[], OUT cc_recipients text[], OUT bcc_recipients text[], OUT reply_to text[],
+	OUT in_reply_to text, OUT "references" text, OUT mime bytea,
 	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ews_get_items_sql'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ews_get_items(text[], text[]) IS
-	'GetItem: one row per id, in order, with the item''s properties, header block and MIME, or an EWS error';
+	'GetItem: one row per id, in order, with the item''s properties, its message''s header block, body (HTML when it has one, and as text), addresses and MIME, or an EWS error';
 REVOKE EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_get_items(text[], text[]) FROM PUBLIC;
 

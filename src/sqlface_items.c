@@ -9,6 +9,7 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -60,6 +61,15 @@ summary_datums(const EwsItemRow *row, Datum *values, bool *nulls)
 		else
 			values[i] = row->vals[c];
 	}
+}
+
+/* UTF-8 text of the codecs as a text datum in the database encoding */
+static Datum
+ews_utf8_to_text(const char *s)
+{
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+		s = pg_any_to_server(s, strlen(s), PG_UTF8);
+	return CStringGetTextDatum(s);
 }
 
 static void
@@ -190,8 +200,33 @@ ews_find_items_sql(PG_FUNCTION_ARGS)
 
 /* ---- ews_get_items ---- */
 
-/* item_id, change_key, parent_folder_id, parent_change_key, the summary, headers, mime */
-#define GET_COLS (4 + SUMMARY_COLS + 2)
+/*
+ * item_id, change_key, parent_folder_id, parent_change_key, the summary,
+ * then what the message holds: headers, body, body_type, text_body,
+ * sender, to/cc/bcc recipients, reply_to, in_reply_to, references, mime
+ */
+#define GET_MSG_COLS 12
+#define GET_COLS (4 + SUMMARY_COLS + GET_MSG_COLS)
+
+/* an address list as text[] of "Name <address>" (or the address alone) */
+static Datum
+address_array(const EwsMimeAddressList *l, bool *isnull)
+{
+	Datum	   *elems;
+
+	*isnull = l->n == 0;
+	if (l->n == 0)
+		return (Datum) 0;
+	elems = palloc(sizeof(Datum) * l->n);
+	for (size_t i = 0; i < l->n; i++)
+	{
+		const EwsMimeAddress *a = &l->v[i];
+		char	   *s = a->name ? psprintf("%s <%s>", a->name, a->address) : pstrdup(a->address);
+
+		elems[i] = ews_utf8_to_text(s);
+	}
+	return PointerGetDatum(construct_array(elems, (int) l->n, TEXTOID, -1, false, TYPALIGN_INT));
+}
 
 typedef struct GetRows
 {
@@ -217,6 +252,10 @@ get_rows_row(void *arg, int index, const EwsItemRow *row, const EwsStatus *st)
 		const uint8 *mime;
 		size_t		len;
 		int			k = 4 + SUMMARY_COLS;
+		const EwsMimeMessage *m;
+		bool		is_html;
+		size_t		blen;
+		char	   *body;
 
 		/* the id as requested (ids have one spelling) */
 		values[0] = CStringGetTextDatum(gr->refs[index].id);
@@ -227,16 +266,46 @@ get_rows_row(void *arg, int index, const EwsItemRow *row, const EwsStatus *st)
 		nulls[k] = row->isnull[EWS_C_HEADERS];
 		values[k] = row->vals[EWS_C_HEADERS];
 		ews_item_view_init(&view, row);
+		body = ews_item_body(&view, EWS_BODY_BEST, &is_html, &blen);
+		values[k + 1] = ews_utf8_to_text(body);
+		values[k + 2] = CStringGetTextDatum(is_html ? "HTML" : "Text");
+		body = ews_item_body(&view, EWS_BODY_TEXT, &is_html, &blen);
+		values[k + 3] = ews_utf8_to_text(body);
+		m = ews_item_message(&view);
+		if (m != NULL)
+		{
+			const EwsMimeAddressList *sender = m->fields.sender.n > 0 ? &m->fields.sender : &m->fields.from;
+
+			/* the Sender field, else the first author */
+			nulls[k + 4] = sender->n == 0;
+			if (sender->n > 0)
+				values[k + 4] = ews_utf8_to_text(sender->v[0].name ?
+												 psprintf("%s <%s>", sender->v[0].name, sender->v[0].address) :
+												 sender->v[0].address);
+			values[k + 5] = address_array(&m->fields.to, &nulls[k + 5]);
+			values[k + 6] = address_array(&m->fields.cc, &nulls[k + 6]);
+			values[k + 7] = address_array(&m->fields.bcc, &nulls[k + 7]);
+			values[k + 8] = address_array(&m->fields.reply_to, &nulls[k + 8]);
+			nulls[k + 9] = m->fields.in_reply_to == NULL;
+			if (!nulls[k + 9])
+				values[k + 9] = ews_utf8_to_text(m->fields.in_reply_to);
+			nulls[k + 10] = m->fields.references == NULL;
+			if (!nulls[k + 10])
+				values[k + 10] = ews_utf8_to_text(m->fields.references);
+		}
+		else
+			for (int c = 4; c <= 10; c++)
+				nulls[k + c] = true;
 		if (ews_item_mime(&view, &mime, &len))
 		{
 			bytea	   *b = palloc(VARHDRSZ + len);
 
 			SET_VARSIZE(b, VARHDRSZ + len);
 			memcpy(VARDATA(b), mime, len);
-			values[k + 1] = PointerGetDatum(b);
+			values[k + 11] = PointerGetDatum(b);
 		}
 		else
-			nulls[k + 1] = true;
+			nulls[k + 11] = true;
 	}
 	ews_status_datums(st, values + GET_COLS, nulls + GET_COLS);
 	tuplestore_putvalues(gr->rsinfo->setResult, gr->rsinfo->setDesc, values, nulls);
