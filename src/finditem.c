@@ -95,6 +95,7 @@ ews_page_window(const EwsPageView *v, int total, int cap, EwsPage *page)
 
 typedef struct QB
 {
+	bool		folder;			/* the vocabulary of ews.folder f, else of ews.item i */
 	StringInfoData sql;
 	int			nparams;
 	int			cap;
@@ -107,6 +108,7 @@ typedef struct QB
 static void
 qb_init(QB *qb, EwsStatus *st)
 {
+	qb->folder = false;
 	initStringInfo(&qb->sql);
 	qb->nparams = 0;
 	qb->cap = 16;
@@ -156,6 +158,7 @@ typedef enum OperandHow
 	HOW_MISSING,				/* no item has it: comparisons are false */
 	HOW_TRUE,					/* computed for every item (Exists only) */
 	HOW_COLUMN,					/* i.<column> */
+	HOW_EXPR,					/* a fixed expression of the folder vocabulary */
 	HOW_FLAG_BIT,				/* ((i.message_flags & bit) <> 0) */
 	HOW_BLOB					/* ews.prop_<kind>(i.blob, ...) */
 } OperandHow;
@@ -166,6 +169,7 @@ typedef struct Operand
 	EwsValKind	kind;
 	EwsFieldForm form;			/* the constant's form (enumerations) */
 	EwsColumn	col;
+	const char *expr;			/* HOW_EXPR */
 	uint32		bit;
 	EwsPropKey	key;
 	const char *name;			/* for messages */
@@ -249,6 +253,83 @@ item_operand(QB *qb, const EwsPath *path, Operand *o)
 	return true;
 }
 
+/*
+ * The folder vocabulary (FindFolder's m:Restriction): the properties of
+ * ews.folder f that clients restrict folders on.  DavMail's LIST asks for
+ * the folders whose class (0x3613) is IPF.Note, IPF.Note.* or none, and
+ * looks folders up by folder:DisplayName.
+ */
+static const struct
+{
+	const char *uri;			/* FieldURI, or NULL */
+	uint32		tag;			/* property tag, or 0 */
+	const char *expr;
+	EwsValKind	kind;
+}			folder_props[] = {
+	{"folder:DisplayName", 0x3001001F, "f.display_name", EWS_VK_TEXT},
+	{NULL, 0x10F3001F, "f.display_name", EWS_VK_TEXT},	/* PR_URL_COMP_NAME of a folder */
+	{"folder:FolderClass", 0x3613001F, "f.folder_class", EWS_VK_TEXT},
+	{"folder:DistinguishedFolderId", 0, "f.distinguished", EWS_VK_TEXT},
+	{"folder:TotalCount", 0x36020003, "f.total_count", EWS_VK_INT},
+	{"folder:UnreadCount", 0x36030003, "f.unread_count", EWS_VK_INT},
+	{"folder:ChildFolderCount", 0x36380003,
+		"(SELECT pg_catalog.count(*) FROM ews.folder c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)",
+	EWS_VK_INT},
+	{NULL, 0x360A000B,
+		"EXISTS (SELECT 1 FROM ews.folder c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)",
+	EWS_VK_BOOL},
+	{NULL, 0x670A0040, "f.content_changed_at", EWS_VK_TIME},
+	{NULL, 0x30080040, "f.content_changed_at", EWS_VK_TIME},
+	{NULL, 0x67510003, "f.next_article", EWS_VK_INT},
+	{NULL, 0x67520003, "(f.next_article - 1)", EWS_VK_INT},
+};
+
+static bool
+folder_operand(QB *qb, const EwsPath *path, Operand *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->name = path_name(path);
+	o->form = EWS_FORM_TEXT;
+	o->how = HOW_MISSING;
+	if (path->kind == EWS_PATH_FIELD)
+	{
+		if (strcmp(path->uri, "folder:FolderId") == 0 || strcmp(path->uri, "folder:ParentFolderId") == 0 ||
+			strcmp(path->uri, "folder:EffectiveRights") == 0)
+		{
+			o->how = HOW_TRUE;
+			return true;
+		}
+		for (int i = 0; i < lengthof(folder_props); i++)
+			if (folder_props[i].uri != NULL && strcmp(path->uri, folder_props[i].uri) == 0)
+			{
+				o->how = HOW_EXPR;
+				o->expr = folder_props[i].expr;
+				o->kind = folder_props[i].kind;
+			}
+		return true;
+	}
+	if (path->kind == EWS_PATH_EXTENDED && !path->ext.key.named)
+	{
+		uint32		tag = ((uint32) path->ext.key.id << 16) | path->ext.key.type;
+
+		for (int i = 0; i < lengthof(folder_props); i++)
+			if (folder_props[i].tag == tag)
+			{
+				o->how = HOW_EXPR;
+				o->expr = folder_props[i].expr;
+				o->kind = folder_props[i].kind;
+			}
+	}
+	/* anything else is a property no folder here has */
+	return true;
+}
+
+static bool
+path_operand(QB *qb, const EwsPath *path, Operand *o)
+{
+	return qb->folder ? folder_operand(qb, path, o) : item_operand(qb, path, o);
+}
+
 static const char *
 prop_function(EwsValKind kind)
 {
@@ -316,6 +397,9 @@ qb_value(QB *qb, const Operand *o)
 	{
 		case HOW_COLUMN:
 			appendStringInfo(&qb->sql, "i.%s", ews_item_cols[o->col].name);
+			break;
+		case HOW_EXPR:
+			appendStringInfoString(&qb->sql, o->expr);
 			break;
 		case HOW_FLAG_BIT:
 			appendStringInfoString(&qb->sql, "((i.message_flags & ");
@@ -502,7 +586,7 @@ qb_compare(QB *qb, const EwsRestriction *r, const Operand *o)
 
 	if (r->rhs_is_path)
 	{
-		if (!item_operand(qb, &r->rhs, &rhs))
+		if (!path_operand(qb, &r->rhs, &rhs))
 			return false;
 		if (rhs.how == HOW_TRUE || o->how == HOW_TRUE)
 			return qb_fail(qb, EWS_ErrorUnsupportedPathForQuery,
@@ -649,7 +733,7 @@ qb_restriction(QB *qb, const EwsRestriction *r)
 		default:
 			break;
 	}
-	if (!item_operand(qb, &r->path, &o))
+	if (!path_operand(qb, &r->path, &o))
 		return false;
 	switch (r->op)
 	{
@@ -664,6 +748,9 @@ qb_restriction(QB *qb, const EwsRestriction *r)
 					break;
 				case HOW_COLUMN:
 					appendStringInfo(&qb->sql, "(i.%s IS NOT NULL)", ews_item_cols[o.col].name);
+					break;
+				case HOW_EXPR:
+					appendStringInfo(&qb->sql, "(%s IS NOT NULL)", o.expr);
 					break;
 				case HOW_FLAG_BIT:
 					appendStringInfoString(&qb->sql, "(i.message_flags IS NOT NULL)");
@@ -726,7 +813,7 @@ qb_order_by(QB *qb, const EwsSortKey *keys, int n)
 	{
 		Operand		o;
 
-		if (!item_operand(qb, &keys[i].path, &o))
+		if (!path_operand(qb, &keys[i].path, &o))
 		{
 			if (qb->st->code == EWS_ErrorUnsupportedPathForQuery)
 				qb->st->code = EWS_ErrorUnsupportedPathForSortGroup;
@@ -972,6 +1059,30 @@ ews_item_find(EwsCtx *ctx, const EwsFolderRef *parent, const EwsItemQuery *q,
 	}
 	MemoryContextDelete(rowcxt);
 	SPI_freetuptable(tt);
+	return true;
+}
+
+/* ---- FindFolder's restriction ---- */
+
+bool
+ews_folder_restriction_sql(const EwsRestriction *r, int first_param, StringInfo sql,
+						   Oid **types, Datum **values, int *nparams, EwsStatus *st)
+{
+	QB			qb;
+
+	qb_init(&qb, st);
+	qb.folder = true;
+	qb.nparams = first_param - 1;
+	while (qb.cap < qb.nparams + 16)
+		qb.cap *= 2;
+	qb.types = repalloc(qb.types, sizeof(Oid) * qb.cap);
+	qb.values = repalloc(qb.values, sizeof(Datum) * qb.cap);
+	if (!qb_restriction(&qb, r))
+		return false;
+	appendStringInfoString(sql, qb.sql.data);
+	*types = qb.types;
+	*values = qb.values;
+	*nparams = qb.nparams;
 	return true;
 }
 

@@ -190,6 +190,17 @@ struct EwsItemRef;
 extern void ews_item_get_batch(EwsCtx *ctx, const struct EwsItemRef *refs, int n,
 							   const EwsItemNeeds *needs, EwsItemRowCb row_cb, void *arg);
 
+/*
+ * FindFolder's m:Restriction as an SQL condition over ews.folder f, appended
+ * to sql.  Its parameters are numbered from first_param; on success
+ * (*types)[first_param - 1 ..] and (*values)[...] hold them and *nparams is
+ * the highest number used (the arrays are palloc'd, with room for the
+ * parameters before first_param, which the caller fills).  False with *st
+ * set when the restriction cannot be applied.
+ */
+extern bool ews_folder_restriction_sql(const EwsRestriction *r, int first_param, StringInfo sql,
+									   Oid **types, Datum **values, int *nparams, EwsStatus *st);
+
 /* the columns and blob a path needs to be answered (by GetItem or FindItem) */
 extern void ews_needs_add_path(EwsItemNeeds *needs, const EwsPath *path);
 

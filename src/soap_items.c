@@ -1026,8 +1026,8 @@ read_search_expression(SoapCall *call, xmlNodePtr el, int *nodes)
 	}
 }
 
-static bool
-read_restriction(SoapCall *call, xmlNodePtr el, EwsRestriction **out)
+bool
+soap_read_restriction(SoapCall *call, xmlNodePtr el, EwsRestriction **out)
 {
 	xmlNodePtr	c = soap_first(el);
 	int			nodes = 0;
@@ -1197,7 +1197,7 @@ soap_read_find_item(SoapCall *call, xmlNodePtr op, void **request)
 						  "FindItem with m:QueryString (a search of the content index) is not supported: use m:Restriction.");
 	if (!read_item_shape(call, parts[0], &req->shape) ||
 		!read_view(call, parts[1], parts[2], &req->query.view) ||
-		(parts[8] && !read_restriction(call, parts[8], &req->query.restriction)) ||
+		(parts[8] && !soap_read_restriction(call, parts[8], &req->query.restriction)) ||
 		(parts[9] && !read_sort_order(call, parts[9], &req->query.sort, &req->query.nsort)) ||
 		!soap_folder_refs(call, parts[10], &req->parents, &req->nparents))
 		return false;
@@ -1458,7 +1458,7 @@ soap_restriction_from_text(const char *text)
 		{
 			EwsRestriction *r;
 
-			if (read_restriction(&call, xmlDocGetRootElement(doc), &r))
+			if (soap_read_restriction(&call, xmlDocGetRootElement(doc), &r))
 				result = r;
 		}
 	}

@@ -333,6 +333,7 @@ typedef struct FindFolderRequest
 	bool		deep;
 	FolderShape shape;
 	FolderView	view;
+	struct EwsRestriction *restriction;	/* NULL: every folder */
 	EwsFolderRef *refs;
 	int			n;
 } FindFolderRequest;
@@ -370,10 +371,9 @@ soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request)
 		!read_view(call, parts[1], parts[2], &r->view) ||
 		!soap_folder_refs(call, parts[4], &r->refs, &r->n))
 		return false;
-	/* a restriction we cannot apply must not silently widen the result */
-	if (parts[3] != NULL)
-		return soap_fault(call, "ErrorInvalidRequest",
-						  "FindFolder with a m:Restriction is not supported.");
+	/* the search expressions of FindItem, over the folders' properties (soap_items.c) */
+	if (parts[3] != NULL && !soap_read_restriction(call, parts[3], &r->restriction))
+		return false;
 	return true;
 }
 
@@ -398,7 +398,7 @@ soap_run_find_folder(SoapCall *call, void *request)
 		const char *paging_text = NULL;
 
 		soap_step_begin();
-		found = ews_folder_find(&call->ctx, &r->refs[i], r->deep, &st);
+		found = ews_folder_find(&call->ctx, &r->refs[i], r->deep, r->restriction, &st);
 		soap_step_end();
 		stop = total = list_length(found);
 
