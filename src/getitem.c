@@ -80,7 +80,7 @@ generate_mime(EwsItemView *v)
 	if (!row->isnull[EWS_C_SENT_AT] || !row->isnull[EWS_C_RECEIVED_AT])
 	{
 		f.has_date = true;
-		f.date = ews_timestamp_to_filetime(DatumGetTimestampTz(row->vals[row->isnull[EWS_C_SENT_AT] ?
+		f.date = ews_filetime_from_timestamp(DatumGetTimestampTz(row->vals[row->isnull[EWS_C_SENT_AT] ?
 																		 EWS_C_RECEIVED_AT : EWS_C_SENT_AT]));
 	}
 	if (from != NULL && from[0] != '\0')

@@ -21,12 +21,6 @@
 #include "fielduris.h"
 #include "soapwrite.h"
 
-/* FILETIME counts 100 ns ticks since 1601-01-01 UTC; this is 1970-01-01 */
-#define FILETIME_UNIX_EPOCH INT64CONST(116444736000000000)
-/* ... and this PostgreSQL's epoch, 2000-01-01 */
-#define FILETIME_PG_EPOCH (FILETIME_UNIX_EPOCH + \
-	(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * INT64CONST(10000000))
-
 /* ---- the extracted columns ---- */
 
 const EwsColDef ews_item_cols[EWS_C_COUNT] = {
@@ -632,30 +626,6 @@ ews_type_kind(uint16 type)
 }
 
 /* ---- values out ---- */
-
-bool
-ews_filetime_to_timestamp(int64 ft, TimestampTz *out)
-{
-	int64		ticks;
-	int64		us;
-
-	if (ft < 0)
-		return false;
-	ticks = ft - FILETIME_PG_EPOCH; /* cannot overflow: both are >= 0 */
-	us = ticks / 10;
-	if (ticks % 10 < 0)
-		us--;					/* floor, not truncation, before 2000 */
-	if (!IS_VALID_TIMESTAMP(us))
-		return false;
-	*out = us;
-	return true;
-}
-
-int64
-ews_timestamp_to_filetime(TimestampTz ts)
-{
-	return ts * 10 + FILETIME_PG_EPOCH;
-}
 
 bool
 ews_format_time(StringInfo buf, TimestampTz ts)

@@ -31,6 +31,7 @@
 #include "lib/stringinfo.h"
 
 #include "blob.h"
+#include "extract.h"
 
 /* MAPI types the blob codec reads in 0.2 (design note section 6) */
 #ifndef EWS_PT_FLOAT
@@ -349,9 +350,7 @@ extern bool ews_prop_write_value(StringInfo buf, const EwsBlobProp *p);
 
 /* ---- values ---- */
 
-/* FILETIME (100 ns ticks since 1601) and timestamptz; false when out of range */
-extern bool ews_filetime_to_timestamp(int64 ft, TimestampTz *out);
-extern int64 ews_timestamp_to_filetime(TimestampTz ts);
+/* FILETIME and timestamptz: ews_filetime_to_timestamp, ews_filetime_from_timestamp (extract.h) */
 
 /*
  * YYYY-MM-DDTHH:MM:SSZ, fraction dropped (rounded down: a value is never
