@@ -535,12 +535,12 @@ def restriction_tests():
          "Contains on item:DisplayTo"),
         (contains(fu("item:Body"), "numbers"), ["Quarterly report", "quarterly numbers, revised"],
          "Contains on item:Body (the body's text)"),
-        (contains(fu("message:InternetMessageId"), "<q1@"), ["Quarterly report"], "Contains on message:InternetMessageId"),
-        (contains(xt(PropertyTag="0x7d", PropertyType="String"), "Message-ID: <l1@example.com>"), ["Lunch on Friday"],
+        (contains(fu("message:InternetMessageId"), "&lt;q1@"), ["Quarterly report"], "Contains on message:InternetMessageId"),
+        (contains(xt(PropertyTag="0x7d", PropertyType="String"), "Message-ID: &lt;l1@example.com&gt;"), ["Lunch on Friday"],
          "Contains on 0x007D with \"Name: value\" (DavMail's HEADER search)"),
         ("<t:Excludes>" + xt(PropertyTag="0xe07", PropertyType="Integer") + '<t:Bitmask Value="0x1"/></t:Excludes>',
-         ["Dora Contact", "Grüße aus Köln", "Lunch on Friday", "Quarterly report", "quarterly numbers, revised",
-          "Team meeting"], "Excludes 0x1 of PidTagMessageFlags: the unread ones"),
+         ["Grüße aus Köln", "Lunch on Friday", "Quarterly report", "quarterly numbers, revised"],
+         "Excludes 0x1 of PidTagMessageFlags: the unread ones among those that have the property"),
         ("<t:And>" + contains(subj, "quarterly") + cmp("IsGreaterThan", recv, "2026-02-01T00:00:00Z") + "</t:And>",
          ["quarterly numbers, revised"], "And"),
         ("<t:Or>" + cmp("IsEqualTo", subj, "Lunch on Friday") + cmp("IsEqualTo", subj, "Team meeting") +
@@ -764,7 +764,7 @@ def rich_tests():
     mc = r.x("//t:MimeContent/text()")
     gen = base64.b64decode(mc[0]) if mc else b""
     r2 = soap("get_u1_mime_again", get([iid(ITEMS["u1"])], shape_extra="<t:IncludeMimeContent>true</t:IncludeMimeContent>"))
-    ok(b"Subject: Uploaded and read\r\n" in gen and b"Importance: High" in gen and b"MIME-Version: 1.0" in gen and
+    ok(b"Subject: Uploaded and read\r\n" in gen and b"Importance: high" in gen and b"MIME-Version: 1.0" in gen and
        r2.x("//t:MimeContent/text()") == mc,
        "an item uploaded without MIME: MimeContent generated from its properties (subject, importance), the same "
        "bytes every time", gen[:600])
