@@ -255,35 +255,10 @@ item_operand(QB *qb, const EwsPath *path, Operand *o)
 
 /*
  * The folder vocabulary (FindFolder's m:Restriction): the properties of
- * ews.folder f that clients restrict folders on.  DavMail's LIST asks for
- * the folders whose class (0x3613) is IPF.Note, IPF.Note.* or none, and
- * looks folders up by folder:DisplayName.
+ * ews.folder f in props.c's folder table.  DavMail's LIST asks for the
+ * folders whose class (0x3613) is IPF.Note, IPF.Note.* or none, and looks
+ * folders up by folder:DisplayName.
  */
-static const struct
-{
-	const char *uri;			/* FieldURI, or NULL */
-	uint32		tag;			/* property tag, or 0 */
-	const char *expr;
-	EwsValKind	kind;
-}			folder_props[] = {
-	{"folder:DisplayName", 0x3001001F, "f.display_name", EWS_VK_TEXT},
-	{NULL, 0x10F3001F, "f.display_name", EWS_VK_TEXT},	/* PR_URL_COMP_NAME of a folder */
-	{"folder:FolderClass", 0x3613001F, "f.folder_class", EWS_VK_TEXT},
-	{"folder:DistinguishedFolderId", 0, "f.distinguished", EWS_VK_TEXT},
-	{"folder:TotalCount", 0x36020003, "f.total_count", EWS_VK_INT},
-	{"folder:UnreadCount", 0x36030003, "f.unread_count", EWS_VK_INT},
-	{"folder:ChildFolderCount", 0x36380003,
-		"(SELECT pg_catalog.count(*) FROM ews.folder c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)",
-	EWS_VK_INT},
-	{NULL, 0x360A000B,
-		"EXISTS (SELECT 1 FROM ews.folder c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)",
-	EWS_VK_BOOL},
-	{NULL, 0x670A0040, "f.content_changed_at", EWS_VK_TIME},
-	{NULL, 0x30080040, "f.content_changed_at", EWS_VK_TIME},
-	{NULL, 0x67510003, "f.next_article", EWS_VK_INT},
-	{NULL, 0x67520003, "(f.next_article - 1)", EWS_VK_INT},
-};
-
 static bool
 folder_operand(QB *qb, const EwsPath *path, Operand *o)
 {
@@ -299,26 +274,25 @@ folder_operand(QB *qb, const EwsPath *path, Operand *o)
 			o->how = HOW_TRUE;
 			return true;
 		}
-		for (int i = 0; i < lengthof(folder_props); i++)
-			if (folder_props[i].uri != NULL && strcmp(path->uri, folder_props[i].uri) == 0)
+		for (int i = 0; i < ews_folder_prop_count; i++)
+			if (ews_folder_props[i].uri != NULL && strcmp(path->uri, ews_folder_props[i].uri) == 0)
 			{
 				o->how = HOW_EXPR;
-				o->expr = folder_props[i].expr;
-				o->kind = folder_props[i].kind;
+				o->expr = ews_folder_props[i].sql;
+				o->kind = ews_folder_props[i].kind;
 			}
 		return true;
 	}
-	if (path->kind == EWS_PATH_EXTENDED && !path->ext.key.named)
+	if (path->kind == EWS_PATH_EXTENDED)
 	{
-		uint32		tag = ((uint32) path->ext.key.id << 16) | path->ext.key.type;
+		const EwsFolderPropDef *d = ews_folder_prop_by_key(&path->ext.key);
 
-		for (int i = 0; i < lengthof(folder_props); i++)
-			if (folder_props[i].tag == tag)
-			{
-				o->how = HOW_EXPR;
-				o->expr = folder_props[i].expr;
-				o->kind = folder_props[i].kind;
-			}
+		if (d != NULL)
+		{
+			o->how = HOW_EXPR;
+			o->expr = d->sql;
+			o->kind = d->kind;
+		}
 	}
 	/* anything else is a property no folder here has */
 	return true;

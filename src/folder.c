@@ -179,7 +179,7 @@ ews_folder_get(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *
 	"        f.total_count," \
 	"        (SELECT pg_catalog.count(*) FROM ews.folder s WHERE s.mailbox_id = $1" \
 	"           AND s.parent_id = f.folder_id)::int4," \
-	"        f.unread_count" \
+	"        f.unread_count, f.next_article, f.content_changed_at" \
 	" FROM t JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = t.folder_id" \
 	"        JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = f.parent_id"
 #define FOLDER_FIND_ORDER " ORDER BY t.path"
@@ -247,6 +247,8 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
 		f->total_count = ews_col_int32(r, 8);
 		f->child_count = ews_col_int32(r, 9);
 		f->unread_count = ews_col_int32(r, 10);
+		f->next_article = ews_col_int64(r, 11);
+		f->content_changed_at = (TimestampTz) ews_col_int64(r, 12);
 		result = lappend(result, f);
 	}
 	return result;

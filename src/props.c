@@ -278,6 +278,48 @@ ews_field_applies(const EwsFieldDef *f, const char *element)
 	return false;
 }
 
+/* ---- folder properties ---- */
+
+#define SUBFOLDERS_SQL \
+	"EXISTS (SELECT 1 FROM ews.folder c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)"
+#define CHILD_COUNT_SQL \
+	"(SELECT pg_catalog.count(*) FROM ews.folder c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)"
+
+/*
+ * What DavMail reads of a folder (FOLDER_PROPERTIES: its class, count,
+ * unread count, ctag, has-subfolders, UIDNEXT and highest UID) and what
+ * clients restrict folders on.
+ */
+const EwsFolderPropDef ews_folder_props[] = {
+	{"folder:DisplayName", 0x3001001F, EWS_FP_DISPLAY_NAME, EWS_VK_TEXT, "f.display_name"},
+	{NULL, 0x10F3001F, EWS_FP_DISPLAY_NAME, EWS_VK_TEXT, "f.display_name"},
+	{"folder:FolderClass", 0x3613001F, EWS_FP_CLASS, EWS_VK_TEXT, "f.folder_class"},
+	{"folder:DistinguishedFolderId", 0, EWS_FP_DISTINGUISHED, EWS_VK_TEXT, "f.distinguished"},
+	{"folder:TotalCount", 0x36020003, EWS_FP_TOTAL_COUNT, EWS_VK_INT, "f.total_count"},
+	{"folder:UnreadCount", 0x36030003, EWS_FP_UNREAD_COUNT, EWS_VK_INT, "f.unread_count"},
+	{"folder:ChildFolderCount", 0x36380003, EWS_FP_CHILD_COUNT, EWS_VK_INT, CHILD_COUNT_SQL},
+	{NULL, 0x360A000B, EWS_FP_HAS_SUBFOLDERS, EWS_VK_BOOL, SUBFOLDERS_SQL},
+	{NULL, 0x670A0040, EWS_FP_CONTENT_CHANGED, EWS_VK_TIME, "f.content_changed_at"},
+	{NULL, 0x30080040, EWS_FP_CONTENT_CHANGED, EWS_VK_TIME, "f.content_changed_at"},
+	{NULL, 0x67510003, EWS_FP_NEXT_ARTICLE, EWS_VK_INT, "f.next_article"},
+	{NULL, 0x67520003, EWS_FP_LAST_ARTICLE, EWS_VK_INT, "(f.next_article - 1)"},
+};
+const int	ews_folder_prop_count = lengthof(ews_folder_props);
+
+const EwsFolderPropDef *
+ews_folder_prop_by_key(const EwsPropKey *key)
+{
+	uint32		tag;
+
+	if (key->named)
+		return NULL;
+	tag = ((uint32) key->id << 16) | key->type;
+	for (int i = 0; i < ews_folder_prop_count; i++)
+		if (ews_folder_props[i].tag == tag)
+			return &ews_folder_props[i];
+	return NULL;
+}
+
 /* ---- item elements by class ---- */
 
 static bool

@@ -379,6 +379,37 @@ extern const char *ews_sensitivity_name(int v);
 extern bool ews_sensitivity_value(const char *s, int *v);
 extern const char *ews_flag_status_name(int v);
 
+/* ---- folder properties (GetFolder/FindFolder ExtendedFieldURIs, FindFolder restrictions) ---- */
+
+typedef enum EwsFolderProp
+{
+	EWS_FP_DISPLAY_NAME,		/* 0x3001, 0x10F3 (a folder's URL name is its display name) */
+	EWS_FP_CLASS,				/* 0x3613 */
+	EWS_FP_DISTINGUISHED,
+	EWS_FP_TOTAL_COUNT,			/* 0x3602 PidTagContentCount */
+	EWS_FP_UNREAD_COUNT,		/* 0x3603 PidTagContentUnreadCount */
+	EWS_FP_CHILD_COUNT,			/* 0x3638 PidTagFolderChildCount */
+	EWS_FP_HAS_SUBFOLDERS,		/* 0x360A PidTagSubfolders */
+	EWS_FP_CONTENT_CHANGED,		/* 0x670A PidTagLocalCommitTimeMax, 0x3008 */
+	EWS_FP_NEXT_ARTICLE,		/* 0x6751 PidTagArticleNumberNext */
+	EWS_FP_LAST_ARTICLE			/* 0x6752 PR_IMAP_LAST_ARTICLE_ID */
+} EwsFolderProp;
+
+typedef struct EwsFolderPropDef
+{
+	const char *uri;			/* the FieldURI, or NULL */
+	uint32		tag;			/* the property tag, or 0 */
+	EwsFolderProp prop;
+	EwsValKind	kind;
+	const char *sql;			/* its expression over ews.folder f */
+} EwsFolderPropDef;
+
+extern const EwsFolderPropDef ews_folder_props[];
+extern const int ews_folder_prop_count;
+
+/* the folder property a tagged ExtendedFieldURI names, NULL if none */
+extern const EwsFolderPropDef *ews_folder_prop_by_key(const EwsPropKey *key);
+
 /* the element an item is written as, by its class (Message, CalendarItem, ..., Item) */
 extern const char *ews_item_element(const char *item_class);
 

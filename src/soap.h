@@ -143,6 +143,9 @@ extern void soap_run_get_item(SoapCall *call, void *request);
 struct EwsRestriction;
 struct EwsSortKey;
 extern struct EwsRestriction *soap_restriction_from_text(const char *text);
+/* a property path: t:FieldURI (checked against the schema), t:IndexedFieldURI, t:ExtendedFieldURI */
+struct EwsPath;
+extern bool soap_read_path(SoapCall *call, xmlNodePtr el, struct EwsPath *p);
 /* m:Restriction (FindItem, FindFolder): its one search expression, read into C values */
 extern bool soap_read_restriction(SoapCall *call, xmlNodePtr el, struct EwsRestriction **out);
 extern void soap_sort_key_from_text(const char *text, struct EwsSortKey *key);

@@ -88,8 +88,8 @@ read_bool_element(SoapCall *call, xmlNodePtr el, bool *out)
  * outside the schema's list is a fault; one in it that the store does not
  * keep reads as a path with no definition (left out, or missing).
  */
-static bool
-read_path(SoapCall *call, xmlNodePtr el, EwsPath *p)
+bool
+soap_read_path(SoapCall *call, xmlNodePtr el, EwsPath *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (soap_is(el, SOAP_TYPES, "FieldURI"))
@@ -156,7 +156,7 @@ read_only_path(SoapCall *call, xmlNodePtr el, EwsPath *p)
 	if (c == NULL || soap_next(c) != NULL)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The element %s needs exactly one property path.", soap_name(el));
-	return read_path(call, c, p);
+	return soap_read_path(call, c, p);
 }
 
 static bool
@@ -233,7 +233,7 @@ read_item_shape(SoapCall *call, xmlNodePtr el, ItemShape *shape)
 	{
 		EwsPath		p;
 
-		if (!read_path(call, c, &p))
+		if (!soap_read_path(call, c, &p))
 			return false;
 		if (p.kind == EWS_PATH_FIELD && p.field != NULL)
 			shape->extra[p.field->field] = true;
@@ -945,7 +945,7 @@ read_search_expression(SoapCall *call, xmlNodePtr el, int *nodes)
 				   soap_name(el));
 		return NULL;
 	}
-	if (!read_path(call, c, &r->path))
+	if (!soap_read_path(call, c, &r->path))
 		return NULL;
 	c = soap_next(c);
 	if (r->op == EWS_R_EXCLUDES)
@@ -1022,7 +1022,7 @@ read_search_expression(SoapCall *call, xmlNodePtr el, int *nodes)
 		if (soap_is(v, SOAP_TYPES, "Constant"))
 			return read_constant(call, v, &r->constant) ? r : NULL;
 		r->rhs_is_path = true;
-		return read_path(call, v, &r->rhs) ? r : NULL;
+		return soap_read_path(call, v, &r->rhs) ? r : NULL;
 	}
 }
 

@@ -770,6 +770,84 @@ def rich_tests():
        "bytes every time", gen[:600])
 
 
+def folder_tests():
+    davmail_props = ("".join(xt(PropertyTag=t, PropertyType=ty) for t, ty in (
+        ("0x10f3", "String"), ("0x3008", "SystemTime"), ("0x3613", "String"), ("0x670a", "SystemTime"),
+        ("0x3602", "Integer"), ("0x3603", "Integer"), ("0x360a", "Boolean"), ("0x6751", "Integer"),
+        ("0x6752", "Integer"), ("0x1234", "Integer"))) + fu("folder:DisplayName") + fu("folder:ParentFolderId"))
+    body = ('<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>' + davmail_props +
+            '</t:AdditionalProperties></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/>'
+            '<t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>')
+    r = soap("folder_davmail_props", body)
+
+    def props(msg):
+        return {e.find("t:ExtendedFieldURI", NS).get("PropertyTag"): e.findtext("t:Value", namespaces=NS)
+                for e in r.x(f"//m:GetFolderResponseMessage[{msg}]//t:ExtendedProperty")}
+    inbox = props(1)
+    state = q(f"SELECT total_count || ' ' || unread_count || ' ' || next_article FROM ews.folder f "
+              f"JOIN ews.mailbox m USING (mailbox_id) WHERE m.smtp_address = '{MBX}' AND f.distinguished = 'inbox'").split()
+    ok(r.codes() == ["NoError", "NoError"] and inbox.get("0x3602") == state[0] == "7" and inbox.get("0x3603") == state[1]
+       and inbox.get("0x6751") == state[2] and inbox.get("0x6752") == str(int(state[2]) - 1) and
+       inbox.get("0x3613") == "IPF.Note" and inbox.get("0x10f3") == "Inbox" and inbox.get("0x360a") == "true" and
+       len(inbox.get("0x670a") or "") == 20 and inbox.get("0x3008") == inbox.get("0x670a") and "0x1234" not in inbox,
+       "GetFolder answers DavMail's folder properties: count 0x3602, unread 0x3603, UIDNEXT 0x6751, highest UID 0x6752, "
+       "class, name, has subfolders, ctag 0x670a; an unknown one left out", inbox)
+    cal = props(2)
+    ok(cal.get("0x3613") == "IPF.Appointment" and cal.get("0x360a") == "false" and cal.get("0x3602") == "0",
+       "... and the calendar's", cal)
+    names = [etree.QName(c).localname for c in r.x("//m:GetFolderResponseMessage[1]/m:Folders/t:Folder/*")]
+    ok(names[:3] == ["FolderId", "ParentFolderId", "DisplayName"] and set(names[3:]) == {"ExtendedProperty"},
+       "t:ExtendedProperty after DisplayName (BaseFolderType order)", names)
+    # the ctag and counts of a folder move on with its content
+    ctag_folder = q(f"SELECT folder_id FROM ews_create_folder(ews_folder_id('{MBX}', 'calendar'), 'Ctag')")
+    body = body.replace('<t:DistinguishedFolderId Id="inbox"/><t:DistinguishedFolderId Id="calendar"/>', fid(ctag_folder))
+    r = soap("folder_ctag_before", body)
+    before = props(1)
+    psql("SELECT pg_sleep(1.1)")
+    create_item(ctag_folder, mime("ctag check", "Mon, 02 Feb 2026 10:00:00 +0000", "x", "c1"))
+    r = soap("folder_ctag_after", body)
+    after = props(1)
+    ok(before.get("0x3602") == "0" and before.get("0x6751") == "1" and after.get("0x3602") == "1" and
+       after.get("0x3603") == "1" and after.get("0x670a") != before.get("0x670a") and after.get("0x6751") == "2" and
+       after.get("0x6752") == "1",
+       "after a new item: the count, the ctag and UIDNEXT moved on (DavMail polls them)", [before, after])
+
+    # FindFolder restrictions: DavMail's LIST and its path lookup
+    klass = xt(PropertyTag="0x3613", PropertyType="String")
+    listing = ("<t:Or>" + cmp("IsEqualTo", klass, "IPF.Note") + cmp("IsEqualTo", klass, "IPF.Note.Microsoft.Conversation") +
+               "<t:Not><t:Exists>" + klass + "</t:Exists></t:Not></t:Or>")
+    ff = lambda restriction, traversal="Deep", parent='<t:DistinguishedFolderId Id="msgfolderroot"/>', view="": (
+        f'<m:FindFolder Traversal="{traversal}"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
+        f'{fu("folder:DisplayName")}{klass}</t:AdditionalProperties></m:FolderShape>{view}'
+        f'<m:Restriction>{restriction}</m:Restriction><m:ParentFolderIds>{parent}</m:ParentFolderIds></m:FindFolder>')
+    r = soap("folder_list", ff(listing, view='<m:IndexedPageFolderView MaxEntriesReturned="500" Offset="0" BasePoint="Beginning"/>'))
+    got = sorted(r.x("//t:Folders/*/t:DisplayName/text()"))
+    want = sorted(q(f"SELECT string_agg(display_name, '|') FROM ews_find_folder(ews_folder_id('{MBX}', 'msgfolderroot'), 'Deep') "
+                    "WHERE folder_class IS NULL OR folder_class IN ('IPF.Note', 'IPF.Note.Microsoft.Conversation')").split("|"))
+    ok(r.codes() == ["NoError"] and got == want and "Empty" in got and "Calendar" not in got and
+       r.x("//m:RootFolder/@TotalItemsInView") == [str(len(want))] and r.x("//m:RootFolder/@IncludesLastItemInRange") == ["true"],
+       "DavMail's LIST: FindFolder Deep from msgfolderroot, class IPF.Note, IPF.Note.Microsoft.Conversation or none: "
+       "those folders, subfolders of the others included", got)
+    r = soap("folder_lookup", ff(cmp("IsEqualTo", fu("folder:DisplayName"), "rich"), "Shallow",
+                                 '<t:DistinguishedFolderId Id="inbox"/>',
+                                 '<m:IndexedPageFolderView MaxEntriesReturned="1" Offset="0" BasePoint="Beginning"/>'))
+    ok(r.x("//t:Folders/*/t:DisplayName/text()") == ["Rich"] and r.x("//m:RootFolder/@TotalItemsInView") == ["1"],
+       "DavMail's path lookup: IsEqualTo folder:DisplayName (case ignored), MaxEntriesReturned 1", r.body)
+    r = soap("folder_contains", ff(contains(fu("folder:DisplayName"), "ITEMS") + ""))
+    r2 = soap("folder_count", ff(cmp("IsGreaterThan", fu("folder:TotalCount"), "0")))
+    r3 = soap("folder_not", ff("<t:Not>" + contains(fu("folder:DisplayName"), "e") + "</t:Not>", "Shallow",
+                               '<t:DistinguishedFolderId Id="inbox"/>'))
+    ok(sorted(r.x("//t:DisplayName/text()")) == ["Deleted Items", "Sent Items"] and
+       sorted(r2.x("//t:DisplayName/text()")) == ["Ctag", "Inbox", "Paging", "Rich"] and
+       r3.x("//t:DisplayName/text()") == ["Paging", "Rich"],
+       "FindFolder restrictions: Contains on the name, IsGreaterThan on TotalCount, Not",
+       [r.x("//t:DisplayName/text()"), r2.x("//t:DisplayName/text()"), r3.x("//t:DisplayName/text()")])
+    r = soap("folder_restrict_bad", ff(contains(fu("folder:TotalCount"), "1")))
+    r2 = soap("folder_restrict_item_field", ff(cmp("IsEqualTo", fu("item:Subject"), "x")))
+    ok(r.codes() == ["ErrorContainsFilterWrongType"] and r2.codes() == ["NoError"] and not r2.x("//t:Folders/*"),
+       "Contains on a folder's count: ErrorContainsFilterWrongType; an item property: no folder has it", [r.codes(), r2.body[-400:]])
+
+
 def convert_tests():
     inbox = ITEMS["inbox"]
     body = ('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds>'
@@ -815,6 +893,7 @@ def main():
         associated_tests()
         get_tests()
         rich_tests()
+        folder_tests()
         convert_tests()
         access_tests()
         validate_all()
