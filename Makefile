@@ -11,7 +11,8 @@ REGRESS = \
 	ews_folder \
 	ews_move \
 	ews_item \
-	ews_soap
+	ews_soap \
+	ews_finditem
 
 PG_CONFIG ?= pg_config
 XML2_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
