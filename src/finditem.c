@@ -13,6 +13,7 @@
  */
 #include "finditem.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -852,20 +853,23 @@ select_list(StringInfo sql, const char *folder_change, const EwsItemNeeds *needs
 static void
 row_from_tuple(EwsItemRow *row, SPITupleTable *tt, uint64 r, const EwsItemNeeds *needs, const char *guid)
 {
-	HeapTuple	tup = tt->vals[r];
 	TupleDesc	desc = tt->tupdesc;
-	bool		isnull;
+	Datum	   *vals = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 
+	/* one pass over the row: attribute by attribute would walk it again for each */
+	heap_deform_tuple(tt->vals[r], desc, vals, nulls);
 	memset(row, 0, sizeof(*row));
 	row->guid = guid;
-	row->item_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	row->change_number = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-	row->folder_id = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-	row->folder_change = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+	row->item_id = DatumGetInt64(vals[0]);
+	row->change_number = DatumGetInt64(vals[1]);
+	row->folder_id = DatumGetInt64(vals[2]);
+	row->folder_change = DatumGetInt64(vals[3]);
 	for (int c = 1; c < EWS_C_COUNT; c++)
 	{
-		Datum		d = SPI_getbinval(tup, desc, ROW_FIXED_COLS + c, &row->isnull[c]);
+		Datum		d = vals[ROW_FIXED_COLS + c - 1];
 
+		row->isnull[c] = nulls[ROW_FIXED_COLS + c - 1];
 		if (ews_item_cols[c].big && !needs->cols[c])
 			row->isnull[c] = true;
 		if (row->isnull[c])
@@ -874,17 +878,12 @@ row_from_tuple(EwsItemRow *row, SPITupleTable *tt, uint64 r, const EwsItemNeeds 
 			d = PointerGetDatum(PG_DETOAST_DATUM(d));
 		row->vals[c] = d;
 	}
-	if (needs->blob)
+	if (needs->blob && !nulls[ROW_FIXED_COLS + EWS_C_COUNT - 1])
 	{
-		Datum		b = SPI_getbinval(tup, desc, ROW_FIXED_COLS + EWS_C_COUNT, &isnull);
+		bytea	   *v = DatumGetByteaPP(vals[ROW_FIXED_COLS + EWS_C_COUNT - 1]);
 
-		if (!isnull)
-		{
-			bytea	   *v = DatumGetByteaPP(b);
-
-			row->blob = (const uint8 *) VARDATA_ANY(v);
-			row->blob_len = VARSIZE_ANY_EXHDR(v);
-		}
+		row->blob = (const uint8 *) VARDATA_ANY(v);
+		row->blob_len = VARSIZE_ANY_EXHDR(v);
 	}
 }
 

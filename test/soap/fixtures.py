@@ -202,9 +202,11 @@ def folder_tests():
     r = soap("get_additional", template("get_folder.xml", VERSION="Exchange2016", SHAPE="IdOnly", IDS=dfid("inbox"))
              .replace("</t:BaseShape>", "</t:BaseShape>" + extra), mailbox="a@example.com")
     names = [etree.QName(e).localname for e in r.x("//m:Folders/t:Folder/*")]
-    ok(r.status == 200 and names == ["FolderId", "ParentFolderId", "DisplayName", "EffectiveRights"] and
-       r.x("//t:DisplayName/text()") == ["Inbox"] and r.x("//t:EffectiveRights/t:Read/text()") == ["true"],
-       "IdOnly + AdditionalProperties gives FolderId, ParentFolderId, DisplayName, EffectiveRights and no more", names)
+    ok(r.status == 200 and names == ["FolderId", "ParentFolderId", "DisplayName", "ExtendedProperty", "EffectiveRights"] and
+       r.x("//t:DisplayName/text()") == ["Inbox"] and r.x("//t:EffectiveRights/t:Read/text()") == ["true"] and
+       r.x("//t:ExtendedProperty/t:Value/text()") == ["IPF.Note"],
+       "IdOnly + AdditionalProperties gives FolderId, ParentFolderId, DisplayName, the class by tag 0x3613, "
+       "EffectiveRights and no more (PermissionSet is not kept)", names)
     r = soap("get_additional_bad", template("get_folder.xml", VERSION="Exchange2016", SHAPE="IdOnly", IDS=dfid("inbox"))
              .replace("</t:BaseShape>", "</t:BaseShape><t:AdditionalProperties><t:FieldURI/></t:AdditionalProperties>"),
              mailbox="a@example.com")
