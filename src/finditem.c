@@ -1034,6 +1034,8 @@ ews_item_find(EwsCtx *ctx, const EwsFolderRef *parent, const EwsItemQuery *q,
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(rowcxt);
 		row_from_tuple(&row, tt, r, &q->needs, folder.guid);
+		row.access = folder.access;
+		row.delegated = folder.delegated;
 		row.folder_change = folder.change_number;
 		ews_status_ok(&ok);
 		row_cb(arg, (int) r, &row, &ok);
@@ -1218,6 +1220,8 @@ ews_item_get_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, const EwsItemNeed
 		}
 		old = MemoryContextSwitchTo(rowcxt);
 		row_from_tuple(&row, hit->tuptable, hit->row, needs, mailboxes[mbx[i]].guid);
+		row.access = mailboxes[mbx[i]].access;
+		row.delegated = mailboxes[mbx[i]].delegated;
 		row_cb(arg, i, &row, &st[i]);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);

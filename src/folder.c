@@ -249,6 +249,8 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
 		f->unread_count = ews_col_int32(r, 10);
 		f->next_article = ews_col_int64(r, 11);
 		f->content_changed_at = (TimestampTz) ews_col_int64(r, 12);
+		f->access = p.access;	/* one mailbox: the rights the parent was resolved with */
+		f->delegated = p.delegated;
 		result = lappend(result, f);
 	}
 	return result;

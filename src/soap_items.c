@@ -374,19 +374,26 @@ write_mailbox(StringInfo buf, const char *name, const char *address)
 }
 
 static void
-write_effective_rights(StringInfo buf)
+write_effective_rights(StringInfo buf, const EwsItemRow *row)
 {
+	bool		write = row->access == EWS_ACCESS_WRITE;
+
 	/*
-	 * Whoever can see an item here may do everything with it: access is per
-	 * mailbox (owner, delegate, impersonation), not per item.
+	 * Rights are per mailbox (sw_effective_rights): who may write may change
+	 * and delete the item, a reviewer only reads it.  An item has no
+	 * contents nor subfolders: the Create* rights are false, as Exchange
+	 * answers for a message.
 	 */
 	appendStringInfoString(buf,
 						   "<t:EffectiveRights><t:CreateAssociated>false</t:CreateAssociated>"
 						   "<t:CreateContents>false</t:CreateContents>"
-						   "<t:CreateHierarchy>false</t:CreateHierarchy>"
-						   "<t:Delete>true</t:Delete><t:Modify>true</t:Modify>"
-						   "<t:Read>true</t:Read><t:ViewPrivateItems>true</t:ViewPrivateItems>"
-						   "</t:EffectiveRights>");
+						   "<t:CreateHierarchy>false</t:CreateHierarchy>");
+	appendStringInfoString(buf, write ? "<t:Delete>true</t:Delete><t:Modify>true</t:Modify>"
+						   : "<t:Delete>false</t:Delete><t:Modify>false</t:Modify>");
+	appendStringInfoString(buf, "<t:Read>true</t:Read>");
+	appendStringInfoString(buf, row->delegated ? "<t:ViewPrivateItems>false</t:ViewPrivateItems>"
+						   : "<t:ViewPrivateItems>true</t:ViewPrivateItems>");
+	appendStringInfoString(buf, "</t:EffectiveRights>");
 }
 
 /* a column's value in the form of a field (simple forms) */
@@ -805,7 +812,7 @@ write_field(StringInfo buf, const EwsFieldDef *f, EwsItemView *view, const ItemS
 				return;
 			}
 		case EWS_F_EFFECTIVE_RIGHTS:
-			write_effective_rights(buf);
+			write_effective_rights(buf, row);
 			return;
 		case EWS_F_INTERNET_MESSAGE_HEADERS:
 			write_headers(buf, row);
