@@ -12,7 +12,8 @@ REGRESS = \
 	ews_move \
 	ews_item \
 	ews_soap \
-	ews_soap_result
+	ews_soap_result \
+	ews_finditem
 # the tests speak UTF-8, whatever the locale of the cluster they run in
 # (a package build's throwaway cluster may be SQL_ASCII)
 REGRESS_OPTS = --encoding=UTF8 --no-locale

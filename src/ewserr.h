@@ -40,7 +40,17 @@
 	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.") \
 	X(ErrorBatchProcessingStopped, "The batch was stopped before this input was processed.") \
 	X(ErrorExceededFindCountLimit, "The find count limit was exceeded; use paging to get the results in smaller pages.") \
-	X(ErrorMessageSizeExceeded, "The response to this input would be larger than the server allows.")
+	X(ErrorMessageSizeExceeded, "The response to this input would be larger than the server allows.") \
+	/* FindItem, GetItem and restrictions (issue 13) */ \
+	X(ErrorInvalidPagingMaxRows, "The MaxEntriesReturned value of the paging view is invalid.") \
+	X(ErrorInvalidIndexedPagingParameters, "The offset of the indexed paging view is invalid.") \
+	X(ErrorInvalidFractionalPagingParameters, "The fraction of the fractional paging view is invalid.") \
+	X(ErrorInvalidRestriction, "The restriction is invalid.") \
+	X(ErrorUnsupportedPathForQuery, "The property path is not supported in a restriction.") \
+	X(ErrorUnsupportedPathForSortGroup, "The property path is not supported in a sort order.") \
+	X(ErrorUnsupportedQueryFilter, "The restriction is not supported.") \
+	X(ErrorContainsFilterWrongType, "The Contains filter needs a string property.") \
+	X(ErrorInvalidValueForProperty, "The value is invalid for the property.")
 
 typedef enum EwsCode
 {

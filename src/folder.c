@@ -21,6 +21,7 @@
 #include "utils/resowner.h"
 
 #include "extract.h"
+#include "finditem.h"
 #include "mailbox.h"
 #include "xmlscan.h"
 
@@ -366,8 +367,66 @@ children_range(const int64 *parents, int64 n, int64 parent, int64 *lo, int64 *hi
 	*hi = a;
 }
 
+/*
+ * Keep the folders of list that match restriction, in order: one statement
+ * over the whole list, the restriction compiled to a WHERE clause over the
+ * folder's row (alias f) whose values are parameters.
+ */
+static bool
+find_list_restrict(EwsFolderList *list, const EwsRestriction *restriction, EwsStatus *st)
+{
+	StringInfoData sql;
+	Oid		   *types;
+	Datum	   *values;
+	int			nparams;
+	SPIPlanPtr	plan;
+	Datum	   *ids;
+	int64		kept;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (list->n == 0)
+		return true;
+	if (list->n > (int64) (MaxAllocSize / sizeof(Datum)))
+		elog(ERROR, "FindFolder: too many folders to restrict");
+	initStringInfo(&sql);
+	appendStringInfoString(&sql,
+						   "SELECT u.ord FROM pg_catalog.unnest($2::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+						   " JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = u.id WHERE ");
+	if (!ews_folder_restriction_sql(restriction, 3, &sql, &types, &values, &nparams, st))
+		return false;
+	appendStringInfoString(&sql, " ORDER BY u.ord");
+	ids = palloc_extended(sizeof(Datum) * list->n, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < list->n; i++)
+		ids[i] = Int64GetDatum(list->ids[i]);
+	types[0] = UUIDOID;
+	values[0] = UUIDPGetDatum(&list->mailbox_id);
+	types[1] = INT8ARRAYOID;
+	values[1] = PointerGetDatum(construct_array(ids, (int) list->n, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	plan = SPI_prepare(sql.data, nparams, types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data, SPI_result_code_string(SPI_result));
+	if (SPI_execute_plan(plan, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "FindFolder with a restriction failed");
+	MemoryContextSwitchTo(caller);
+	/* the rows are ordinals into the list, ascending: compact it in place */
+	kept = 0;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		int64		ord = ews_col_int64(r, 1);
+
+		list->ids[kept++] = list->ids[ord - 1];
+	}
+	list->n = kept;
+	SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
+	pfree(ids);
+	return true;
+}
+
 EwsFolderList *
-ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *st)
+ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
+					 const EwsRestriction *restriction, EwsStatus *st)
 {
 	static EwsPlan shallow_plan = {
 		"SELECT folder_id, parent_id FROM ews.folder"
@@ -441,6 +500,8 @@ ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStat
 		/* the children by name, as the query gave them */
 		list->ids = ids;
 		pfree(parents);
+		if (restriction != NULL && !find_list_restrict(list, restriction, st))
+			return NULL;
 		return list;
 	}
 
@@ -488,6 +549,8 @@ ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStat
 		list->ids = order;
 		list->n = out;
 	}
+	if (restriction != NULL && !find_list_restrict(list, restriction, st))
+		return NULL;
 	return list;
 }
 
@@ -554,7 +617,7 @@ ews_folder_counts_many(EwsFolder *folders, int n)
 		"SELECT f.total_count,"
 		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
 		"         WHERE c.mailbox_id = $1 AND c.parent_id = u.id)::int4,"
-		"       f.unread_count"
+		"       f.unread_count, f.next_article, f.content_changed_at"
 		"  FROM pg_catalog.unnest($2::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
 		"  JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = u.id"
 		" ORDER BY u.ord",
@@ -582,6 +645,8 @@ ews_folder_counts_many(EwsFolder *folders, int n)
 		folders[i].total_count = ews_col_int32(i, 1);
 		folders[i].child_count = ews_col_int32(i, 2);
 		folders[i].unread_count = ews_col_int32(i, 3);
+		folders[i].next_article = ews_col_int64(i, 4);
+		folders[i].content_changed_at = (TimestampTz) ews_col_int64(i, 5);
 	}
 	pfree(ids);
 }

@@ -50,8 +50,14 @@ typedef struct EwsFolderList
 	int64	   *ids;			/* their local ids, in order */
 } EwsFolderList;
 
-/* NULL with *st set when the parent cannot be used */
-extern EwsFolderList *ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *st);
+/*
+ * NULL with *st set when the parent cannot be used.  With a restriction
+ * (FindFolder's m:Restriction) the list keeps only the folders that match
+ * it, in the same order: a Deep traversal still descends through the others.
+ */
+struct EwsRestriction;
+extern EwsFolderList *ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
+										   const struct EwsRestriction *restriction, EwsStatus *st);
 /* list->ids[start .. start + count) as folders (out: count of them), with counts when asked */
 extern void ews_folder_find_fetch(const EwsFolderList *list, int64 start, int count, bool with_counts,
 								  EwsFolder *out);

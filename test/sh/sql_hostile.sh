@@ -163,7 +163,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_remove_delegate ews_revoke ews_soap ews_upload_items item_columns"
+	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_find_items ews_folder_id ews_get_folder ews_get_items ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_remove_delegate ews_revoke ews_soap ews_upload_items item_columns prop_bool prop_bytea prop_exists prop_float8 prop_int8 prop_text prop_texts prop_time"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -339,6 +339,53 @@ hostile() {
 	expect "item_columns(junk) is refused as a corrupt blob" 'invalid item blob'
 	call "item_columns(stored blob)" "SELECT (ews.item_columns($BLOB)).subject"
 	expect "item_columns(stored blob) reads the subject" 'kept'
+	# -- ews_find_items, ews_get_items
+	local fi="SELECT response_code, count(*) FROM ews_find_items"
+	local deep="repeat('<t:Not>', 300) || '<t:Exists><t:FieldURI FieldURI=\"item:Subject\"/></t:Exists>' || repeat('</t:Not>', 300)"
+	local wide="'<t:Or>' || repeat('<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant><t:Constant Value=\"x\"/></t:FieldURIOrConstant></t:IsEqualTo>', 100000) || '</t:Or>'"
+	call "find_items(NULL, NULL, ...)" "SELECT * FROM ews_find_items(NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+	call "find_items(NULL)" "$fi(NULL) GROUP BY 1"
+	call "find_items(10 MB id)" "$fi($big) GROUP BY 1"
+	call "find_items(inbox, 10 MB traversal)" "$fi($INBOX, $big) GROUP BY 1"
+	call "find_items(inbox, 10 MB restriction)" "$fi($INBOX, restriction => $big) GROUP BY 1"
+	call "find_items(inbox, 10 MB constant)" "$fi($INBOX, restriction => '<t:Contains ContainmentMode=\"Substring\"><t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"' || $big || '\"/></t:Contains>') GROUP BY 1"
+	call "find_items(inbox, restriction nested 300 deep)" "$fi($INBOX, restriction => $deep) GROUP BY 1"
+	call "find_items(inbox, restriction of 100 000 expressions)" "$fi($INBOX, restriction => $wide) GROUP BY 1"
+	expect "find_items(100 000 expressions) is refused" 'ErrorInvalidRestriction|more than'
+	call "find_items(inbox, restriction with entities)" "$fi($INBOX, restriction => '<!ENTITY x \"y\"><t:Exists/>') GROUP BY 1"
+	call "find_items(inbox, restriction of junk)" "$fi($INBOX, restriction => translate(encode((SELECT b FROM junk), 'escape'), E'\\\\', '/')) GROUP BY 1"
+	call "find_items(inbox, restriction with quotes)" "$fi($INBOX, restriction => '<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant><t:Constant Value=\"x&apos;); DROP TABLE ews.item; --\"/></t:FieldURIOrConstant></t:IsEqualTo>') GROUP BY 1"
+	expect "find_items(a constant with SQL in it) matches nothing and drops nothing" '^NoError\|1$|^$'
+	call "find_items(inbox, sort_order of NULLs)" "$fi($INBOX, sort_order => ARRAY[NULL]::text[]) GROUP BY 1"
+	call "find_items(inbox, 2-D sort_order)" "$fi($INBOX, sort_order => ARRAY[['item:Subject'], ['item:Size']]) GROUP BY 1"
+	call "find_items(inbox, 17 sort keys)" "$fi($INBOX, sort_order => array_fill('item:Subject'::text, ARRAY[17])) GROUP BY 1"
+	call "find_items(inbox, 10 MB sort key)" "$fi($INBOX, sort_order => ARRAY[$big]) GROUP BY 1"
+	call "find_items(inbox, offsets)" "$fi($INBOX, page_offset => 2147483647, max_entries => 2147483647) GROUP BY 1"
+	call "find_items(inbox, from the end, huge offset)" "$fi($INBOX, page_offset => 2147483647, base_point => 'End') GROUP BY 1"
+	call "find_items(flipped parents)" "SELECT response_code, count(*) FROM unnest($flips) x, ews_find_items(x) GROUP BY 1"
+	expect_not "find_items(a flipped id) finds nothing" 'NoError'
+	call "get_items(NULL, NULL)" "SELECT * FROM ews_get_items(NULL, NULL)"
+	call "get_items('{}')" "SELECT * FROM ews_get_items('{}')"
+	call "get_items({NULL})" "SELECT response_code FROM ews_get_items(ARRAY[NULL]::text[])"
+	call "get_items(2-D)" "SELECT response_code FROM ews_get_items(ARRAY[[$ITEM], [$ITEM]])"
+	call "get_items(1 id, 2 change keys)" "SELECT response_code FROM ews_get_items(ARRAY[$ITEM], ARRAY[$ICK, $ICK])"
+	call "get_items(every byte flipped)" "SELECT response_code, count(*) FROM ews_get_items($iflips) GROUP BY 1"
+	expect_not "get_items(a flipped id) finds nothing" 'NoError'
+	call "get_items(100 000 garbage)" "SELECT response_code, count(*) FROM ews_get_items($many) GROUP BY 1"
+	call "get_items(100 000 times the item)" "SELECT response_code, count(*) FROM ews_get_items(array_fill($ITEM, ARRAY[100000])) GROUP BY 1"
+	expect "get_items(100 000 times the item) answers each" '^NoError\|100000$'
+	call "get_items(100 000 ids, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_get_items(array_fill($ITEM, ARRAY[100000]))"
+	expect "get_items(100 000 ids) is cancelled cleanly" 'ERROR:  57014'
+	call "get_items(10 MB id, 10 MB change key)" "SELECT response_code FROM ews_get_items(ARRAY[$big], ARRAY[$big])"
+	# -- ews.prop_* (internal: FindItem's per-row reader), never crashing on what they are given
+	for f in exists text int8 bool time float8 bytea texts; do
+		call "prop_$f(junk)" "SELECT ews.prop_$f((SELECT b FROM junk), 1, NULL, NULL, NULL)"
+		call "prop_$f(truncated blob, named)" "SELECT ews.prop_$f(substring($BLOB FROM 1 FOR 20), 31, '\\x0000000000000000c000000000000046'::bytea, 1, 'x')"
+		call "prop_$f(stored blob, bad GUID)" "SELECT ews.prop_$f($BLOB, 31, '\\x00'::bytea, 1, NULL)"
+		call "prop_$f(NULLs)" "SELECT ews.prop_$f(NULL, NULL, NULL, NULL, NULL)"
+	done
+	call "prop_text(stored blob, subject)" "SELECT ews.prop_text($BLOB, x'0037001F'::int, NULL, NULL, NULL)"
+	expect "prop_text(stored blob, subject) reads it" 'kept'
 	# -- ews_soap
 	local env="'<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Body>'"
 	local gf="$env || '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>'"
@@ -413,6 +460,9 @@ ascii_only() {
 	call "SQL_ASCII: upload_items(invalid UTF-8 action)" "SELECT response_code FROM ews_upload_items(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY[$bad])"
 	call "SQL_ASCII: grant(invalid UTF-8)" "SELECT ews_grant($bad, current_user::regrole, $bad)"
 	call "SQL_ASCII: drop_mailbox(invalid UTF-8)" "SELECT ews_drop_mailbox($bad)"
+	call "SQL_ASCII: find_items(invalid UTF-8 restriction)" "SELECT response_code FROM ews_find_items($INBOX, restriction => '<t:Contains><t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"' || $bad || '\"/></t:Contains>')"
+	call "SQL_ASCII: find_items(invalid UTF-8 sort key)" "SELECT response_code FROM ews_find_items($INBOX, sort_order => ARRAY[$bad])"
+	call "SQL_ASCII: get_items(invalid UTF-8)" "SELECT response_code FROM ews_get_items(ARRAY[$bad], ARRAY[$bad])"
 	call "SQL_ASCII: act_as(invalid UTF-8)" "SELECT ews_act_as($bad)"
 	call "SQL_ASCII: add_delegate(invalid UTF-8)" "SELECT ews_add_delegate('hostile@example.com', $bad, $bad)"
 	call "SQL_ASCII: list_delegates(invalid UTF-8)" "SELECT * FROM ews_list_delegates($bad)"
