@@ -223,7 +223,8 @@ SELECT convert_from(pg_temp.prop_value(data, x'001A001F'::bigint), 'UTF8') AS cl
        pg_temp.prop_value(data, x'65E20102'::bigint) = decode(change_key, 'base64') AS ck_property,
        pg_temp.le32(data, 8) AS property_count
   FROM ews_export_items(ARRAY[:'m1']);
-SELECT item_class, subject, received_at, is_read, size = length(blob) AS size_is_blob
+-- an item stored with its message is as large as the message (PidTagMessageSize, DavMail's RFC822.SIZE)
+SELECT item_class, subject, received_at, is_read, size = length(:'msg'::bytea) AS size_is_message
   FROM ews.item WHERE item_id = pg_temp.local_id(:'m1');
 -- without Received: the Date; without either: now; no Subject or Message-ID: none stored
 SELECT item_id AS m2 FROM ews_create_item(:'mail',

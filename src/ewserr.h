@@ -37,7 +37,17 @@
 	X(ErrorInvalidOperation, "The operation is not valid.") \
 	X(ErrorImpersonateUserDenied, "The account does not have permission to impersonate the requested user.") \
 	X(ErrorInvalidServerVersion, "The specified server version is invalid.") \
-	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.")
+	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.") \
+	/* FindItem, GetItem and restrictions (issue 13) */ \
+	X(ErrorInvalidPagingMaxRows, "The MaxEntriesReturned value of the paging view is invalid.") \
+	X(ErrorInvalidIndexedPagingParameters, "The offset of the indexed paging view is invalid.") \
+	X(ErrorInvalidFractionalPagingParameters, "The fraction of the fractional paging view is invalid.") \
+	X(ErrorInvalidRestriction, "The restriction is invalid.") \
+	X(ErrorUnsupportedPathForQuery, "The property path is not supported in a restriction.") \
+	X(ErrorUnsupportedPathForSortGroup, "The property path is not supported in a sort order.") \
+	X(ErrorUnsupportedQueryFilter, "The restriction is not supported.") \
+	X(ErrorContainsFilterWrongType, "The Contains filter needs a string property.") \
+	X(ErrorInvalidValueForProperty, "The value is invalid for the property.")
 
 typedef enum EwsCode
 {

@@ -19,6 +19,7 @@
 #include "utils/resowner.h"
 
 #include "extract.h"
+#include "finditem.h"
 #include "mailbox.h"
 
 bool
@@ -158,31 +159,37 @@ ews_folder_get(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *
 	ews_folder_counts(out);
 }
 
+/*
+ * Shallow: the children by name.  Deep: the whole subtree in pre-order,
+ * siblings by name, which is the order a tree view shows.  The restriction,
+ * when there is one, filters the rows of the walk (so a Deep traversal still
+ * descends through folders that do not match).
+ */
+#define FOLDER_FIND_SQL \
+	"WITH RECURSIVE t(folder_id, path) AS (" \
+	"   SELECT c.folder_id, ARRAY[c.display_name] FROM ews.folder c" \
+	"    WHERE c.mailbox_id = $1 AND c.parent_id = $2" \
+	"  UNION ALL" \
+	"   SELECT c.folder_id, t.path || c.display_name FROM t JOIN ews.folder c" \
+	"     ON c.mailbox_id = $1 AND c.parent_id = t.folder_id" \
+	"    WHERE $3" \
+	")" \
+	" SELECT f.folder_id, f.parent_id, f.display_name, f.folder_class, f.distinguished," \
+	"        f.change_number, p.change_number," \
+	"        f.total_count," \
+	"        (SELECT pg_catalog.count(*) FROM ews.folder s WHERE s.mailbox_id = $1" \
+	"           AND s.parent_id = f.folder_id)::int4," \
+	"        f.unread_count, f.next_article, f.content_changed_at" \
+	" FROM t JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = t.folder_id" \
+	"        JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = f.parent_id"
+#define FOLDER_FIND_ORDER " ORDER BY t.path"
+
 List *
-ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *st)
+ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
+				const EwsRestriction *restriction, EwsStatus *st)
 {
-	/*
-	 * Shallow: the children by name.  Deep: the whole subtree in pre-order,
-	 * siblings by name, which is the order a tree view shows.
-	 */
 	static EwsPlan plan = {
-		"WITH RECURSIVE t(folder_id, path) AS ("
-		"   SELECT c.folder_id, ARRAY[c.display_name] FROM ews.folder c"
-		"    WHERE c.mailbox_id = $1 AND c.parent_id = $2"
-		"  UNION ALL"
-		"   SELECT c.folder_id, t.path || c.display_name FROM t JOIN ews.folder c"
-		"     ON c.mailbox_id = $1 AND c.parent_id = t.folder_id"
-		"    WHERE $3"
-		")"
-		" SELECT f.folder_id, f.parent_id, f.display_name, f.folder_class, f.distinguished,"
-		"        f.change_number, p.change_number,"
-		"        f.total_count,"
-		"        (SELECT pg_catalog.count(*) FROM ews.folder s WHERE s.mailbox_id = $1"
-		"           AND s.parent_id = f.folder_id)::int4,"
-		"        f.unread_count"
-		" FROM t JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = t.folder_id"
-		"        JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = f.parent_id"
-		" ORDER BY t.path",
+		FOLDER_FIND_SQL FOLDER_FIND_ORDER,
 		3, {UUIDOID, INT8OID, BOOLOID}
 	};
 	EwsFolder	p;
@@ -195,7 +202,35 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *s
 	args[0] = UUIDPGetDatum(&p.mailbox_id);
 	args[1] = Int64GetDatum(p.folder_id);
 	args[2] = BoolGetDatum(deep);
-	n = ews_exec(&plan, args, NULL, true, 0);
+	if (restriction == NULL)
+		n = ews_exec(&plan, args, NULL, true, 0);
+	else
+	{
+		/* the statement is built from fixed text; the restriction's values are parameters */
+		StringInfoData sql;
+		Oid		   *types;
+		Datum	   *values;
+		int			nparams;
+		SPIPlanPtr	dyn;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, FOLDER_FIND_SQL " WHERE ");
+		if (!ews_folder_restriction_sql(restriction, 4, &sql, &types, &values, &nparams, st))
+			return NIL;
+		appendStringInfoString(&sql, FOLDER_FIND_ORDER);
+		for (int i = 0; i < 3; i++)
+		{
+			types[i] = plan.argtypes[i];
+			values[i] = args[i];
+		}
+		dyn = SPI_prepare(sql.data, nparams, types);
+		if (dyn == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data, SPI_result_code_string(SPI_result));
+		if (SPI_execute_plan(dyn, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "FindFolder with a restriction failed");
+		n = SPI_processed;
+		SPI_freeplan(dyn);
+	}
 	for (uint64 r = 0; r < n; r++)
 	{
 		EwsFolder  *f = palloc0(sizeof(EwsFolder));
@@ -212,6 +247,8 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *s
 		f->total_count = ews_col_int32(r, 8);
 		f->child_count = ews_col_int32(r, 9);
 		f->unread_count = ews_col_int32(r, 10);
+		f->next_article = ews_col_int64(r, 11);
+		f->content_changed_at = (TimestampTz) ews_col_int64(r, 12);
 		result = lappend(result, f);
 	}
 	return result;

@@ -26,8 +26,15 @@ extern bool ews_delete_type_from_name(const char *name, EwsDeleteType *type);
 extern void ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_name,
 							  const char *folder_class, EwsFolder *out, EwsStatus *st);
 extern void ews_folder_get(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *st);
-/* the folders below parent (children, or the whole subtree in pre-order), as EwsFolder *, with counts */
-extern List *ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *st);
+/*
+ * The folders below parent (children, or the whole subtree in pre-order), as
+ * EwsFolder *, with counts; with a restriction (FindFolder's m:Restriction),
+ * only those that match it (a Deep traversal still descends through the
+ * others).
+ */
+struct EwsRestriction;
+extern List *ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
+							 const struct EwsRestriction *restriction, EwsStatus *st);
 extern void ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsStatus *st);
 
 /* shared by the hierarchy operations; the caller holds the hierarchy lock */

@@ -509,6 +509,8 @@ static const SoapOperation soap_operations[] = {
 	{"ExportItems", soap_read_export_items, soap_run_export_items},
 	{"UploadItems", soap_read_upload_items, soap_run_upload_items},
 	{"ConvertId", soap_read_convert_id, soap_run_convert_id},
+	{"FindItem", soap_read_find_item, soap_run_find_item},
+	{"GetItem", soap_read_get_item, soap_run_get_item},
 };
 
 /* everything read out of a request: what run needs, in palloc'd memory */

@@ -134,5 +134,20 @@ extern bool soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request
 extern void soap_run_export_items(SoapCall *call, void *request);
 extern bool soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_upload_items(SoapCall *call, void *request);
+/* soap_items.c */
+extern bool soap_read_find_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_find_item(SoapCall *call, void *request);
+extern bool soap_read_get_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_get_item(SoapCall *call, void *request);
+/* the SQL face's ews_find_items: a search expression and sort keys as text (raise when bad) */
+struct EwsRestriction;
+struct EwsSortKey;
+extern struct EwsRestriction *soap_restriction_from_text(const char *text);
+/* a property path: t:FieldURI (checked against the schema), t:IndexedFieldURI, t:ExtendedFieldURI */
+struct EwsPath;
+extern bool soap_read_path(SoapCall *call, xmlNodePtr el, struct EwsPath *p);
+/* m:Restriction (FindItem, FindFolder): its one search expression, read into C values */
+extern bool soap_read_restriction(SoapCall *call, xmlNodePtr el, struct EwsRestriction **out);
+extern void soap_sort_key_from_text(const char *text, struct EwsSortKey *key);
 
 #endif

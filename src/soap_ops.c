@@ -18,6 +18,8 @@
 #include "folder.h"
 #include "ids.h"
 #include "item.h"
+#include "finditem.h"
+#include "props.h"
 #include "soapwrite.h"
 
 /*
@@ -69,8 +71,15 @@ message_begin(SoapCall *call, const char *op, const EwsStatus *st)
 						 st->mailbox_guid);
 }
 
+/* the ExtendedFieldURIs of a folder shape, in request order */
+typedef struct FolderExt
+{
+	EwsExtPath *paths;
+	int			n;
+} FolderExt;
+
 static bool
-read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
+read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape, FolderExt *ext)
 {
 	static const SoapChild spec[] = {
 		{SOAP_TYPES, "BaseShape", true},
@@ -78,7 +87,9 @@ read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
 	};
 	xmlNodePtr	parts[2];
 	const char *s;
+	int			n = 0;
 
+	memset(ext, 0, sizeof(*ext));
 	if (!soap_children(call, shape_el, spec, 2, parts))
 		return false;
 	s = soap_content(parts[0], NULL);
@@ -93,25 +104,33 @@ read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
 						  "The value '%s' of t:BaseShape is not one of IdOnly, Default, AllProperties.", s);
 	if (parts[1] == NULL)
 		return true;
+	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
+		n++;
+	if (n > 1024)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "t:AdditionalProperties names more than 1024 properties.");
+	ext->paths = palloc(sizeof(EwsExtPath) * Max(n, 1));
 	/*
-	 * t:FieldURI adds a property we keep; t:ExtendedFieldURI and
-	 * t:IndexedFieldURI name properties we do not store, and a folder without
-	 * a property is answered without the element, as Exchange does.
+	 * t:FieldURI adds a property we keep (others, such as folder:PermissionSet,
+	 * name properties we do not store: the folder is answered without them,
+	 * as Exchange answers a folder that lacks a property); t:ExtendedFieldURI
+	 * adds the folder properties of props.c (DavMail's count, unread count,
+	 * ctag, UIDNEXT...), echoed as written.
 	 */
-	for (xmlNodePtr c = parts[1]->children; c != NULL; c = c->next)
+	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
 	{
-		xmlChar    *uri;
+		EwsPath		p;
 
-		if (c->type != XML_ELEMENT_NODE || !soap_is(c, SOAP_TYPES, "FieldURI"))
-			continue;
-		uri = xmlGetNoNsProp(c, (const xmlChar *) "FieldURI");
-		if (uri == NULL)
-			return soap_fault(call, "ErrorSchemaValidation",
-							  "The element t:FieldURI lacks its required attribute FieldURI.");
-		for (int i = 0; i < lengthof(folder_fields); i++)
-			if (strcmp((const char *) uri, folder_fields[i].uri) == 0)
-				*shape |= folder_fields[i].prop;
-		xmlFree(uri);
+		if (!soap_read_path(call, c, &p))
+			return false;
+		if (p.kind == EWS_PATH_FIELD)
+		{
+			for (int i = 0; i < lengthof(folder_fields); i++)
+				if (strcmp(p.uri, folder_fields[i].uri) == 0)
+					*shape |= folder_fields[i].prop;
+		}
+		else if (p.kind == EWS_PATH_EXTENDED)
+			ext->paths[ext->n++] = p.ext;
 	}
 	return true;
 }
@@ -156,8 +175,66 @@ write_folder_id(StringInfo buf, const char *element, const char *guid, int64 fol
 }
 
 /* a folder in the order BaseFolderType, then FolderType, give its elements */
+/* one t:ExtendedProperty of a folder, left out when the folder has no such property */
 static void
-write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *element)
+write_folder_extended(StringInfo buf, const EwsFolder *f, const EwsExtPath *p)
+{
+	const EwsFolderPropDef *d = ews_folder_prop_by_key(&p->key);
+	int			start = buf->len;
+
+	if (d == NULL)
+		return;
+	appendStringInfoString(buf, "<t:ExtendedProperty>");
+	ews_ext_path_write(buf, p);
+	appendStringInfoString(buf, "<t:Value>");
+	switch (d->prop)
+	{
+		case EWS_FP_DISPLAY_NAME:
+			sw_text(buf, f->display_name);
+			break;
+		case EWS_FP_CLASS:
+			if (f->folder_class == NULL)
+				goto none;
+			sw_text(buf, f->folder_class);
+			break;
+		case EWS_FP_DISTINGUISHED:
+			if (f->distinguished == NULL)
+				goto none;
+			sw_text(buf, f->distinguished);
+			break;
+		case EWS_FP_TOTAL_COUNT:
+			appendStringInfo(buf, "%d", f->total_count);
+			break;
+		case EWS_FP_UNREAD_COUNT:
+			appendStringInfo(buf, "%d", f->unread_count);
+			break;
+		case EWS_FP_CHILD_COUNT:
+			appendStringInfo(buf, "%d", f->child_count);
+			break;
+		case EWS_FP_HAS_SUBFOLDERS:
+			appendStringInfoString(buf, f->child_count > 0 ? "true" : "false");
+			break;
+		case EWS_FP_CONTENT_CHANGED:
+			if (!ews_format_time(buf, f->content_changed_at))
+				goto none;
+			break;
+		case EWS_FP_NEXT_ARTICLE:
+			appendStringInfo(buf, INT64_FORMAT, f->next_article);
+			break;
+		case EWS_FP_LAST_ARTICLE:
+			appendStringInfo(buf, INT64_FORMAT, f->next_article - 1);
+			break;
+	}
+	appendStringInfoString(buf, "</t:Value></t:ExtendedProperty>");
+	return;
+none:
+	buf->len = start;
+	buf->data[start] = '\0';
+}
+
+static void
+write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *element,
+			 const FolderExt *ext)
 {
 	if (element == NULL)
 		element = folder_element(f->folder_class);
@@ -173,6 +250,8 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 		sw_elem_int(buf, "t:TotalCount", f->total_count);
 	if (shape & FP_CHILDREN)
 		sw_elem_int(buf, "t:ChildFolderCount", f->child_count);
+	for (int i = 0; ext != NULL && i < ext->n; i++)
+		write_folder_extended(buf, f, &ext->paths[i]);
 	if (shape & FP_EFFECTIVE_RIGHTS)
 	{
 		/*
@@ -201,6 +280,7 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 typedef struct GetFolderRequest
 {
 	FolderShape shape;
+	FolderExt	ext;
 	EwsFolderRef *refs;
 	int			n;
 } GetFolderRequest;
@@ -217,7 +297,7 @@ soap_read_get_folder(SoapCall *call, xmlNodePtr op, void **request)
 
 	*request = r;
 	return soap_children(call, op, spec, 2, parts) &&
-		read_shape(call, parts[0], &r->shape) &&
+		read_shape(call, parts[0], &r->shape, &r->ext) &&
 		soap_folder_refs(call, parts[1], &r->refs, &r->n);
 }
 
@@ -240,7 +320,7 @@ soap_run_get_folder(SoapCall *call, void *request)
 		if (st.code == EWS_NoError)
 		{
 			appendStringInfoString(call->out, "<m:Folders>");
-			write_folder(call->out, &f, r->shape, NULL);
+			write_folder(call->out, &f, r->shape, NULL, &r->ext);
 			appendStringInfoString(call->out, "</m:Folders>");
 		}
 		else
@@ -332,7 +412,9 @@ typedef struct FindFolderRequest
 {
 	bool		deep;
 	FolderShape shape;
+	FolderExt	ext;
 	FolderView	view;
+	struct EwsRestriction *restriction;	/* NULL: every folder */
 	EwsFolderRef *refs;
 	int			n;
 } FindFolderRequest;
@@ -366,14 +448,13 @@ soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of Traversal is not Shallow, Deep or SoftDeleted.", traversal);
 	if (!soap_children(call, op, spec, 5, parts) ||
-		!read_shape(call, parts[0], &r->shape) ||
+		!read_shape(call, parts[0], &r->shape, &r->ext) ||
 		!read_view(call, parts[1], parts[2], &r->view) ||
 		!soap_folder_refs(call, parts[4], &r->refs, &r->n))
 		return false;
-	/* a restriction we cannot apply must not silently widen the result */
-	if (parts[3] != NULL)
-		return soap_fault(call, "ErrorInvalidRequest",
-						  "FindFolder with a m:Restriction is not supported.");
+	/* the search expressions of FindItem, over the folders' properties (soap_items.c) */
+	if (parts[3] != NULL && !soap_read_restriction(call, parts[3], &r->restriction))
+		return false;
 	return true;
 }
 
@@ -398,7 +479,7 @@ soap_run_find_folder(SoapCall *call, void *request)
 		const char *paging_text = NULL;
 
 		soap_step_begin();
-		found = ews_folder_find(&call->ctx, &r->refs[i], r->deep, &st);
+		found = ews_folder_find(&call->ctx, &r->refs[i], r->deep, r->restriction, &st);
 		soap_step_end();
 		stop = total = list_length(found);
 
@@ -456,7 +537,7 @@ soap_run_find_folder(SoapCall *call, void *request)
 						 total, (view.from_end ? start == 0 : stop >= total) ? "true" : "false");
 		appendStringInfoString(call->out, "<t:Folders>");
 		for (int j = start; j < stop; j++)
-			write_folder(call->out, (EwsFolder *) list_nth(found, j), r->shape, NULL);
+			write_folder(call->out, (EwsFolder *) list_nth(found, j), r->shape, NULL, &r->ext);
 		appendStringInfoString(call->out, "</t:Folders></m:RootFolder>");
 		sw_message_end(call->out, "FindFolder");
 	}
@@ -711,11 +792,25 @@ soap_run_convert_id(SoapCall *call, void *request)
 							 ews_code_text(EWS_ErrorInvalidIdMalformed), NULL);
 		else
 		{
-			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
-			appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
-			sw_attr(call->out, "Id", cs->id);
-			sw_attr(call->out, "Mailbox", cs->mailbox);
-			appendStringInfoString(call->out, "/>");
+			EwsMailbox	mb;
+			EwsStatus	st;
+
+			/*
+			 * @Mailbox answers the mailbox the id belongs to, by its primary
+			 * SMTP address, whatever the client sent: DavMail learns the
+			 * user's address from it at login.  A mailbox the request may
+			 * not read answers as one that does not exist.
+			 */
+			if (!ews_mailbox_by_guid(&call->ctx, oid.mailbox, EWS_NEED_READ, &mb, &st))
+				message_begin(call, "ConvertId", &st);
+			else
+			{
+				sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
+				appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
+				sw_attr(call->out, "Id", cs->id);
+				sw_attr(call->out, "Mailbox", mb.smtp_address);
+				appendStringInfoString(call->out, "/>");
+			}
 		}
 		sw_message_end(call->out, "ConvertId");
 	}

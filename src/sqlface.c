@@ -303,7 +303,7 @@ ews_find_folder_sql(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	ref = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	ews_ctx_begin(&ctx);
-	found = ews_folder_find(&ctx, &ref, deep, &st);
+	found = ews_folder_find(&ctx, &ref, deep, NULL, &st);
 	if (st.code != EWS_NoError)
 		put_folder_row(rsinfo, NULL, &st);
 	foreach(lc, found)

@@ -547,7 +547,7 @@ ews_folder_counts(EwsFolder *f)
 		"SELECT f.total_count,"
 		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
 		"         WHERE c.mailbox_id = $1 AND c.parent_id = $2)::int4,"
-		"       f.unread_count"
+		"       f.unread_count, f.next_article, f.content_changed_at"
 		"  FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2",
 		2, {UUIDOID, INT8OID}
 	};
@@ -559,6 +559,8 @@ ews_folder_counts(EwsFolder *f)
 	f->total_count = ews_col_int32(0, 1);
 	f->child_count = ews_col_int32(0, 2);
 	f->unread_count = ews_col_int32(0, 3);
+	f->next_article = ews_col_int64(0, 4);
+	f->content_changed_at = (TimestampTz) ews_col_int64(0, 5);
 }
 
 int64

@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "utils/uuid.h"
 
@@ -169,6 +170,8 @@ typedef struct EwsFolder
 	int32		total_count;
 	int32		child_count;
 	int32		unread_count;
+	int64		next_article;	/* the next PidTagInternetArticleNumber (0x6751) */
+	TimestampTz content_changed_at; /* PidTagLocalCommitTimeMax (0x670A) */
 } EwsFolder;
 
 /*

@@ -13,6 +13,9 @@ CREATE ROLE sp_evil NOLOGIN;
 CREATE ROLE sp_victim NOLOGIN;
 -- as in a database created before PostgreSQL 15, anyone may create in public
 GRANT CREATE ON SCHEMA public TO sp_evil;
+-- the FindItem/GetItem functions are not PUBLIC's: the role may call them
+GRANT EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text),
+                          ews_get_items(text[], text[]) TO sp_evil;
 CREATE SCHEMA sp_evil AUTHORIZATION sp_evil;
 SELECT ews_create_mailbox('sp-victim@example.com', 'Victim', 'sp_victim') IS NOT NULL AS created \gset
 SELECT ews_folder_id('sp-victim@example.com', 'inbox') AS victim_inbox \gset
@@ -230,6 +233,20 @@ INSERT INTO sp_evil.results (label, val)
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'victim create_item', c.response_code FROM ews_create_item(:'victim_inbox', 'Subject: x'::bytea) c;
 
+-- FindItem and GetItem: a restriction that reads every kind of property
+-- from the blob (the ews.prop_* functions), a sort order, and the victim's
+\set restriction '<t:Or><t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="item:Subject"/><t:Constant Value="TRAP"/></t:Contains><t:Exists><t:ExtendedFieldURI PropertyTag="0x1081" PropertyType="Integer"/></t:Exists><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x10f3" PropertyType="String"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x1081" PropertyType="Integer"/><t:FieldURIOrConstant><t:Constant Value="1"/></t:FieldURIOrConstant></t:IsEqualTo><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x29" PropertyType="Boolean"/><t:FieldURIOrConstant><t:Constant Value="true"/></t:FieldURIOrConstant></t:IsEqualTo><t:IsLessThan><t:ExtendedFieldURI PropertyTag="0x3ff0" PropertyType="SystemTime"/><t:FieldURIOrConstant><t:Constant Value="2000-01-01T00:00:00Z"/></t:FieldURIOrConstant></t:IsLessThan><t:IsGreaterThan><t:ExtendedFieldURI PropertyTag="0x7ffe" PropertyType="Double"/><t:FieldURIOrConstant><t:Constant Value="1.5"/></t:FieldURIOrConstant></t:IsGreaterThan><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0xff9" PropertyType="Binary"/><t:FieldURIOrConstant><t:Constant Value="AAE="/></t:FieldURIOrConstant></t:IsEqualTo><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x3a4d" PropertyType="StringArray"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></t:Or>'
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'find_items', f.response_code || ' ' || f.subject
+	  FROM ews_find_items(:'evil_inbox', restriction => :'restriction',
+	                      sort_order => ARRAY['item:Subject DESC', '0x0E230003']) f;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'get_items', g.response_code || ' ' || g.subject FROM ews_get_items(ARRAY[:'evil_item']) g;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim find_items', f.response_code FROM ews_find_items(:'victim_inbox') f;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim get_items', g.response_code FROM ews_get_items(ARRAY[:'victim_item']) g;
+
 -- ews_soap: one request of each operation, and ExchangeImpersonation
 CREATE FUNCTION sp_evil.env(head text, body text) RETURNS text LANGUAGE sql AS $f$
 	SELECT '<?xml version="1.0" encoding="utf-8"?>'
@@ -273,6 +290,18 @@ SELECT sp_evil.soap('soap UploadItems', '', pg_catalog.format('<m:UploadItems><m
   FROM sp_evil.items x, ews_export_items(ARRAY[:'evil_item']) y;
 SELECT sp_evil.soap('soap ConvertId', '', pg_catalog.format('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds>'
 	'<t:AlternateId Format="EwsId" Id="%s" Mailbox="sp-evil@example.com"/></m:SourceIds></m:ConvertId>', :'evil_inbox'));
+SELECT sp_evil.soap('soap FindItem', '', pg_catalog.format('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>Default</t:BaseShape>'
+	'<t:AdditionalProperties><t:ExtendedFieldURI PropertyTag="0x10f3" PropertyType="String"/></t:AdditionalProperties></m:ItemShape>'
+	'<m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/><m:Restriction>%s</m:Restriction>'
+	'<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder></m:SortOrder>'
+	'<m:ParentFolderIds>%s%s</m:ParentFolderIds></m:FindItem>', :'restriction', sp_evil.fid(:'evil_inbox'), sp_evil.fid(:'victim_inbox')));
+SELECT sp_evil.soap('soap GetItem', '', pg_catalog.format('<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape>'
+	'<t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape><m:ItemIds><t:ItemId Id="%s"/><t:ItemId Id="%s"/></m:ItemIds></m:GetItem>',
+	:'evil_item', :'victim_item'));
+SELECT sp_evil.soap('soap FindFolder restricted', '', pg_catalog.format('<m:FindFolder Traversal="Deep"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>'
+	'<m:Restriction><t:Or><t:IsEqualTo><t:FieldURI FieldURI="folder:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="child"/></t:FieldURIOrConstant></t:IsEqualTo>'
+	'<t:Not><t:Exists><t:ExtendedFieldURI PropertyTag="0x3613" PropertyType="String"/></t:Exists></t:Not></t:Or></m:Restriction>'
+	'<m:ParentFolderIds>%s</m:ParentFolderIds></m:FindFolder>', sp_evil.fid(:'evil_inbox')));
 SELECT sp_evil.soap('soap impersonation of itself',
 	'<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>SP-EVIL@example.com</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>',
 	'<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="drafts"/></m:FolderIds></m:GetFolder>');
@@ -326,11 +355,15 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'victim copy_folder=ErrorNonExistentMailbox; create_item=NoError; export_items=NoError; '
           'upload_items CreateNew=NoError; upload_items Update=NoError; upload_items UpdateOrCreate=NoError; '
           'victim export_items=ErrorNonExistentMailbox; victim upload_items=ErrorNonExistentMailbox; '
-          'victim create_item=ErrorNonExistentMailbox; soap GetFolder=200 NoError NoError ErrorNonExistentMailbox; '
+          'victim create_item=ErrorNonExistentMailbox; find_items=NoError trap; find_items=NoError trap; get_items=NoError trap; '
+          'victim find_items=ErrorNonExistentMailbox; victim get_items=ErrorNonExistentMailbox; '
+          'soap GetFolder=200 NoError NoError ErrorNonExistentMailbox; '
           'soap FindFolder=200 NoError; soap CreateFolder=200 NoError ErrorFolderExists; '
           'soap MoveFolder=200 NoError ErrorNonExistentMailbox; soap CopyFolder=200 NoError ErrorNonExistentMailbox; '
           'soap DeleteFolder=200 NoError ErrorNonExistentMailbox; soap ExportItems=200 NoError ErrorNonExistentMailbox; '
           'soap UploadItems=200 NoError NoError ErrorNonExistentMailbox; soap ConvertId=200 NoError; '
+          'soap FindItem=200 NoError ErrorNonExistentMailbox; soap GetItem=200 NoError ErrorNonExistentMailbox; '
+          'soap FindFolder restricted=200 NoError; '
           'soap impersonation of itself=200 NoError; soap impersonation of the victim=500 ErrorNonExistentMailbox; '
           'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
           'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; item_columns=IPM.Note',
@@ -364,9 +397,10 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
             WHERE d.refclassid = 'pg_extension'::regclass
               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')),
           ARRAY['ews_copy_folder', 'ews_create_folder', 'ews_create_item', 'ews_create_mailbox', 'ews_delete_folder',
-                'ews_drop_mailbox', 'ews_export_items', 'ews_find_folder', 'ews_folder_id', 'ews_get_folder',
-                'ews_grant', 'ews_list_mailboxes', 'ews_move_folder', 'ews_revoke', 'ews_soap', 'ews_upload_items',
-                'item_columns'],
+                'ews_drop_mailbox', 'ews_export_items', 'ews_find_folder', 'ews_find_items', 'ews_folder_id',
+                'ews_get_folder', 'ews_get_items', 'ews_grant', 'ews_list_mailboxes', 'ews_move_folder', 'ews_revoke',
+                'ews_soap', 'ews_upload_items', 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists',
+                'prop_float8', 'prop_int8', 'prop_text', 'prop_texts', 'prop_time'],
           'the functions called above are all the extension has (a new function must be added here and called above)');
 
 SELECT * FROM finish();

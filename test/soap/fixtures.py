@@ -291,9 +291,13 @@ def folder_tests():
        len(r.x("//m:FindFolderResponseMessage[1]/m:RootFolder/t:Folders")) == 1,
        "FindFolder of an empty folder and a bad id: TotalItemsInView 0 with t:Folders, then the error", r.body)
     r = soap("find_restriction", template("find_folder.xml", TRAVERSAL="Shallow",
-                                          VIEW="<m:Restriction><t:Exists><t:FieldURI FieldURI=\"folder:DisplayName\"/></t:Exists></m:Restriction>",
-                                          IDS=fid(junk)))
-    ok(r.status == 500 and r.fault() == "ErrorInvalidRequest", "FindFolder with a Restriction: a fault, never a wider answer", r.body)
+                                          VIEW="<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI=\"folder:DisplayName\"/>"
+                                               "<t:FieldURIOrConstant><t:Constant Value=\"INBOX\"/></t:FieldURIOrConstant>"
+                                               "</t:IsEqualTo></m:Restriction>",
+                                          IDS=dfid("msgfolderroot")), mailbox="a@example.com")
+    ok(r.status == 200 and r.x("//t:Folders/*/t:DisplayName/text()") == ["Inbox"] and
+       r.x("//m:RootFolder/@TotalItemsInView") == ["1"],
+       "FindFolder with a Restriction (IsEqualTo folder:DisplayName, case ignored): the matching folder alone", r.body)
 
     # CreateFolder
     r = soap("create_kinds", template("create_folder.xml", PARENT=fid(inbox)))
@@ -410,8 +414,8 @@ def fault_tests():
         ("folderid_no_id", envelope(GET_INBOX.replace('<t:DistinguishedFolderId Id="inbox"/>', '<t:FolderId/>')), "ErrorSchemaValidation", "Id"),
         ("dup_element", envelope(GET_INBOX.replace("</m:GetFolder>", "<m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder>")),
          "ErrorSchemaValidation", "more than once"),
-        ("unknown_op", envelope('<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape></m:GetItem>'),
-         "ErrorInvalidRequest", "GetItem"),
+        ("unknown_op", envelope('<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>x</m:UnresolvedEntry></m:ResolveNames>'),
+         "ErrorInvalidRequest", "ResolveNames"),
         ("made_up_op", envelope('<m:Frobnicate/>'), "ErrorInvalidRequest", "Frobnicate"),
         ("soft_deleted", envelope(GET_INBOX.replace("m:GetFolder>", "m:FindFolder>").replace("<m:FindFolder>", '<m:FindFolder Traversal="SoftDeleted">')
                                   .replace("m:FolderIds>", "m:ParentFolderIds>")), "ErrorInvalidRequest", "SoftDeleted"),
