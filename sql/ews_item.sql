@@ -129,9 +129,9 @@ SELECT ordinality, item_id IS NULL AS no_id, response_code, message_text
          '\x45575342'::bytea,
          overlay(:'b_unread'::bytea placing 'EWSX'::bytea from 1 for 4),
          overlay(:'b_unread'::bytea placing '\x0200'::bytea from 5 for 2),
-         overlay(:'b_unread'::bytea placing '\x0100'::bytea from 7 for 2),
+         overlay(:'b_unread'::bytea placing '\x0200'::bytea from 7 for 2),
          pg_temp.blob(1, pg_temp.le(x'001A001F'::bigint, 4) || pg_temp.le(100, 4) || 'IPM.Note'::bytea),
-         pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.le(x'00400005'::bigint, 4)
+         pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.le(x'0040000D'::bigint, 4)
                          || pg_temp.le(0, 8)),
          pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.prop(x'0E1B000B'::bigint, '\x02')),
          pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.prop(x'0037001F'::bigint, '\xc328')),

@@ -431,7 +431,8 @@ ews_item_columns_sql(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	if (tupdesc->natts != EWS_ITEM_NCOLS)
 		elog(ERROR, "ews.item_columns returns %d columns, the extension %d", tupdesc->natts, EWS_ITEM_NCOLS);
-	bs = ews_blob_validate(data, len, 0, NULL, &offset);
+	/* a stored blob: one of 0.1 may hold ids from 0x8000 up without names */
+	bs = ews_blob_validate_stored(data, len, NULL, &offset);
 	if (bs != EWS_BLOB_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

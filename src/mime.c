@@ -194,23 +194,6 @@ ewsm_utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
 	return 0;
 }
 
-bool
-ews_utf8_valid(const uint8_t *s, size_t len)
-{
-	size_t		i = 0;
-	uint32_t	cp;
-
-	while (i < len)
-	{
-		size_t		k = ewsm_utf8_seq(s + i, len - i, &cp);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /*
  * Copy s[0..n) as clean text (mime.h): valid UTF-8, NUL-terminated, with no
  * control character but TAB (and, for a body, CR and LF): ill-formed bytes
