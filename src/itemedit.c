@@ -948,62 +948,15 @@ static const uint32 mirror_tags[] = {
 	EWS_TAG_BODY, TAG_HTML, EWS_TAG_INTERNET_MESSAGE_ID, TAG_REFERENCES, TAG_IN_REPLY_TO,
 };
 
-/* the blob's copies of one message field */
-static int
-mirrors_of(EwsMimeEditField me, uint32 *tags)
-{
-	switch (me)
-	{
-		case EWS_ME_DATE:
-			tags[0] = TAG_SUBMIT_TIME;
-			return 1;
-		case EWS_ME_FROM:
-			tags[0] = TAG_REP_NAME;
-			tags[1] = TAG_REP_ADDR;
-			return 2;
-		case EWS_ME_SENDER:
-			tags[0] = TAG_SENDER_NAME;
-			tags[1] = TAG_SENDER_ADDR;
-			return 2;
-		case EWS_ME_TO:
-			tags[0] = TAG_DISPLAY_TO;
-			return 1;
-		case EWS_ME_CC:
-			tags[0] = TAG_DISPLAY_CC;
-			return 1;
-		case EWS_ME_BCC:
-			tags[0] = TAG_DISPLAY_BCC;
-			return 1;
-		case EWS_ME_SUBJECT:
-			tags[0] = EWS_TAG_SUBJECT;
-			return 1;
-		case EWS_ME_MESSAGE_ID:
-			tags[0] = EWS_TAG_INTERNET_MESSAGE_ID;
-			return 1;
-		case EWS_ME_IN_REPLY_TO:
-			tags[0] = TAG_IN_REPLY_TO;
-			return 1;
-		case EWS_ME_REFERENCES:
-			tags[0] = TAG_REFERENCES;
-			return 1;
-		case EWS_ME_IMPORTANCE:
-			tags[0] = TAG_IMPORTANCE;
-			return 1;
-		case EWS_ME_SENSITIVITY:
-			tags[0] = TAG_SENSITIVITY;
-			return 1;
-		case EWS_ME_BODY:
-			tags[0] = EWS_TAG_BODY;
-			tags[1] = TAG_HTML;
-			return 2;
-		default:
-			return 0;
-	}
-}
-
-/* an item without a message: the changed message fields as blob properties */
+/*
+ * The blob's copies of the changed message fields, set to their new values,
+ * so that the blob says what the message says (an ExportItems consumer reads
+ * PidTagSubject without parsing MIME).  The body is the exception when the
+ * item has a message: a copy would double the item, so PidTagBody and
+ * PidTagHtml go and the body is read from the message.
+ */
 static void
-set_mirrors(EditState *s)
+set_mirrors(EditState *s, bool has_message)
 {
 	const EwsMimeFields *f = &s->nf;
 
@@ -1054,7 +1007,23 @@ set_mirrors(EditState *s)
 			case EWS_ME_SENSITIVITY:
 				push_int(s, TAG_SENSITIVITY, (int32) f->sensitivity);
 				break;
+			case EWS_ME_TO:
+			case EWS_ME_CC:
+			case EWS_ME_BCC:
+				{
+					const EwsMimeAddressList *l = me == EWS_ME_TO ? &f->to : me == EWS_ME_CC ? &f->cc : &f->bcc;
+					uint32		tag = me == EWS_ME_TO ? TAG_DISPLAY_TO : me == EWS_ME_CC ? TAG_DISPLAY_CC : TAG_DISPLAY_BCC;
+
+					push_text(s, tag, l->n ? ews_mime_display_list(l, palloc_ctx, NULL) : NULL);
+					break;
+				}
 			case EWS_ME_BODY:
+				if (has_message)
+				{
+					push_tagged(s, EWS_BLOB_DELETE, EWS_TAG_BODY, NULL, 0);
+					push_tagged(s, EWS_BLOB_DELETE, TAG_HTML, NULL, 0);
+					break;
+				}
 				if (f->text_body != NULL)
 					push_tagged(s, EWS_BLOB_SET, EWS_TAG_BODY, (const uint8 *) f->text_body,
 								(uint32) f->text_body_len);
@@ -1067,7 +1036,7 @@ set_mirrors(EditState *s)
 					push_tagged(s, EWS_BLOB_DELETE, TAG_HTML, NULL, 0);
 				break;
 			default:
-				break;			/* recipients: only a message holds them */
+				break;			/* Reply-To: only the message holds it */
 		}
 	}
 }
@@ -1094,9 +1063,21 @@ finish_message(EditState *s, bool *rewritten)
 	*rewritten = false;
 	if (s->msg_replaced)
 	{
-		/* a new message: everything is read from it */
+		const EwsMimeMessage *m;
+
+		/*
+		 * A new message: the copies of its fields are dropped, and the two
+		 * a message-made item has (as ews_create_item makes it) set from it.
+		 */
 		for (int i = 0; i < lengthof(mirror_tags); i++)
 			push_tagged(s, EWS_BLOB_DELETE, mirror_tags[i], NULL, 0);
+		if ((m = parsed_message(s)) != NULL)
+		{
+			if (m->fields.subject != NULL)
+				push_text(s, EWS_TAG_SUBJECT, m->fields.subject);
+			if (m->fields.message_id != NULL)
+				push_text(s, EWS_TAG_INTERNET_MESSAGE_ID, m->fields.message_id);
+		}
 	}
 	if (has_msg && s->which != 0)
 	{
@@ -1123,16 +1104,6 @@ finish_message(EditState *s, bool *rewritten)
 				return false;
 			}
 		}
-		/* the message is the one place of these fields: the blob keeps no copy */
-		for (int me = 0; me < EWS_ME_COUNT; me++)
-			if (s->which & EWS_ME_BIT(me))
-			{
-				uint32		tags[2];
-				int			k = mirrors_of((EwsMimeEditField) me, tags);
-
-				for (int j = 0; j < k; j++)
-					push_tagged(s, EWS_BLOB_DELETE, tags[j], NULL, 0);
-			}
 	}
 	else if (!has_msg && (s->t->make_message || (s->which & recipients)))
 	{
@@ -1143,18 +1114,10 @@ finish_message(EditState *s, bool *rewritten)
 		gs = ews_mime_generate(&s->nf, s->t->seed, &out, &out_len, palloc_ctx, NULL);
 		if (gs != EWS_MIMEGEN_OK)
 			return gen_refused(s, gs);
-		for (int me = 0; me < EWS_ME_COUNT; me++)
-			if (s->which & EWS_ME_BIT(me))
-			{
-				uint32		tags[2];
-				int			k = mirrors_of((EwsMimeEditField) me, tags);
-
-				for (int j = 0; j < k; j++)
-					push_tagged(s, EWS_BLOB_DELETE, tags[j], NULL, 0);
-			}
+		has_msg = true;
 	}
-	else if (!has_msg && s->which != 0)
-		set_mirrors(s);
+	if (s->which != 0)
+		set_mirrors(s, has_msg);
 
 	if (out != NULL)
 	{
