@@ -1108,6 +1108,9 @@ ews_item_update_batch(EwsCtx *ctx, EwsConflictResolution cr, EwsDisposition disp
 	batch_resolve_items(&b, refs, EWS_NEED_WRITE);
 	for (int i = 0; i < n; i++)
 	{
+		/* a change naming its item by a calendar occurrence id: the reader's answer */
+		if (in[i].ref.id == NULL && in[i].error != EWS_NoError)
+			ews_status_set(&b.st[i], in[i].error, in[i].error_text);
 		if (b.mbx[i] < 0)
 			continue;
 		/* what the request itself got wrong comes after the id's own errors */

@@ -169,5 +169,12 @@ extern bool soap_read_update_folder(SoapCall *call, xmlNodePtr op, void **reques
 extern void soap_run_update_folder(SoapCall *call, void *request);
 extern bool soap_read_empty_folder(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_empty_folder(SoapCall *call, void *request);
+/* the SQL twins' XML fragments, read as the SOAP face reads them (raise when bad) */
+struct EwsCreateInput;
+struct EwsItemEdit;
+struct EwsFolderUpdate;
+extern void soap_create_input_from_text(const char *text, struct EwsCreateInput *in);
+extern void soap_item_updates_from_text(const char *text, struct EwsItemEdit **edits, int *n);
+extern void soap_folder_updates_from_text(const char *text, struct EwsFolderUpdate *u);
 
 #endif

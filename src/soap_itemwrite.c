@@ -1135,3 +1135,180 @@ soap_run_empty_folder(SoapCall *call, void *request)
 	sw_response_end(call->out, "EmptyFolder");
 	sw_envelope_end(call->out);
 }
+
+/* ---- XML fragments of the SQL twins ---- */
+
+typedef struct FragmentErrors
+{
+	int			errors;
+	char		first[256];
+} FragmentErrors;
+
+/* libxml2's structured error handler: copies into a fixed buffer, never raises */
+static void
+fragment_error(void *data, xmlErrorPtr err)
+{
+	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
+	FragmentErrors *e = ctxt ? (FragmentErrors *) ctxt->_private : NULL;
+
+	if (e == NULL || err == NULL || err->level < XML_ERR_ERROR)
+		return;
+	if (e->errors++ == 0)
+		strlcpy(e->first, err->message ? err->message : "unknown error", sizeof(e->first));
+}
+
+typedef bool (*FragmentReader) (SoapCall *call, xmlNodePtr root, void *arg);
+
+/*
+ * Read an XML fragment of the SQL face (an item, or the changes of
+ * t:Updates), the prefix t: bound to the types namespace, with the same
+ * readers as the SOAP face.  libxml2 as in soap.c: pg_xml_init, PG_TRY,
+ * everything freed on both paths, no network, no DTD; what the reader
+ * keeps is palloc'd.  A fragment that is not well-formed or breaks the
+ * schema raises an error naming why (`what` names the argument).
+ */
+static void
+read_fragment(const char *text, const char *what, FragmentReader reader, void *arg)
+{
+	static const char head[] =
+		"<Fragment xmlns=\"http://schemas.microsoft.com/exchange/services/2006/messages\""
+		" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\">";
+	static const char tail[] = "</Fragment>";
+	StringInfoData doc_text;
+	SoapCall	call;
+	PgXmlErrorContext *errcxt;
+	volatile xmlParserCtxtPtr ctxt = NULL;
+	volatile xmlDocPtr doc = NULL;
+	volatile bool done = false;
+	FragmentErrors errs;
+
+	/* an item or a change holds no markup declarations: refuse them before parsing */
+	if (strstr(text, "<!") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_CONTENT),
+				 errmsg("%s cannot hold a markup declaration, a comment or CDATA", what)));
+	if (strlen(text) > (size_t) ews_max_request_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s is larger than ews.max_request_size (%d bytes)", what, ews_max_request_size)));
+	initStringInfo(&doc_text);
+	appendStringInfoString(&doc_text, head);
+	appendStringInfoString(&doc_text, text);
+	appendStringInfoString(&doc_text, tail);
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+	{
+		char	   *u = pg_server_to_any(doc_text.data, doc_text.len, PG_UTF8);
+
+		resetStringInfo(&doc_text);
+		appendStringInfoString(&doc_text, u);
+	}
+
+	memset(&call, 0, sizeof(call));
+	call.outer = CurrentMemoryContext;
+	memset(&errs, 0, sizeof(errs));
+	errcxt = pg_xml_init(PG_XML_STRICTNESS_ALL);
+	PG_TRY();
+	{
+		ctxt = xmlNewParserCtxt();
+		if (ctxt == NULL || pg_xml_error_occurred(errcxt))
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not allocate XML parser context")));
+		ctxt->_private = &errs;
+		ctxt->sax->serror = fragment_error;
+		doc = xmlCtxtReadMemory(ctxt, doc_text.data, doc_text.len, NULL, "UTF-8",
+								XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING);
+		if (doc == NULL || errs.errors > 0 || !ctxt->wellFormed || !ctxt->nsWellFormed ||
+			pg_xml_error_occurred(errcxt))
+		{
+			size_t		l;
+
+			if (errs.errors == 0)
+				strlcpy(errs.first, "the text is not well-formed", sizeof(errs.first));
+			l = strlen(errs.first);
+			while (l > 0 && (errs.first[l - 1] == '\n' || errs.first[l - 1] == ' '))
+				errs.first[--l] = '\0';
+			soap_fault(&call, "ErrorSchemaValidation", "not well-formed XML: %s", errs.first);
+		}
+		else
+			done = reader(&call, xmlDocGetRootElement(doc), arg);
+	}
+	PG_CATCH();
+	{
+		if (doc != NULL)
+			xmlFreeDoc(doc);
+		if (ctxt != NULL)
+			xmlFreeParserCtxt(ctxt);
+		pg_xml_done(errcxt, true);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	if (ctxt != NULL)
+		xmlFreeParserCtxt(ctxt);
+	pg_xml_done(errcxt, pg_xml_error_occurred(errcxt));
+	if (!done)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s", what),
+				 errdetail("%s", call.fault_message ? call.fault_message : "It could not be read.")));
+}
+
+static bool
+item_fragment(SoapCall *call, xmlNodePtr root, void *arg)
+{
+	xmlNodePtr	item = soap_first(root);
+
+	if (item == NULL || soap_next(item) != NULL)
+		return soap_fault(call, "ErrorSchemaValidation", "the text must be one item element, e.g. <t:Message>...</t:Message>");
+	return read_new_item(call, item, arg);
+}
+
+void
+soap_create_input_from_text(const char *text, EwsCreateInput *in)
+{
+	read_fragment(text, "item", item_fragment, in);
+}
+
+typedef struct EditList
+{
+	EwsItemEdit *edits;
+	int			n;
+} EditList;
+
+static bool
+updates_fragment(SoapCall *call, xmlNodePtr root, void *arg)
+{
+	EditList   *l = arg;
+
+	if (soap_first(root) == NULL)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "the text must hold at least one t:SetItemField, t:AppendToItemField or t:DeleteItemField");
+	return read_item_updates(call, root, &l->edits, &l->n);
+}
+
+void
+soap_item_updates_from_text(const char *text, EwsItemEdit **edits, int *n)
+{
+	EditList	l = {NULL, 0};
+
+	read_fragment(text, "item update", updates_fragment, &l);
+	*edits = l.edits;
+	*n = l.n;
+}
+
+static bool
+folder_updates_fragment(SoapCall *call, xmlNodePtr root, void *arg)
+{
+	if (soap_first(root) == NULL)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "the text must hold at least one t:SetFolderField, t:AppendToFolderField or t:DeleteFolderField");
+	return read_folder_updates(call, root, arg);
+}
+
+void
+soap_folder_updates_from_text(const char *text, EwsFolderUpdate *u)
+{
+	read_fragment(text, "folder update", folder_updates_fragment, u);
+}
