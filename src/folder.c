@@ -839,14 +839,15 @@ empty_items_move(EwsCtx *ctx, const EwsFolder *f, int64 target)
 		"WITH m AS ("
 		"   UPDATE ews.item i SET item_id = u.new_id, folder_id = $3, article_number = u.article,"
 		"          change_number = $4, created_cn = $4, content_cn = $4"
-		"     FROM pg_catalog.unnest($5::pg_catalog.int8[], $6::pg_catalog.int8[], $7::pg_catalog.int8[])"
-		"          AS u(old_id, new_id, article)"
+		"     FROM ROWS FROM (pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
+		"                     pg_catalog.unnest($7::pg_catalog.int8[])) AS u(old_id, new_id, article)"
 		"    WHERE i.mailbox_id = $1 AND i.item_id = u.old_id"
 		"   RETURNING 1"
 		")"
 		" INSERT INTO ews.item_tombstone (mailbox_id, folder_id, item_id, change_number, created_cn, is_associated)"
 		" SELECT $1, $2, t.old_id, $4, t.created_cn, false"
-		"   FROM pg_catalog.unnest($5::pg_catalog.int8[], $8::pg_catalog.int8[]) AS t(old_id, created_cn)"
+		"   FROM ROWS FROM (pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.int8[]))"
+		"        AS t(old_id, created_cn)"
 		"  WHERE (SELECT pg_catalog.count(*) FROM m) = pg_catalog.cardinality($5::pg_catalog.int8[])",
 		8, {UUIDOID, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
 	};

@@ -192,7 +192,7 @@ bad:
 }
 
 bool
-ews_ext_value_encode(uint16 type, const char *const *values, int n, EwsEditValue *out,
+ews_ext_value_encode(uint16 type, const char *const *values, int n, bool as_array, EwsEditValue *out,
 					 const char **error)
 {
 	memset(out, 0, sizeof(*out));
@@ -201,9 +201,9 @@ ews_ext_value_encode(uint16 type, const char *const *values, int n, EwsEditValue
 	{
 		EwsBlobProp p;
 
-		if (n != 1)
+		if (n != 1 || as_array)
 		{
-			*error = "A single-valued extended property needs one t:Value.";
+			*error = "A single-valued extended property has one t:Value, not t:Values.";
 			return false;
 		}
 		if (!encode_one(type, values[0], &p, error))

@@ -330,6 +330,18 @@ batch_add_folder(Batch *b, int m, int64 f)
 	bm->folders[bm->nfolders++] = f;
 }
 
+/* inputs by local id (qsort has no argument: the batch being sorted) */
+static const Batch *sort_batch;
+
+static int
+by_local(const void *a, const void *b)
+{
+	int64		x = sort_batch->local[*(const int *) a];
+	int64		y = sort_batch->local[*(const int *) b];
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /*
  * Step 1 for items: decode every id, look its mailbox up for `need`, and
  * find each item's folder (one query per mailbox, nothing locked).
@@ -342,6 +354,7 @@ batch_resolve_items(Batch *b, const EwsItemRef *refs, EwsNeed need)
 		2, {UUIDOID, INT8ARRAYOID}
 	};
 	Datum	   *ids = palloc(sizeof(Datum) * Max(b->n, 1));
+	int		   *order = palloc(sizeof(int) * Max(b->n, 1));
 
 	for (int i = 0; i < b->n; i++)
 	{
@@ -372,11 +385,16 @@ batch_resolve_items(Batch *b, const EwsItemRef *refs, EwsNeed need)
 		Datum		args[2];
 		uint64		rows;
 
+		/* the inputs of this mailbox, by local id: each row found is matched by binary search */
 		for (int i = 0; i < b->n; i++)
 			if (b->mbx[i] == m)
-				ids[nids++] = Int64GetDatum(b->local[i]);
+				order[nids++] = i;
 		if (nids == 0)
 			continue;
+		sort_batch = b;
+		qsort(order, nids, sizeof(int), by_local);
+		for (int k = 0; k < nids; k++)
+			ids[k] = Int64GetDatum(b->local[order[k]]);
 		args[0] = UUIDPGetDatum(&b->mbs[m].mb.id);
 		args[1] = PointerGetDatum(construct_array(ids, nids, INT8OID, sizeof(int64),
 												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -386,10 +404,22 @@ batch_resolve_items(Batch *b, const EwsItemRef *refs, EwsNeed need)
 		{
 			int64		item = ews_col_int64(r, 1);
 			int64		folder = ews_col_int64(r, 2);
+			int			lo = 0,
+						hi = nids;
 
-			for (int i = 0; i < b->n; i++)
-				if (b->mbx[i] == m && b->local[i] == item)
-					b->folder[i] = folder;
+			CHECK_FOR_INTERRUPTS();
+			while (lo < hi)
+			{
+				int			mid = lo + (hi - lo) / 2;
+
+				if (b->local[order[mid]] < item)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			/* the same id may be named several times */
+			for (; lo < nids && b->local[order[lo]] == item; lo++)
+				b->folder[order[lo]] = folder;
 		}
 	}
 	for (int i = 0; i < b->n; i++)

@@ -100,14 +100,15 @@ typedef struct EwsItemEdit
 
 /*
  * The value of an extended property in the blob's form, from the text of
- * its t:Value elements (one, or several for an array type): Integer and
+ * its t:Value elements (as_array: they were in t:Values; an array type
+ * also takes a lone t:Value as an array of one): Integer and
  * the other numbers in decimal, Boolean true/false/1/0, SystemTime
  * xs:dateTime (fractions kept to 100 ns), Binary and CLSID base64 (CLSID
  * also as GUID text), String as it is.  False with *error set (a sentence)
  * when a value does not fit its type (ErrorInvalidExtendedPropertyValue).
  */
-extern bool ews_ext_value_encode(uint16 type, const char *const *values, int n, EwsEditValue *out,
-								 const char **error);
+extern bool ews_ext_value_encode(uint16 type, const char *const *values, int n, bool as_array,
+								 EwsEditValue *out, const char **error);
 
 /* the element an item of this class is written as in responses (t:Message, ...) */
 #define ews_item_write_element(cls) ews_item_element(cls)

@@ -329,7 +329,7 @@ read_ext_property(SoapCall *call, xmlNodePtr el, EwsItemEdit *e)
 	if (e->key.named && e->key.by_name)
 		e->key.name = pstrdup(e->key.name);
 	e->field = field_of_key(&e->key);
-	if (!ews_ext_value_encode(e->key.type, values, n, &e->v, &error))
+	if (!ews_ext_value_encode(e->key.type, values, n, soap_is(val, SOAP_TYPES, "Values"), &e->v, &error))
 	{
 		e->error = EWS_ErrorInvalidExtendedPropertyValue;
 		e->error_text = error;
