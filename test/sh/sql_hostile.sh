@@ -404,7 +404,8 @@ hostile() {
 	call "update_folders(lengths differ)" "$uf(ARRAY[$FOLDER], ARRAY[$rename, $rename])"
 	call "update_folders(not XML)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField>'])"
 	call "update_folders(10 MB name)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName>' || $big || '</t:DisplayName></t:Folder></t:SetFolderField>'])"
-	expect "update_folders(10 MB name) is ErrorFolderSavePropertyError" 'ErrorFolderSavePropertyError'
+	call "update_folders(2000-byte name)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName>' || repeat('n', 2000) || '</t:DisplayName></t:Folder></t:SetFolderField>'])"
+	expect "update_folders(2000-byte name) is ErrorFolderSavePropertyError" 'ErrorFolderSavePropertyError'
 	call "update_folders(empty name)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName/></t:Folder></t:SetFolderField>'])"
 	expect "update_folders(empty name) is ErrorFolderSavePropertyError" 'ErrorFolderSavePropertyError'
 	call "update_folders(rename the inbox)" "$uf(ARRAY[$INBOX], ARRAY[$rename])"
