@@ -194,8 +194,38 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
  * input comes first, then lock_parent.
  */
 static bool
+same_text(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static char *
+cache_strdup(EwsCtx *ctx, const char *s)
+{
+	return s == NULL ? NULL : MemoryContextStrdup(ctx->content.cxt, s);
+}
+
+static bool
 resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *st)
 {
+	/*
+	 * The parent of the previous write of this call, named the same way and
+	 * content-locked by it since: the lock keeps the folder where and what
+	 * it was (a delete, move or rename of it waits for us), and the access
+	 * decision is the one this call already made.  A batch into one folder
+	 * (UploadItems, ews_upload_items) resolves its parent once.
+	 */
+	if (ctx->parent_cache_valid &&
+		same_text(ref->id, ctx->parent_cache_ref.id) &&
+		same_text(ref->change_key, ctx->parent_cache_ref.change_key) &&
+		same_text(ref->distinguished, ctx->parent_cache_ref.distinguished) &&
+		same_text(ref->mailbox, ctx->parent_cache_ref.mailbox) &&
+		ews_content_locked(&ctx->content, &ctx->parent_cache.mailbox_id, ctx->parent_cache.folder_id))
+	{
+		ews_status_ok(st);
+		*out = ctx->parent_cache;
+		return true;
+	}
 	if (!ews_folder_resolve(ctx, ref, EWS_NEED_WRITE, false, out, st))
 	{
 		if (st->code == EWS_ErrorFolderNotFound)
@@ -215,12 +245,31 @@ resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *
  * for us and then deletes the new item with its folder.
  */
 static bool
-lock_parent(EwsCtx *ctx, const EwsFolder *parent, EwsStatus *st)
+lock_parent(EwsCtx *ctx, const EwsFolderRef *ref, const EwsFolder *parent, EwsStatus *st)
 {
 	if (!ews_content_lock(&ctx->content, &parent->mailbox_id, &parent->folder_id, 1))
 	{
 		ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);
 		return false;
+	}
+	/* remembered for the next write of this call (resolve_parent), in memory that outlives it */
+	if (!ctx->parent_cache_valid || ctx->parent_cache.folder_id != parent->folder_id ||
+		memcmp(&ctx->parent_cache.mailbox_id, &parent->mailbox_id, sizeof(pg_uuid_t)) != 0 ||
+		!same_text(ref->id, ctx->parent_cache_ref.id) ||
+		!same_text(ref->change_key, ctx->parent_cache_ref.change_key) ||
+		!same_text(ref->distinguished, ctx->parent_cache_ref.distinguished) ||
+		!same_text(ref->mailbox, ctx->parent_cache_ref.mailbox))
+	{
+		ctx->parent_cache_valid = false;
+		ctx->parent_cache = *parent;
+		ctx->parent_cache.display_name = cache_strdup(ctx, parent->display_name);
+		ctx->parent_cache.folder_class = cache_strdup(ctx, parent->folder_class);
+		ctx->parent_cache.distinguished = cache_strdup(ctx, parent->distinguished);
+		ctx->parent_cache_ref.id = cache_strdup(ctx, ref->id);
+		ctx->parent_cache_ref.change_key = cache_strdup(ctx, ref->change_key);
+		ctx->parent_cache_ref.distinguished = cache_strdup(ctx, ref->distinguished);
+		ctx->parent_cache_ref.mailbox = cache_strdup(ctx, ref->mailbox);
+		ctx->parent_cache_valid = true;
 	}
 	return true;
 }
@@ -279,7 +328,7 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	/* 3: the blob, before any row is locked */
 	if (!ews_item_check_blob(in->data, in->len, &merged_len, st))
 		return;
-	if (!lock_parent(ctx, &parent, st))
+	if (!lock_parent(ctx, &in->parent, &parent, st))
 		return;
 
 	/*
@@ -423,7 +472,7 @@ ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *
 	if (!ews_item_blob_from_mime(mime, len, "IPM.Note", &blob, &size, st))
 		return;
 	/* the same checks as an upload: the limit includes the store's properties */
-	if (!ews_item_check_blob(blob, size, &merged_len, st) || !lock_parent(ctx, &folder, st))
+	if (!ews_item_check_blob(blob, size, &merged_len, st) || !lock_parent(ctx, parent, &folder, st))
 	{
 		pfree(blob);
 		return;
