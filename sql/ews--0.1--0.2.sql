@@ -567,6 +567,106 @@ GRANT EXECUTE ON FUNCTION ews_get_items(text[], text[]) TO ews_user, ews_admin;
 -- UpdateFolder, EmptyFolder
 -- ---------------------------------------------------------------------
 
+-- The SQL twins of the item and folder writes (src/sqlface_itemwrite.c):
+-- the same store core as ews_soap (src/itemwrite.c, src/itemedit.c,
+-- src/folder.c).  One row per input, in input order; a failure of one input
+-- is a row with its EWS code.  Items and updates are written as the EWS XML
+-- a SOAP request holds (prefix t: bound to the types namespace), read by the
+-- SOAP face's own readers: <t:Message>...</t:Message> for an item,
+-- <t:SetItemField>...</t:SetItemField><t:DeleteItemField>... for changes.
+CREATE FUNCTION ews_create_items(
+	parent_folder_id text, items text[] DEFAULT NULL, mime bytea[] DEFAULT NULL,
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_create_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_create_items(text, text[], bytea[]) IS
+	'CreateItem (SaveOnly) into a folder: each item from its EWS XML (<t:Message>...</t:Message>), from its RFC 5322 message (mime), or both (the message, its properties overridden); one row per item, in order';
+
+CREATE FUNCTION ews_update_items(
+	item_ids text[], updates text[], change_keys text[] DEFAULT NULL,
+	conflict_resolution text DEFAULT 'AutoResolve',
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_update_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_update_items(text[], text[], text[], text) IS
+	'UpdateItem: for each item its changes as EWS XML (t:SetItemField, t:AppendToItemField, t:DeleteItemField); the id kept, a new change key; NeverOverwrite refuses a change key that is not current';
+
+CREATE FUNCTION ews_delete_items(
+	item_ids text[], delete_type text DEFAULT 'HardDelete',
+	OUT item_id text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_delete_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_delete_items(text[], text) IS
+	'DeleteItem: HardDelete removes the items, SoftDelete moves them into recoverableitemsdeletions, MoveToDeletedItems into deleteditems (new ids); one row per id';
+
+CREATE FUNCTION ews_move_items(
+	to_folder_id text, item_ids text[],
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_move_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_move_items(text, text[]) IS
+	'MoveItem: each item into the folder under a new id and article number (the old id is gone); one row per id with the new id';
+
+CREATE FUNCTION ews_copy_items(
+	to_folder_id text, item_ids text[],
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_copy_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_copy_items(text, text[]) IS
+	'CopyItem: a copy of each item in the folder; one row per id with the copy''s id';
+
+CREATE FUNCTION ews_update_folders(
+	folder_ids text[], updates text[],
+	OUT folder_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_update_folders_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_update_folders(text[], text[]) IS
+	'UpdateFolder: for each folder its changes as EWS XML (t:SetFolderField of folder:DisplayName or folder:FolderClass, t:DeleteFolderField); the id kept, a new change key';
+
+CREATE FUNCTION ews_empty_folders(
+	folder_ids text[], delete_type text DEFAULT 'HardDelete', delete_subfolders boolean DEFAULT false,
+	OUT folder_id text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_empty_folders_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_empty_folders(text[], text, boolean) IS
+	'EmptyFolder: the items of each folder deleted the delete type''s way, and with delete_subfolders its subfolders too';
+
+REVOKE EXECUTE ON FUNCTION ews_create_items(text, text[], bytea[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_update_items(text[], text[], text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_delete_items(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_move_items(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_copy_items(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_update_folders(text[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_empty_folders(text[], text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_create_items(text, text[], bytea[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_update_items(text[], text[], text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_delete_items(text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_move_items(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_copy_items(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_update_folders(text[], text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_empty_folders(text[], text, boolean) TO ews_user, ews_admin;
+
 -- ---------------------------------------------------------------------
 -- Sync: SyncFolderHierarchy, SyncFolderItems, tombstones
 -- ---------------------------------------------------------------------

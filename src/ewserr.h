@@ -50,7 +50,17 @@
 	X(ErrorUnsupportedPathForSortGroup, "The property path is not supported in a sort order.") \
 	X(ErrorUnsupportedQueryFilter, "The restriction is not supported.") \
 	X(ErrorContainsFilterWrongType, "The Contains filter needs a string property.") \
-	X(ErrorInvalidValueForProperty, "The value is invalid for the property.")
+	X(ErrorInvalidValueForProperty, "The value is invalid for the property.") \
+	/* item writes (issue 14) */ \
+	X(ErrorInvalidPropertySet, "Set action is invalid for property.") \
+	X(ErrorInvalidPropertyDelete, "Object cannot be deleted.") \
+	X(ErrorInvalidPropertyAppend, "Append action is invalid for property.") \
+	X(ErrorInvalidExtendedPropertyValue, "The extended property value is invalid.") \
+	X(ErrorIncorrectUpdatePropertyCount, "An object within a change description must contain one and only one property to modify.") \
+	X(ErrorUpdatePropertyMismatch, "The property in the change description does not match the property in the object.") \
+	X(ErrorMessageSubmissionBlocked, "This store has no mail transport: messages cannot be sent.") \
+	X(ErrorInvalidItemForOperationCreateItem, "The CreateItem operation cannot create an item of this kind.") \
+	X(ErrorCannotEmptyFolder, "The folder cannot be emptied.")
 
 typedef enum EwsCode
 {

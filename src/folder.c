@@ -1152,3 +1152,339 @@ ews_folder_copy(EwsCtx *ctx, const EwsFolderRef *target, const EwsFolderRef *sou
 {
 	move_copy(ctx, OP_COPY, target, sources, n, out, st);
 }
+
+/* ---- UpdateFolder ---- */
+
+/*
+ * A folder's display name and class.  Renaming keeps the sibling-name rule
+ * (unique among the parent's children, compared case-insensitively:
+ * ErrorFolderExists).  Distinguished folders keep their names and classes,
+ * as in Exchange since 2007, where XSO refuses to rename the default folders
+ * (clients find them by name: DavMail's "INBOX", Outlook's special folders);
+ * setting either to the value it has is not a change and succeeds.  Every
+ * update gives the folder a new change number, so a new ChangeKey.
+ */
+void
+ews_folder_update(EwsCtx *ctx, const EwsFolderRef *ref, const EwsFolderUpdate *u, EwsFolder *out,
+				  EwsStatus *st)
+{
+	static EwsPlan plan = {
+		"UPDATE ews.folder SET display_name = $3, folder_class = $4, change_number = $5"
+		" WHERE mailbox_id = $1 AND folder_id = $2",
+		5, {UUIDOID, INT8OID, TEXTOID, TEXTOID, INT8OID}
+	};
+	EwsFolder	f;
+	const char *name;
+	const char *cls;
+	Datum		args[5];
+	char		nulls[5] = "     ";
+
+	/* a rename is a hierarchy change: the lock keeps the sibling check true until commit */
+	if (!ews_folder_resolve(ctx, ref, EWS_NEED_WRITE, true, &f, st))
+		return;
+	if (u->error != EWS_NoError)
+	{
+		ews_status_set(st, u->error, u->error_text);
+		return;
+	}
+	name = u->set_name ? u->name : f.display_name;
+	cls = u->set_class ? u->folder_class : f.folder_class;
+	if (u->set_name && !display_name_valid(name, st))
+		return;
+	if (u->set_class && cls != NULL && (cls[0] == '\0' || !ews_text_is_utf8(cls)))
+	{
+		ews_status_set(st, EWS_ErrorFolderSavePropertyError,
+					   cls[0] == '\0' ? "The folder class is empty." : "The folder class is not valid UTF-8.");
+		return;
+	}
+	if (f.distinguished != NULL && strcmp(name, f.display_name) != 0)
+	{
+		ews_status_set(st, EWS_ErrorInvalidPropertySet,
+					   psprintf("The display name of the distinguished folder %s cannot be changed.", f.distinguished));
+		return;
+	}
+	if (f.distinguished != NULL &&
+		!((cls == NULL && f.folder_class == NULL) ||
+		  (cls != NULL && f.folder_class != NULL && strcmp(cls, f.folder_class) == 0)))
+	{
+		ews_status_set(st, EWS_ErrorInvalidPropertySet,
+					   psprintf("The folder class of the distinguished folder %s cannot be changed.", f.distinguished));
+		return;
+	}
+	if (u->set_name && f.parent_id != 0 && ews_folder_name_taken(&f.mailbox_id, f.parent_id, name, f.folder_id))
+	{
+		ews_status_set(st, EWS_ErrorFolderExists, NULL);
+		return;
+	}
+	args[0] = UUIDPGetDatum(&f.mailbox_id);
+	args[1] = Int64GetDatum(f.folder_id);
+	args[2] = CStringGetTextDatum(name);
+	args[3] = cls ? CStringGetTextDatum(cls) : (Datum) 0;
+	nulls[3] = cls ? ' ' : 'n';
+	f.change_number = ews_next_change_number();
+	args[4] = Int64GetDatum(f.change_number);
+	if (ews_exec(&plan, args, nulls, false, 0) != 1)
+		elog(ERROR, "folder " INT64_FORMAT " vanished under the hierarchy lock", f.folder_id);
+	f.display_name = pstrdup(name);
+	f.folder_class = cls ? pstrdup(cls) : NULL;
+	*out = f;
+	ews_status_ok(st);
+}
+
+/* ---- EmptyFolder ---- */
+
+/* the folders below f, deepest last (pre-order), with their distinguished names */
+static uint64
+subtree_below(const EwsFolder *f)
+{
+	static EwsPlan plan = {
+		"WITH RECURSIVE sub(folder_id) AS ("
+		"   SELECT c.folder_id FROM ews.folder c WHERE c.mailbox_id = $1 AND c.parent_id = $2"
+		"  UNION ALL"
+		"   SELECT c.folder_id FROM sub s JOIN ews.folder c"
+		"     ON c.mailbox_id = $1 AND c.parent_id = s.folder_id"
+		")"
+		" SELECT s.folder_id, f.distinguished, f.parent_id FROM sub s"
+		"   JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = s.folder_id",
+		2, {UUIDOID, INT8OID}
+	};
+	Datum		args[2];
+
+	args[0] = UUIDPGetDatum(&f->mailbox_id);
+	args[1] = Int64GetDatum(f->folder_id);
+	/* not read-only: under the hierarchy lock, what committed meanwhile counts */
+	return ews_exec(&plan, args, NULL, false, 0);
+}
+
+/*
+ * The items of a locked folder removed for good: one statement deletes
+ * them and writes their tombstones, one change number for all (they leave
+ * in one commit).  Associated items stay: they are the folder's hidden
+ * settings (views, rules), which Outlook's Empty Folder keeps too.
+ */
+static void
+empty_items_hard(EwsCtx *ctx, const EwsFolder *f)
+{
+	static EwsPlan plan = {
+		"WITH d AS ("
+		"   DELETE FROM ews.item WHERE mailbox_id = $1 AND folder_id = $2 AND NOT is_associated"
+		"   RETURNING item_id, created_cn, is_read"
+		"), t AS ("
+		"   INSERT INTO ews.item_tombstone (mailbox_id, folder_id, item_id, change_number, created_cn,"
+		"                                   is_associated)"
+		"   SELECT $1, $2, item_id, $3, created_cn, false FROM d"
+		")"
+		" SELECT pg_catalog.count(*)::int4, (pg_catalog.count(*) FILTER (WHERE NOT is_read))::int4 FROM d",
+		3, {UUIDOID, INT8OID, INT8OID}
+	};
+	Datum		args[3];
+	int64		cn = ews_next_change_number();
+	int32		total,
+				unread;
+
+	args[0] = UUIDPGetDatum(&f->mailbox_id);
+	args[1] = Int64GetDatum(f->folder_id);
+	args[2] = Int64GetDatum(cn);
+	if (ews_exec(&plan, args, NULL, false, 0) != 1)
+		elog(ERROR, "EmptyFolder counted nothing");
+	total = ews_col_int32(0, 1);
+	unread = ews_col_int32(0, 2);
+	if (total > 0)
+		ews_content_remove_many(&ctx->content, &f->mailbox_id, f->folder_id, total, unread, 0, cn);
+}
+
+/*
+ * The items of a locked folder moved into another locked folder: new ids
+ * and article numbers there (in the order they had), tombstones here, one
+ * change number for all.  Rows are locked in article order first, then
+ * changed by one UPDATE: the blobs stay where they are.
+ */
+static void
+empty_items_move(EwsCtx *ctx, const EwsFolder *f, int64 target)
+{
+	static EwsPlan select_plan = {
+		"SELECT item_id, created_cn, is_read FROM ews.item"
+		" WHERE mailbox_id = $1 AND folder_id = $2 AND NOT is_associated"
+		" ORDER BY article_number FOR UPDATE",
+		2, {UUIDOID, INT8OID}
+	};
+	static EwsPlan move_plan = {
+		"WITH m AS ("
+		"   UPDATE ews.item i SET item_id = u.new_id, folder_id = $3, article_number = u.article,"
+		"          change_number = $4, created_cn = $4, content_cn = $4"
+		"     FROM ROWS FROM (pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
+		"                     pg_catalog.unnest($7::pg_catalog.int8[])) AS u(old_id, new_id, article)"
+		"    WHERE i.mailbox_id = $1 AND i.item_id = u.old_id"
+		"   RETURNING 1"
+		")"
+		" INSERT INTO ews.item_tombstone (mailbox_id, folder_id, item_id, change_number, created_cn, is_associated)"
+		" SELECT $1, $2, t.old_id, $4, t.created_cn, false"
+		"   FROM ROWS FROM (pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.int8[]))"
+		"        AS t(old_id, created_cn)"
+		"  WHERE (SELECT pg_catalog.count(*) FROM m) = pg_catalog.cardinality($5::pg_catalog.int8[])",
+		8, {UUIDOID, INT8OID, INT8OID, INT8OID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
+	};
+	Datum		args[8];
+	uint64		n;
+	Datum	   *old_ids,
+			   *new_ids,
+			   *articles,
+			   *created;
+	int			unread = 0;
+	int64		cn,
+				first;
+
+	args[0] = UUIDPGetDatum(&f->mailbox_id);
+	args[1] = Int64GetDatum(f->folder_id);
+	n = ews_exec(&select_plan, args, NULL, false, 0);
+	if (n == 0)
+		return;
+	if (n > (uint64) PG_INT32_MAX)
+		elog(ERROR, "too many items to move at once");
+	old_ids = palloc(sizeof(Datum) * n);
+	new_ids = palloc(sizeof(Datum) * n);
+	articles = palloc(sizeof(Datum) * n);
+	created = palloc(sizeof(Datum) * n);
+	for (uint64 r = 0; r < n; r++)
+	{
+		old_ids[r] = Int64GetDatum(ews_col_int64(r, 1));
+		created[r] = Int64GetDatum(ews_col_int64(r, 2));
+		if (!ews_col_bool(r, 3))
+			unread++;
+	}
+	cn = ews_next_change_number();
+	ews_content_remove_many(&ctx->content, &f->mailbox_id, f->folder_id, (int) n, unread, 0, cn);
+	first = ews_content_add_many(&ctx->content, &f->mailbox_id, target, (int) n, unread, 0, cn);
+	for (uint64 r = 0; r < n; r++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		new_ids[r] = Int64GetDatum(ews_next_local_id());
+		articles[r] = Int64GetDatum(first + (int64) r);
+	}
+	args[2] = Int64GetDatum(target);
+	args[3] = Int64GetDatum(cn);
+	args[4] = PointerGetDatum(construct_array(old_ids, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[5] = PointerGetDatum(construct_array(new_ids, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[6] = PointerGetDatum(construct_array(articles, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[7] = PointerGetDatum(construct_array(created, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (ews_exec(&move_plan, args, NULL, false, 0) != n)
+		elog(ERROR, "items of folder " INT64_FORMAT " vanished under their row locks", f->folder_id);
+}
+
+static bool
+is_recoverable_folder(const char *distinguished)
+{
+	return distinguished != NULL && strncmp(distinguished, "recoverableitems", 16) == 0;
+}
+
+/*
+ * EmptyFolder.  Items: HardDelete removes them (with tombstones),
+ * SoftDelete moves them into recoverableitemsdeletions, MoveToDeletedItems
+ * into deleteditems, as DeleteItem does item by item (from a recoverable-
+ * items folder SoftDelete purges).  With delete_subfolders the folders below
+ * go too, as DeleteFolder does them (removed, or moved under the same target
+ * with "Name (2)" when the name is taken).  Refused, changing nothing:
+ * MoveToDeletedItems of deleteditems itself (ErrorCannotEmptyFolder), and
+ * delete_subfolders when a distinguished folder is below
+ * (ErrorDeleteDistinguishedFolder: the root, msgfolderroot, ...).
+ *
+ * Locks: the hierarchy lock when subfolders go (a hierarchy change), then,
+ * in one ews_content_lock call, the folder, the target, and for HardDelete
+ * every folder below (their rows are deleted: locking them in order first
+ * keeps item writers in those folders from deadlocking with us).
+ */
+void
+ews_folder_empty(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, bool delete_subfolders,
+				 EwsStatus *st)
+{
+	static EwsPlan hard = {
+		"DELETE FROM ews.folder WHERE mailbox_id = $1 AND parent_id = $2",
+		2, {UUIDOID, INT8OID}
+	};
+	static EwsPlan children = {
+		"SELECT folder_id FROM ews.folder WHERE mailbox_id = $1 AND parent_id = $2 ORDER BY folder_id",
+		2, {UUIDOID, INT8OID}
+	};
+	EwsFolder	f;
+	int64		target = 0;
+	int64	   *lock_ids;
+	int			nlock = 0;
+	uint64		nsub = 0;
+	bool		purge;
+
+	if (!ews_folder_resolve(ctx, ref, EWS_NEED_WRITE, delete_subfolders, &f, st))
+		return;
+	if (type == EWS_DELETE_TO_DELETED_ITEMS && f.distinguished != NULL &&
+		strcmp(f.distinguished, "deleteditems") == 0)
+	{
+		ews_status_set(st, EWS_ErrorCannotEmptyFolder,
+					   "Deleted Items cannot be emptied into itself: use SoftDelete or HardDelete.");
+		return;
+	}
+	purge = type == EWS_DELETE_HARD || (type == EWS_DELETE_SOFT && is_recoverable_folder(f.distinguished));
+	if (!purge)
+	{
+		target = ews_distinguished_folder_id(&f.mailbox_id,
+											 type == EWS_DELETE_SOFT ? "recoverableitemsdeletions" : "deleteditems");
+		if (target == 0)
+			elog(ERROR, "mailbox has no deleted items or recoverable items folder");
+	}
+	if (delete_subfolders)
+	{
+		nsub = subtree_below(&f);
+		for (uint64 r = 0; r < nsub; r++)
+			if (!ews_col_isnull(r, 2))
+			{
+				ews_status_set(st, EWS_ErrorDeleteDistinguishedFolder,
+							   psprintf("The folder holds the distinguished folder %s, which cannot be deleted.",
+										ews_col_text(r, 2)));
+				return;
+			}
+	}
+	lock_ids = palloc(sizeof(int64) * (nsub + 2));
+	lock_ids[nlock++] = f.folder_id;
+	if (target != 0)
+		lock_ids[nlock++] = target;
+	if (delete_subfolders && purge)
+		for (uint64 r = 0; r < nsub; r++)
+			lock_ids[nlock++] = ews_col_int64(r, 1);
+	if (!ews_content_lock(&ctx->content, &f.mailbox_id, lock_ids, nlock) &&
+		!ews_content_locked(&ctx->content, &f.mailbox_id, f.folder_id))
+	{
+		ews_status_set(st, EWS_ErrorFolderNotFound, NULL);
+		return;
+	}
+
+	if (purge)
+		empty_items_hard(ctx, &f);
+	else
+		empty_items_move(ctx, &f, target);
+
+	if (delete_subfolders)
+	{
+		Datum		args[2];
+
+		args[0] = UUIDPGetDatum(&f.mailbox_id);
+		args[1] = Int64GetDatum(f.folder_id);
+		if (purge)
+			ews_exec(&hard, args, NULL, false, 0);	/* subfolders and items: ON DELETE CASCADE */
+		else
+		{
+			uint64		n = ews_exec(&children, args, NULL, false, 0);
+			int64	   *ids = palloc(sizeof(int64) * Max(n, 1));
+
+			for (uint64 r = 0; r < n; r++)
+				ids[r] = ews_col_int64(r, 1);
+			for (uint64 r = 0; r < n; r++)
+			{
+				EwsFolder	c;
+
+				CHECK_FOR_INTERRUPTS();
+				if (!ews_folder_fetch(&f.mailbox_id, f.guid, ids[r], &c))
+					continue;
+				ews_folder_reparent(&c, target, free_name_in(&f.mailbox_id, target, c.display_name, c.folder_id));
+			}
+		}
+	}
+	ews_status_ok(st);
+}

@@ -81,6 +81,32 @@ extern void ews_folder_lock_hierarchies(EwsCtx *ctx, const EwsFolderRef *refs, i
 extern void ews_folder_keep(EwsFolder *f, EwsStatus *st);
 extern void ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsStatus *st);
 
+/*
+ * UpdateFolder of one folder: what its t:Updates ask, combined (a later
+ * change of the same field wins).  error: refused while reading (a
+ * read-only field, a property the store does not keep).
+ */
+typedef struct EwsFolderUpdate
+{
+	bool		set_name;
+	const char *name;
+	bool		set_class;
+	const char *folder_class;	/* NULL with set_class: the class is deleted */
+	EwsCode		error;
+	const char *error_text;
+} EwsFolderUpdate;
+
+/* on success *out is the folder as it is now (same id, new change number) */
+extern void ews_folder_update(EwsCtx *ctx, const EwsFolderRef *ref, const EwsFolderUpdate *u,
+							  EwsFolder *out, EwsStatus *st);
+
+/*
+ * EmptyFolder of one folder: its items (not its associated ones) deleted
+ * the DeleteType's way, and with delete_subfolders its subfolders too.
+ */
+extern void ews_folder_empty(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type,
+							 bool delete_subfolders, EwsStatus *st);
+
 /* shared by the hierarchy operations; the caller holds the hierarchy lock */
 extern bool ews_folder_name_taken(const pg_uuid_t *mailbox, int64 parent_id, const char *name,
 								  int64 except_folder_id);

@@ -98,11 +98,24 @@ ews_prop_find(const uint8 *blob, size_t len, const EwsPropKey *key, EwsBlobProp 
 		return ews_blob_find(blob, len, ((uint32) key->id << 16) | key->type, out);
 	/*
 	 * Named properties live in the blob's own name table (flag bit 0); a blob
-	 * without one holds none.
+	 * without one holds none.  Ids are local to the blob: the name finds the
+	 * tag, and the property must have the type asked for.
 	 */
-	if (len < EWS_BLOB_HEADER_SIZE || (ews_le16(blob + 6) & 1) == 0)
+	if (len < EWS_BLOB_HEADER_SIZE || (ews_le16(blob + 6) & EWS_BLOB_FLAG_NAMES) == 0)
 		return false;
-	return false;
+	{
+		uint32		tag;
+		bool		found;
+
+		if (key->by_name)
+			found = ews_blob_find_named_string(blob, len, key->guid.b, (const uint8 *) key->name,
+											   strlen(key->name), &tag);
+		else
+			found = ews_blob_find_named_id(blob, len, key->guid.b, key->lid, &tag);
+		if (!found || EWS_PROP_TYPE(tag) != key->type)
+			return false;
+		return ews_blob_find(blob, len, tag, out);
+	}
 }
 
 /* ---- the FieldURI table ---- */
@@ -152,7 +165,7 @@ const EwsFieldDef ews_fields[EWS_F_COUNT] = {
 	TAG(0x0E080003), EWS_VK_INT, EWS_FORM_INT, EWS_WRITE_READ_ONLY, SUMMARY},
 	/* item:Categories is PS_PUBLIC_STRINGS "Keywords", DavMail's IMAP keywords */
 	{"item:Categories", EWS_F_CATEGORIES, "Categories", EWS_SRC_COLUMN, EWS_C_CATEGORIES, 0,
-	NAME(G_PUBLIC_STRINGS, "Keywords", EWS_PT_MV_UNICODE), EWS_VK_TEXTS, EWS_FORM_STRINGS, EWS_WRITE_MIME, SUMMARY},
+	NAME(G_PUBLIC_STRINGS, "Keywords", EWS_PT_MV_UNICODE), EWS_VK_TEXTS, EWS_FORM_STRINGS, EWS_WRITE_PROP, SUMMARY},
 	{"item:Importance", EWS_F_IMPORTANCE, "Importance", EWS_SRC_COLUMN, EWS_C_IMPORTANCE, 0,
 	TAG(0x00170003), EWS_VK_INT, EWS_FORM_IMPORTANCE, EWS_WRITE_MIME, SUMMARY},
 	{"item:InReplyTo", EWS_F_IN_REPLY_TO, "InReplyTo", EWS_SRC_BLOB, EWS_C_NONE, 0,

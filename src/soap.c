@@ -620,6 +620,13 @@ static const SoapOperation soap_operations[] = {
 	{"ConvertId", soap_read_convert_id, soap_run_convert_id},
 	{"FindItem", soap_read_find_item, soap_run_find_item},
 	{"GetItem", soap_read_get_item, soap_run_get_item},
+	{"CreateItem", soap_read_create_item, soap_run_create_item},
+	{"UpdateItem", soap_read_update_item, soap_run_update_item},
+	{"DeleteItem", soap_read_delete_item, soap_run_delete_item},
+	{"MoveItem", soap_read_move_item, soap_run_move_item},
+	{"CopyItem", soap_read_copy_item, soap_run_copy_item},
+	{"UpdateFolder", soap_read_update_folder, soap_run_update_folder},
+	{"EmptyFolder", soap_read_empty_folder, soap_run_empty_folder},
 };
 
 /* everything read out of a request: what run needs, in palloc'd memory */

@@ -159,6 +159,8 @@ typedef struct SoapOperation
 } SoapOperation;
 
 /* soap_ops.c */
+/* the element a folder of this class is written as: t:CalendarFolder, ..., t:Folder */
+extern const char *soap_folder_element(const char *cls);
 extern bool soap_read_get_folder(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_get_folder(SoapCall *call, void *request);
 extern bool soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request);
@@ -192,5 +194,30 @@ extern bool soap_read_path(SoapCall *call, xmlNodePtr el, struct EwsPath *p);
 /* m:Restriction (FindItem, FindFolder): its one search expression, read into C values */
 extern bool soap_read_restriction(SoapCall *call, xmlNodePtr el, struct EwsRestriction **out);
 extern void soap_sort_key_from_text(const char *text, struct EwsSortKey *key);
+/* NonEmptyArrayOfBaseItemIdsType: t:ItemId elements (soap_items.c) */
+struct EwsItemRef;
+extern bool soap_read_item_ids(SoapCall *call, xmlNodePtr list, struct EwsItemRef **refs, int *n);
+/* soap_itemwrite.c */
+extern bool soap_read_create_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_create_item(SoapCall *call, void *request);
+extern bool soap_read_update_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_update_item(SoapCall *call, void *request);
+extern bool soap_read_delete_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_delete_item(SoapCall *call, void *request);
+extern bool soap_read_move_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_move_item(SoapCall *call, void *request);
+extern bool soap_read_copy_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_copy_item(SoapCall *call, void *request);
+extern bool soap_read_update_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_update_folder(SoapCall *call, void *request);
+extern bool soap_read_empty_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_empty_folder(SoapCall *call, void *request);
+/* the SQL twins' XML fragments, read as the SOAP face reads them (raise when bad) */
+struct EwsCreateInput;
+struct EwsItemEdit;
+struct EwsFolderUpdate;
+extern void soap_create_input_from_text(const char *text, struct EwsCreateInput *in);
+extern void soap_item_updates_from_text(const char *text, struct EwsItemEdit **edits, int *n);
+extern void soap_folder_updates_from_text(const char *text, struct EwsFolderUpdate *u);
 
 #endif

@@ -1321,8 +1321,8 @@ typedef struct GetItemRequest
 } GetItemRequest;
 
 /* NonEmptyArrayOfBaseItemIdsType: t:ItemId (occurrence and recurring-master ids name calendar items we do not keep) */
-static bool
-read_item_ids(SoapCall *call, xmlNodePtr list, EwsItemRef **refs, int *n)
+bool
+soap_read_item_ids(SoapCall *call, xmlNodePtr list, EwsItemRef **refs, int *n)
 {
 	int			count = 0;
 
@@ -1362,7 +1362,7 @@ soap_read_get_item(SoapCall *call, xmlNodePtr op, void **request)
 
 	if (!soap_children(call, op, spec, 2, parts) ||
 		!read_item_shape(call, parts[0], &req->shape) ||
-		!read_item_ids(call, parts[1], &req->refs, &req->n))
+		!soap_read_item_ids(call, parts[1], &req->refs, &req->n))
 		return false;
 	shape_needs(&req->shape, false, &req->needs);
 	*request = req;

@@ -150,8 +150,8 @@ read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape, FolderExt *e
  * The element a folder is written as follows its class, as Exchange does:
  * clients pick the folder's kind from the element name.
  */
-static const char *
-folder_element(const char *cls)
+const char *
+soap_folder_element(const char *cls)
 {
 	static const struct
 	{
@@ -248,7 +248,7 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 			 const FolderExt *ext)
 {
 	if (element == NULL)
-		element = folder_element(f->folder_class);
+		element = soap_folder_element(f->folder_class);
 	appendStringInfo(buf, "<t:%s>", element);
 	write_folder_id(buf, "FolderId", f->guid, f->folder_id, f->change_number);
 	if ((shape & FP_PARENT) && f->parent_id != 0)
@@ -947,7 +947,7 @@ run_move_or_copy(SoapCall *call, MoveCopyRequest *r, const char *name, MoveCopyF
 		message_begin(call, name, &st);
 		if (st.code == EWS_NoError)
 		{
-			const char *element = folder_element(f.folder_class);
+			const char *element = soap_folder_element(f.folder_class);
 
 			appendStringInfo(call->out, "<m:Folders><t:%s>", element);
 			write_folder_id(call->out, "FolderId", f.guid, f.folder_id, f.change_number);

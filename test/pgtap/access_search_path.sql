@@ -7,7 +7,7 @@
 -- their SQL, so none of the traps may be called.  A control call from the
 -- role's own SQL shows the traps do work where names are not pinned.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 
 CREATE ROLE sp_evil NOLOGIN;
 CREATE ROLE sp_victim NOLOGIN;
@@ -323,9 +323,92 @@ INSERT INTO sp_evil.results (label, val)
 SELECT 'item_columns', (ews.item_columns(x.data)).item_class FROM sp_evil.items x;
 SET LOCAL ROLE sp_evil;
 
+-- the item and folder writes: every operation's SQL twin and SOAP request,
+-- on the role's own mailbox and on the victim's
+INSERT INTO sp_evil.results (label, val) VALUES ('part 3', NULL);
+SELECT folder_id AS evil_work FROM ews_create_folder(:'evil_inbox', 'Work') \gset
+CREATE TABLE sp_evil.w AS SELECT c.* FROM ews_create_items(:'evil_work', ARRAY[
+	'<t:Message><t:Subject>w1</t:Subject><t:Body BodyType="HTML">&lt;p&gt;x&lt;/p&gt;</t:Body><t:Importance>High</t:Importance>'
+	'<t:ToRecipients><t:Mailbox><t:Name>N</t:Name><t:EmailAddress>n@example.com</t:EmailAddress></t:Mailbox></t:ToRecipients>'
+	'<t:Categories><t:String>c</t:String></t:Categories><t:IsRead>true</t:IsRead>'
+	'<t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="Common" PropertyId="34160" PropertyType="Integer"/><t:Value>1</t:Value></t:ExtendedProperty></t:Message>',
+	NULL], ARRAY[NULL, convert_to(E'Subject: w2\r\nMessage-ID: <w2@example.com>\r\n\r\nx\r\n', 'UTF8')])
+	WITH ORDINALITY c(item_id, change_key, response_class, response_code, message_text, mailbox_guid, n);
+INSERT INTO sp_evil.results (label, val) SELECT 'create_items', pg_catalog.string_agg(response_code, ' ' ORDER BY n) FROM sp_evil.w;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim create_items', c.response_code FROM ews_create_items(:'victim_inbox', ARRAY['<t:Message/>']) c;
+SELECT item_id AS w1 FROM sp_evil.w WHERE n = 1 \gset
+SELECT item_id AS w2 FROM sp_evil.w WHERE n = 2 \gset
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'update_items', pg_catalog.string_agg(u.response_code, ' ') FROM ews_update_items(ARRAY[:'w1', :'w2'], ARRAY[
+	'<t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>renamed</t:Subject></t:Message></t:SetItemField>'
+	'<t:AppendToItemField><t:FieldURI FieldURI="message:CcRecipients"/><t:Message><t:CcRecipients><t:Mailbox>'
+	'<t:EmailAddress>cc@example.com</t:EmailAddress></t:Mailbox></t:CcRecipients></t:Message></t:AppendToItemField>'
+	'<t:SetItemField><t:FieldURI FieldURI="item:Body"/><t:Message><t:Body BodyType="Text">new body</t:Body></t:Message></t:SetItemField>',
+	'<t:SetItemField><t:FieldURI FieldURI="item:Categories"/><t:Message><t:Categories><t:String>k</t:String></t:Categories></t:Message></t:SetItemField>'
+	'<t:DeleteItemField><t:ExtendedFieldURI DistinguishedPropertySetId="Common" PropertyId="34160" PropertyType="Integer"/></t:DeleteItemField>'
+	'<t:SetItemField><t:FieldURI FieldURI="message:IsRead"/><t:Message><t:IsRead>1</t:IsRead></t:Message></t:SetItemField>'],
+	ARRAY[(SELECT change_key FROM sp_evil.w WHERE n = 1), (SELECT change_key FROM sp_evil.w WHERE n = 2)], 'NeverOverwrite') u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim update_items', u.response_code FROM ews_update_items(ARRAY[:'victim_item'], ARRAY[
+	'<t:DeleteItemField><t:FieldURI FieldURI="item:Subject"/></t:DeleteItemField>']) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'copy_items', c.response_code FROM ews_copy_items(:'evil_drafts', ARRAY[:'w1']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'move_items', c.response_code FROM ews_move_items(:'evil_drafts', ARRAY[:'w2']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim copy_items', c.response_code FROM ews_copy_items(:'evil_drafts', ARRAY[:'victim_item']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim move_items', c.response_code FROM ews_move_items(:'victim_drafts', ARRAY[:'victim_item']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'delete_items', pg_catalog.string_agg(d.response_code, ' ')
+	  FROM (VALUES ('SoftDelete'), ('MoveToDeletedItems'), ('HardDelete')) t(dt),
+	       LATERAL (SELECT item_id FROM ews_create_items(:'evil_work',
+	                ARRAY[pg_catalog.format('<t:Message><t:Subject>%s</t:Subject></t:Message>', t.dt)])) c,
+	       LATERAL ews_delete_items(ARRAY[c.item_id], t.dt) d;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim delete_items', d.response_code FROM ews_delete_items(ARRAY[:'victim_item']) d;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'update_folders', u.response_code FROM ews_update_folders(ARRAY[:'evil_work'], ARRAY[
+	'<t:SetFolderField><t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>WORK</t:DisplayName></t:Folder></t:SetFolderField>'
+	'<t:DeleteFolderField><t:FieldURI FieldURI="folder:FolderClass"/></t:DeleteFolderField>']) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim update_folders', u.response_code FROM ews_update_folders(ARRAY[:'victim_sub'], ARRAY[
+	'<t:SetFolderField><t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>Mine</t:DisplayName></t:Folder></t:SetFolderField>']) u;
+SELECT pg_catalog.count(*) FROM ews_create_folder(:'evil_work', 'Inner');
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'empty_folders', pg_catalog.string_agg(e.response_code, ' ')
+	  FROM (VALUES ('SoftDelete', true), ('HardDelete', true), ('MoveToDeletedItems', false)) t(dt, sub),
+	       LATERAL ews_empty_folders(ARRAY[:'evil_work'], t.dt, t.sub) e;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim empty_folders', e.response_code FROM ews_empty_folders(ARRAY[:'victim_inbox']) e;
+SELECT item_id AS w3 FROM ews_create_items(:'evil_work', ARRAY['<t:Message><t:Subject>soap</t:Subject></t:Message>']) \gset
+SELECT sp_evil.soap('soap CreateItem', '', pg_catalog.format('<m:CreateItem MessageDisposition="SaveOnly"><m:SavedItemFolderId>%s</m:SavedItemFolderId>'
+	'<m:Items><t:Message><t:MimeContent>U3ViamVjdDogeA0KDQp4DQo=</t:MimeContent><t:ExtendedProperty><t:ExtendedFieldURI PropertyTag="0xe07" PropertyType="Integer"/>'
+	'<t:Value>1</t:Value></t:ExtendedProperty></t:Message><t:Message><t:Subject>p</t:Subject><t:Body BodyType="Text">b</t:Body></t:Message></m:Items></m:CreateItem>',
+	sp_evil.fid(:'evil_work')));
+SELECT sp_evil.soap('soap CreateItem victim', '', pg_catalog.format('<m:CreateItem><m:SavedItemFolderId>%s</m:SavedItemFolderId>'
+	'<m:Items><t:Message/></m:Items></m:CreateItem>', sp_evil.fid(:'victim_inbox')));
+SELECT sp_evil.soap('soap UpdateItem', '', pg_catalog.format('<m:UpdateItem ConflictResolution="AlwaysOverwrite"><m:ItemChanges>'
+	'<t:ItemChange><t:ItemId Id="%s"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>s</t:Subject>'
+	'</t:Message></t:SetItemField></t:Updates></t:ItemChange><t:ItemChange><t:ItemId Id="%s"/><t:Updates><t:DeleteItemField>'
+	'<t:FieldURI FieldURI="item:Subject"/></t:DeleteItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>', :'w3', :'victim_item'));
+SELECT sp_evil.soap('soap CopyItem', '', pg_catalog.format('<m:CopyItem><m:ToFolderId>%s</m:ToFolderId><m:ItemIds><t:ItemId Id="%s"/>'
+	'<t:ItemId Id="%s"/></m:ItemIds></m:CopyItem>', sp_evil.fid(:'evil_drafts'), :'w3', :'victim_item'));
+SELECT sp_evil.soap('soap MoveItem', '', pg_catalog.format('<m:MoveItem><m:ToFolderId>%s</m:ToFolderId><m:ItemIds><t:ItemId Id="%s"/>'
+	'<t:ItemId Id="%s"/></m:ItemIds></m:MoveItem>', sp_evil.fid(:'evil_drafts'), :'w3', :'victim_item'));
+SELECT sp_evil.soap('soap DeleteItem', '', pg_catalog.format('<m:DeleteItem DeleteType="SoftDelete"><m:ItemIds><t:ItemId Id="%s"/>'
+	'<t:ItemId Id="%s"/></m:ItemIds></m:DeleteItem>', (SELECT c.item_id FROM ews_create_items(:'evil_work', ARRAY['<t:Message/>']) c), :'victim_item'));
+SELECT sp_evil.soap('soap UpdateFolder', '', pg_catalog.format('<m:UpdateFolder><m:FolderChanges><t:FolderChange>%s<t:Updates><t:SetFolderField>'
+	'<t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>Work 2</t:DisplayName></t:Folder></t:SetFolderField></t:Updates></t:FolderChange>'
+	'<t:FolderChange>%s<t:Updates><t:DeleteFolderField><t:FieldURI FieldURI="folder:FolderClass"/></t:DeleteFolderField></t:Updates></t:FolderChange>'
+	'</m:FolderChanges></m:UpdateFolder>', sp_evil.fid(:'evil_work'), sp_evil.fid(:'victim_sub')));
+SELECT sp_evil.soap('soap EmptyFolder', '', pg_catalog.format('<m:EmptyFolder DeleteType="MoveToDeletedItems" DeleteSubFolders="true"><m:FolderIds>%s%s'
+	'</m:FolderIds></m:EmptyFolder>', sp_evil.fid(:'evil_work'), sp_evil.fid(:'victim_inbox')));
+
 -- the functions added since: mailbox delegates, and acting for a user (last:
 -- it lasts to the end of the transaction)
-INSERT INTO sp_evil.results (label, val) VALUES ('part 3', NULL);
+INSERT INTO sp_evil.results (label, val) VALUES ('part 4', NULL);
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'add_delegate', ews_add_delegate('sp-evil@example.com', 'sp-victim@example.com', 'reviewer')::text;
 INSERT INTO sp_evil.results (label, val)
@@ -399,7 +482,21 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; item_columns=IPM.Note',
           'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
-            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 3') AND label <> 'hits at end'),
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 3')
+              AND n < (SELECT n FROM sp_evil.results WHERE label = 'part 4')),
+          'create_items=NoError NoError; victim create_items=ErrorNonExistentMailbox; update_items=NoError NoError; '
+          'victim update_items=ErrorNonExistentMailbox; copy_items=NoError; move_items=NoError; '
+          'victim copy_items=ErrorNonExistentMailbox; victim move_items=ErrorNonExistentMailbox; '
+          'delete_items=NoError NoError NoError; victim delete_items=ErrorNonExistentMailbox; update_folders=NoError; '
+          'victim update_folders=ErrorNonExistentMailbox; empty_folders=NoError NoError NoError; '
+          'victim empty_folders=ErrorNonExistentMailbox; soap CreateItem=200 NoError NoError; '
+          'soap CreateItem victim=200 ErrorNonExistentMailbox; soap UpdateItem=200 NoError ErrorNonExistentMailbox; '
+          'soap CopyItem=200 NoError ErrorNonExistentMailbox; soap MoveItem=200 NoError ErrorNonExistentMailbox; '
+          'soap DeleteItem=200 NoError ErrorNonExistentMailbox; soap UpdateFolder=200 NoError ErrorNonExistentMailbox; '
+          'soap EmptyFolder=200 NoError ErrorNonExistentMailbox',
+          'the item and folder writes, in SQL and through ews_soap, worked as usual, and gave no access to the victim');
+SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 4') AND label <> 'hits at end'),
           'add_delegate=; add_delegate again=; list_delegates=sp-victim@example.com editor; remove_delegate=; '
           'list_delegates after remove=0; acting before=NULL; act_as=; acting=sp-evil@example.com; '
           'acting get_folder=NoError ErrorNonExistentMailbox; acting list=sp-evil@example.com; '
@@ -433,11 +530,12 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
               JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
             WHERE d.refclassid = 'pg_extension'::regclass
               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')),
-          ARRAY['ews_act_as', 'ews_acting_mailbox', 'ews_add_delegate', 'ews_copy_folder', 'ews_create_folder',
-                'ews_create_item', 'ews_create_mailbox', 'ews_delete_folder', 'ews_drop_mailbox', 'ews_export_items',
+          ARRAY['ews_act_as', 'ews_acting_mailbox', 'ews_add_delegate', 'ews_copy_folder', 'ews_copy_items', 'ews_create_folder',
+                'ews_create_item', 'ews_create_items', 'ews_create_mailbox', 'ews_delete_folder', 'ews_delete_items',
+                'ews_drop_mailbox', 'ews_empty_folders', 'ews_export_items',
                 'ews_find_folder', 'ews_find_items', 'ews_folder_id', 'ews_get_folder', 'ews_get_items', 'ews_grant',
-                'ews_list_delegates', 'ews_list_mailboxes', 'ews_move_folder', 'ews_remove_delegate', 'ews_revoke',
-                'ews_soap', 'ews_upload_items', 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists',
+                'ews_list_delegates', 'ews_list_mailboxes', 'ews_move_folder', 'ews_move_items', 'ews_remove_delegate', 'ews_revoke',
+                'ews_soap', 'ews_update_folders', 'ews_update_items', 'ews_upload_items', 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists',
                 'prop_float8', 'prop_int8', 'prop_text', 'prop_texts', 'prop_time'],
           'the functions called above are all the extension has (a new function must be added here and called above)');
 
