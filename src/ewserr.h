@@ -37,7 +37,9 @@
 	X(ErrorInvalidOperation, "The operation is not valid.") \
 	X(ErrorImpersonateUserDenied, "The account does not have permission to impersonate the requested user.") \
 	X(ErrorInvalidServerVersion, "The specified server version is invalid.") \
-	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.")
+	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.") \
+	X(ErrorMailboxMoveInProgress, "The mailbox is being moved to another node; try again when the move is done.") \
+	X(ErrorCrossSiteRequest, "The request names mailboxes held by different nodes; send a separate request for each node's mailboxes.")
 
 typedef enum EwsCode
 {

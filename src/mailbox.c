@@ -10,6 +10,8 @@
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
+#include "scaleout.h"
+
 /*
  * Exchange's default tree with its English display names and classes.  The
  * IPM subtree (what mail clients show) hangs under msgfolderroot; the rest
@@ -212,6 +214,12 @@ mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to manage mailbox \"%s\"", smtp),
 				 errdetail("Only members of the owner role, members of ews_admin and superusers may grant, revoke or drop; delegates and impersonators may not.")));
+	/* grants and the drop change the mailbox: not while it moves (scaleout.c) */
+	if (!ews_scaleout_writable(&mb->id))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("mailbox \"%s\" is being moved to another node", smtp),
+				 errhint("Try again when the move is done.")));
 }
 
 /* grant and revoke: the same checks, then one statement on ews.mailbox_grant */

@@ -27,6 +27,7 @@
 #include "mb/pg_wchar.h"
 
 #include "ids.h"
+#include "scaleout.h"
 
 static Oid
 store_relid(const char *name)
@@ -352,6 +353,12 @@ mailbox_reachable(EwsCtx *ctx, const EwsMailbox *mb, bool usable, EwsNeed need, 
 	if (!usable)
 	{
 		ews_status_no_mailbox(st, mb->guid);
+		return false;
+	}
+	/* a mailbox moving to another node is read-only until it arrives (scaleout.c) */
+	if (need == EWS_NEED_WRITE && !ews_scaleout_writable(&mb->id))
+	{
+		ews_status_set(st, EWS_ErrorMailboxMoveInProgress, NULL);
 		return false;
 	}
 	return true;
