@@ -75,9 +75,8 @@ GRANT USAGE ON SCHEMA plproxy TO PUBLIC;
 
 CREATE FUNCTION plproxy.get_cluster_version(cluster_name text)
 RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT s.cluster_version FROM ews_router.state s WHERE $1 = 'ews_nodes' $$;
+AS 'MODULE_PATHNAME', 'ews_router_cluster_version'
+LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION plproxy.get_cluster_version(text) IS
 	'PL/Proxy: the version of the node list of cluster ews_nodes (ews_router)';
 
@@ -102,35 +101,35 @@ COMMENT ON FUNCTION plproxy.get_cluster_config(text) IS
 -- Routing (src/router.c): which node a call or a batch element goes to
 -- ---------------------------------------------------------------------
 
+-- These C functions are on the path of every call and pin no search_path:
+-- every statement they run names the schema of each table, function and
+-- operator (src/router.c).
+
 CREATE FUNCTION ews_router.id_guid(id text)
 RETURNS uuid
 AS 'MODULE_PATHNAME', 'ews_router_id_guid'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ews_router.id_guid(text) IS
 	'the mailbox GUID a FolderId or ItemId carries; NULL for text that is no EWS id';
 
 CREATE FUNCTION ews_router.node_of_guid(mailbox uuid)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ews_router_node_of_guid'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ews_router.node_of_guid(uuid) IS
 	'the node of a mailbox GUID (an unknown one: a node chosen by a keyed hash)';
 
 CREATE FUNCTION ews_router.node_of_id(id text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ews_router_node_of_id'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ews_router.node_of_id(text) IS
 	'the node of the mailbox a FolderId or ItemId names';
 
 CREATE FUNCTION ews_router.node_of_address(smtp_address text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ews_router_node_of_address'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ews_router.node_of_address(text) IS
 	'the node of a mailbox SMTP address, compared case-insensitively (an unknown one: a node chosen by a keyed hash)';
 
@@ -138,8 +137,7 @@ CREATE FUNCTION ews_router.split_plan(key text[], lengths integer[], ndims integ
 	OUT nodes integer[], OUT ords integer[])
 RETURNS record
 AS 'MODULE_PATHNAME', 'ews_router_split_plan'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ews_router.split_plan(text[], integer[], integer[]) IS
 	'for a batch call: the node of each id of the key array and the input positions; NULLs when the call goes whole to one node';
 
@@ -436,6 +434,17 @@ END
 $mk$;
 COMMENT ON FUNCTION ews_router.make_internals(text) IS
 	'make the PL/Proxy functions that call the ews_scaleout_* functions of the nodes (schema nsp)';
+
+-- the input argument types of a function, as regprocedure text wants them
+CREATE FUNCTION ews_router.in_types(types text[], modes text[])
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT COALESCE(string_agg(u.t, ', ' ORDER BY u.i), '')
+	  FROM unnest($1, $2) WITH ORDINALITY AS u(t, m, i) WHERE u.m IN ('i', 'b', 'v')
+$$;
+COMMENT ON FUNCTION ews_router.in_types(text[], text[]) IS 'the input argument types of a function, comma-separated';
 
 -- The routing rule of a node function, from its argument names and types:
 --   id          a text argument named *_id (the first): a FolderId or ItemId;
@@ -759,12 +768,13 @@ $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
 				'p_ews_drop_mailbox');
 		ELSIF rule = 'soap' THEN
-			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s AS %L, 'ews_router_soap' LANGUAGE C %s%s SET search_path = pg_catalog, pg_temp$f$,
+			-- no SET search_path: see src/router.c
+			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s AS %L, 'ews_router_soap' LANGUAGE C %s%s$f$,
 				ext, f.function_name, f.arguments, f.result, '$libdir/ews', 'VOLATILE',
 				CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END);
 		END IF;
 		EXECUTE ddl;
-		made := made || (format('%I.%I', ext, f.function_name) || '(' || f.identity_arguments || ')');
+		made := made || (format('%I.%I', ext, f.function_name) || '(' || ews_router.in_types(f.argument_types, f.argument_modes) || ')');
 		-- who may execute it: as on the nodes (roles must exist here too)
 		EXECUTE format('REVOKE ALL ON FUNCTION %I.%I(%s) FROM PUBLIC', ext, f.function_name, f.identity_arguments);
 		FOR g IN SELECT unnest(f.executors) AS who LOOP
@@ -785,3 +795,304 @@ END
 $sync$;
 COMMENT ON FUNCTION ews_router_sync() IS
 	'make the router''s twin of every ews_* function of the nodes from node 0''s catalog, by routing rules on argument names and types; returns each function''s rule (none: no rule fits)';
+
+-- ---------------------------------------------------------------------
+-- ews_router_check(): what would make the router answer other than a node
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION ews_router_check(OUT object text, OUT problem text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	              WHERE e.extname = 'ews_router');
+	nodes integer := (SELECT count(*) FROM ews_router.node);
+	first record;
+	v record;
+	f record;
+	tw oid;
+BEGIN
+	PERFORM ews_router.require_superuser('check the router');
+	IF nodes = 0 THEN
+		object := 'nodes'; problem := 'the router has no nodes'; RETURN NEXT; RETURN;
+	END IF;
+	first := ews_router.node_ews(0);
+	FOR i IN 1 .. nodes - 1 LOOP
+		v := ews_router.node_ews(i);
+		IF v IS DISTINCT FROM first THEN
+			object := (SELECT 'node ' || n.name FROM ews_router.node n WHERE n.node_id = i);
+			problem := format('runs ews %s in schema %s; node 0 runs %s in %s', v.version, v.schema, first.version, first.schema);
+			RETURN NEXT;
+		END IF;
+		-- mailboxes move between nodes table by table: the tables must agree
+		FOR f IN (SELECT * FROM ews_router.p_tables(0) EXCEPT SELECT * FROM ews_router.p_tables(i))
+		         UNION (SELECT * FROM ews_router.p_tables(i) EXCEPT SELECT * FROM ews_router.p_tables(0)) LOOP
+			object := format('table ews.%s on node %s', f.table_name, (SELECT n.name FROM ews_router.node n WHERE n.node_id = i));
+			problem := 'differs from node 0''s';
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+	FOR f IN SELECT * FROM ews_router.p_tables(0) LOOP
+		IF NOT f.holds_mailboxes THEN
+			object := 'table ews.' || f.table_name;
+			problem := 'has no mailbox_id column: its rows do not move with mailboxes';
+			RETURN NEXT;
+		ELSIF f.key_columns IS NULL OR f.key_columns[1] IS DISTINCT FROM 'mailbox_id' THEN
+			object := 'table ews.' || f.table_name;
+			problem := 'has no primary key leading with mailbox_id: a move cannot page through it';
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- every node function has a twin with its arguments and result
+	FOR f IN SELECT * FROM ews_router.p_catalog(0) LOOP
+		IF ews_router.rule_of(f.function_name, f.argument_names, f.argument_types, f.argument_modes) IS NULL THEN
+			object := format('function %s(%s)', f.function_name, f.identity_arguments);
+			problem := 'no routing rule fits its arguments';
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+		tw := to_regprocedure(format('%I.%I(%s)', ext, f.function_name, ews_router.in_types(f.argument_types, f.argument_modes)));
+		IF tw IS NULL THEN
+			object := format('function %s(%s)', f.function_name, f.identity_arguments);
+			problem := 'has no twin on the router (run ews_router_sync())';
+			RETURN NEXT;
+		ELSIF pg_get_function_arguments(tw) IS DISTINCT FROM f.arguments
+		      OR pg_get_function_result(tw) IS DISTINCT FROM f.result THEN
+			object := format('function %s(%s)', f.function_name, f.identity_arguments);
+			problem := format('the twin is (%s) %s, the node''s (%s) %s',
+							  pg_get_function_arguments(tw), pg_get_function_result(tw), f.arguments, f.result);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- and no twin outlives its node function
+	FOR f IN SELECT g.signature FROM ews_router.generated g
+	          WHERE g.signature LIKE quote_ident(ext) || '.%'
+	            AND NOT EXISTS (SELECT 1 FROM ews_router.p_catalog(0) c
+	                             WHERE to_regprocedure(g.signature) = to_regprocedure(format('%I.%I(%s)', ext, c.function_name,
+	                                                                          ews_router.in_types(c.argument_types, c.argument_modes)))) LOOP
+		object := 'function ' || f.signature;
+		problem := 'the nodes have no such function (run ews_router_sync())';
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ews_router_check() IS
+	'what would make the router answer differently from a node: nodes that differ, node functions without a twin or routing rule, tables a move cannot carry; no rows when all is well';
+
+-- ---------------------------------------------------------------------
+-- ews_router_reconcile(): the directory against what the nodes hold
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION ews_router_reconcile(repair boolean DEFAULT false,
+	OUT problem text, OUT mailbox_id uuid, OUT smtp_address text, OUT node text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	nodes integer := (SELECT count(*) FROM ews_router.node);
+BEGIN
+	PERFORM ews_router.require_superuser('reconcile the directory');
+	CREATE TEMP TABLE IF NOT EXISTS ews_router_held (node_id integer, mailbox_id uuid, smtp_address text, owner text) ON COMMIT DROP;
+	TRUNCATE ews_router_held;
+	FOR i IN 0 .. nodes - 1 LOOP
+		INSERT INTO ews_router_held SELECT i, x.mailbox_id, x.smtp_address, x.owner FROM ews_router.p_mailboxes(i, NULL, NULL) x;
+	END LOOP;
+	FOR r IN
+		SELECT 'held by a node, not in the directory' AS p, h.*, n.name
+		  FROM ews_router_held h JOIN ews_router.node n USING (node_id)
+		 WHERE NOT EXISTS (SELECT 1 FROM ews_router.mailbox m WHERE m.mailbox_id = h.mailbox_id)
+		UNION ALL
+		SELECT 'a copy on a node the directory does not name', h.*, n.name
+		  FROM ews_router_held h JOIN ews_router.node n USING (node_id)
+		  JOIN ews_router.mailbox m ON m.mailbox_id = h.mailbox_id
+		 WHERE m.node_id <> h.node_id AND m.moving_to IS DISTINCT FROM h.node_id
+		UNION ALL
+		SELECT 'in the directory, not on its node', m.node_id, m.mailbox_id, m.smtp_address, m.owner_name, n.name
+		  FROM ews_router.mailbox m JOIN ews_router.node n USING (node_id)
+		 WHERE NOT EXISTS (SELECT 1 FROM ews_router_held h WHERE h.mailbox_id = m.mailbox_id AND h.node_id = m.node_id)
+		UNION ALL
+		SELECT 'owner or address differ from the node''s', h.*, n.name
+		  FROM ews_router_held h JOIN ews_router.node n USING (node_id)
+		  JOIN ews_router.mailbox m ON m.mailbox_id = h.mailbox_id AND m.node_id = h.node_id
+		 WHERE m.owner_name <> h.owner OR m.smtp_address <> h.smtp_address
+		 ORDER BY 1, 4
+	LOOP
+		problem := r.p; mailbox_id := r.mailbox_id; smtp_address := r.smtp_address; node := r.name;
+		IF repair THEN
+			IF r.p = 'held by a node, not in the directory' THEN
+				IF NOT ews_router.register(r.node_id, r.mailbox_id) THEN
+					problem := problem || ' (not repaired: another mailbox has the address)';
+				ELSE
+					problem := problem || ' (registered)';
+				END IF;
+			ELSIF r.p = 'a copy on a node the directory does not name' THEN
+				-- left by a move that died: not routed to, so it goes
+				PERFORM ews_router.p_freeze(r.node_id, r.mailbox_id, 10000);
+				PERFORM ews_router.p_delete(r.node_id, r.mailbox_id);
+				PERFORM ews_router.p_thaw(r.node_id, r.mailbox_id);
+				problem := problem || ' (deleted)';
+			ELSIF r.p = 'in the directory, not on its node' THEN
+				DELETE FROM ews_router.mailbox m WHERE m.mailbox_id = r.mailbox_id AND m.moving_to IS NULL;
+				UPDATE ews_router.node n SET mailboxes = n.mailboxes - 1 WHERE n.node_id = r.node_id;
+				problem := problem || ' (removed)';
+			ELSE
+				UPDATE ews_router.mailbox m SET owner_name = r.owner, smtp_address = r.smtp_address
+				 WHERE m.mailbox_id = r.mailbox_id;
+				problem := problem || ' (updated)';
+			END IF;
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ews_router_reconcile(boolean) IS
+	'compare the directory with the mailboxes the nodes hold; with repair, register what is missing, delete copies left by failed moves, drop rows of mailboxes gone, update owners';
+
+-- ---------------------------------------------------------------------
+-- ews_move_mailbox: a mailbox to another node
+-- ---------------------------------------------------------------------
+
+-- Ids, ChangeKeys, article numbers and sync states stay valid because the
+-- mailbox arrives as it was: every row of every table of schema ews that
+-- holds it (from the catalog, whatever columns a version adds), with its
+-- GUID, local ids and change numbers.  The target's sequences first move
+-- past the source's, so that every later id and change number is larger
+-- than any the mailbox has.  Writes are refused (ErrorMailboxMoveInProgress)
+-- from the moment the source holds the mailbox until the directory names
+-- the target; reads go on, from the source, then from the target.
+-- A procedure: it commits along the way.  Call it outside a transaction
+-- block, as a superuser (on the router and the nodes).
+CREATE PROCEDURE ews_move_mailbox(smtp_address text, to_node text, wait_ms integer DEFAULT 30000)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	m record;
+	src integer;
+	dst integer;
+	g uuid;
+	t record;
+	rows text[];
+	last_key text[];
+	names text[];
+	vals bigint[];
+	ok boolean := false;
+	err text;
+	errstate text;
+	chunk_rows constant integer := 1000;
+	chunk_bytes constant bigint := 8 * 1024 * 1024;
+BEGIN
+	PERFORM ews_router.require_superuser('move mailboxes');
+	SELECT x.* INTO m FROM ews_router.mailbox x
+	 WHERE pg_catalog.lower(x.smtp_address) = pg_catalog.lower(ews_move_mailbox.smtp_address);
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'mailbox "%" does not exist', ews_move_mailbox.smtp_address USING ERRCODE = '42704';
+	END IF;
+	SELECT n.node_id INTO dst FROM ews_router.node n WHERE n.name = to_node;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'node "%" does not exist', to_node USING ERRCODE = '42704';
+	END IF;
+	src := m.node_id;
+	g := m.mailbox_id;
+	IF dst = src THEN
+		RAISE NOTICE 'mailbox "%" is on node "%" already', ews_move_mailbox.smtp_address, to_node;
+		RETURN;
+	END IF;
+	UPDATE ews_router.mailbox x SET moving_to = dst WHERE x.mailbox_id = g AND x.moving_to IS NULL;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'mailbox "%" is being moved already', ews_move_mailbox.smtp_address USING ERRCODE = '55006';
+	END IF;
+	COMMIT;
+
+	BEGIN
+		IF EXISTS ((SELECT * FROM ews_router.p_tables(src) EXCEPT SELECT * FROM ews_router.p_tables(dst))
+		           UNION ALL (SELECT * FROM ews_router.p_tables(dst) EXCEPT SELECT * FROM ews_router.p_tables(src))) THEN
+			RAISE EXCEPTION 'the nodes store mailboxes differently (their ews tables differ)' USING ERRCODE = '55000',
+				HINT = 'Update extension ews on both nodes to the same version.';
+		END IF;
+		-- the source: running writes end, new ones are refused
+		PERFORM ews_router.p_freeze(src, g, wait_ms);
+		-- the target: nothing but this move writes the copy; a copy left by
+		-- a move that died (the directory never named it) goes first
+		PERFORM ews_router.p_freeze(dst, g, wait_ms);
+		PERFORM ews_router.p_delete(dst, g);
+		-- ids and change numbers of the target go past every one the mailbox has
+		SELECT pg_catalog.array_agg(s.sequence_name), pg_catalog.array_agg(s.last_value)
+		  INTO names, vals FROM ews_router.p_sequences(src) s;
+		PERFORM ews_router.p_advance(dst, names, vals, wait_ms);
+		-- every table holding mailbox rows, page by page in primary key order
+		FOR t IN SELECT x.table_name FROM ews_router.p_tables(src) x WHERE x.holds_mailboxes ORDER BY 1 LOOP
+			last_key := NULL;
+			LOOP
+				SELECT pg_catalog.array_agg(e.row_data ORDER BY e.o),
+				       ((pg_catalog.array_agg(e.row_key::text ORDER BY e.o DESC))[1])::text[]
+				  INTO rows, last_key
+				  FROM ews_router.p_export(src, g, t.table_name, last_key, chunk_rows, chunk_bytes)
+				       WITH ORDINALITY AS e(row_data, row_key, o);
+				EXIT WHEN rows IS NULL;
+				PERFORM ews_router.p_import(dst, g, t.table_name, rows);
+			END LOOP;
+		END LOOP;
+		-- the copy is the mailbox, row for row
+		IF EXISTS ((SELECT * FROM ews_router.p_checksum(src, g) EXCEPT SELECT * FROM ews_router.p_checksum(dst, g))
+		           UNION ALL (SELECT * FROM ews_router.p_checksum(dst, g) EXCEPT SELECT * FROM ews_router.p_checksum(src, g))) THEN
+			RAISE EXCEPTION 'the copy of mailbox % on the target differs from the source', g USING ERRCODE = 'XX001';
+		END IF;
+		-- both still held: a lost connection would have let writes in
+		IF NOT (ews_router.p_frozen(src, g) AND ews_router.p_frozen(dst, g)) THEN
+			RAISE EXCEPTION 'the hold on mailbox % was lost during the move', g USING ERRCODE = '55000';
+		END IF;
+		ok := true;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS err = MESSAGE_TEXT, errstate = RETURNED_SQLSTATE;
+	END;
+
+	IF NOT ok THEN
+		-- the source stays as it was; the partial copy goes
+		BEGIN
+			PERFORM ews_router.p_delete(dst, g);
+		EXCEPTION WHEN OTHERS THEN
+			NULL;	-- not held there: nothing was copied, or ews_router_reconcile(true) removes it
+		END;
+		BEGIN
+			PERFORM ews_router.p_thaw(dst, g);
+			PERFORM ews_router.p_thaw(src, g);
+		EXCEPTION WHEN OTHERS THEN
+			NULL;	-- a lost connection released the hold already
+		END;
+		UPDATE ews_router.mailbox x SET moving_to = NULL WHERE x.mailbox_id = g;
+		COMMIT;
+		RAISE EXCEPTION 'moving mailbox "%" to node "%" failed: %', ews_move_mailbox.smtp_address, to_node, err
+			USING ERRCODE = errstate;
+	END IF;
+
+	-- the switch: from now on calls go to the target
+	UPDATE ews_router.mailbox x SET node_id = dst, moving_to = NULL WHERE x.mailbox_id = g;
+	UPDATE ews_router.node n SET mailboxes = n.mailboxes - 1 WHERE n.node_id = src;
+	UPDATE ews_router.node n SET mailboxes = n.mailboxes + 1 WHERE n.node_id = dst;
+	COMMIT;
+	PERFORM ews_router.p_thaw(dst, g);
+	-- calls that looked the mailbox up before the switch end before the source copy goes
+	PERFORM ews_router.barrier(g);
+	COMMIT;
+	PERFORM ews_router.p_delete(src, g);
+	PERFORM ews_router.p_thaw(src, g);
+	COMMIT;
+END
+$$;
+COMMENT ON PROCEDURE ews_move_mailbox(text, text, integer) IS
+	'move a mailbox to another node with its ids, ChangeKeys, article numbers and sync states; writes wait out the move with ErrorMailboxMoveInProgress; CALL outside a transaction block, as a superuser';
+
+REVOKE EXECUTE ON FUNCTION ews_router_add_node(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router_set_node(text, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router_remove_node(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router_nodes() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router_mailboxes() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router_sync() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router_check() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router_reconcile(boolean) FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE ews_move_mailbox(text, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_router.make_internals(text) FROM PUBLIC;

@@ -19,6 +19,13 @@
  * (SHA-256 of a secret random key kept in the directory, and the address or
  * GUID): without the key no one can tell that node from a real one.
  *
+ * search_path.  The C functions here are on the path of every routed call
+ * and do not pin search_path (a SET clause costs a GUC save and restore per
+ * call): instead every statement they run names its schema for each table,
+ * function and operator (OPERATOR(pg_catalog.=)), so no object of the
+ * caller's can stand in, although the statements run as the directory's
+ * owner.
+ *
  * Moves.  A mailbox moves (ews_move_mailbox) by copying it to the target
  * while the source refuses its writes, switching its directory row, and
  * then deleting it from the source.  A call that read the old row just
@@ -262,7 +269,7 @@ static int32
 node_of_guid(const pg_uuid_t *g)
 {
 	static EwsPlan plan = {
-		"SELECT node_id FROM ews_router.mailbox WHERE mailbox_id = $1", 1, {UUIDOID}
+		"SELECT node_id FROM ews_router.mailbox WHERE mailbox_id OPERATOR(pg_catalog.=) $1", 1, {UUIDOID}
 	};
 	Datum		arg = UUIDPGetDatum(g);
 
@@ -279,7 +286,7 @@ node_of_address(const char *smtp)
 {
 	static EwsPlan plan = {
 		"SELECT node_id, mailbox_id FROM ews_router.mailbox"
-		" WHERE pg_catalog.lower(smtp_address) = pg_catalog.lower($1)", 1, {TEXTOID}
+		" WHERE pg_catalog.lower(smtp_address) OPERATOR(pg_catalog.=) pg_catalog.lower($1)", 1, {TEXTOID}
 	};
 	Datum		arg = CStringGetTextDatum(smtp);
 	char	   *folded;
@@ -306,7 +313,7 @@ static int32
 node_of_owner(const char *role)
 {
 	static EwsPlan plan = {
-		"SELECT mailbox_id FROM ews_router.mailbox WHERE owner_name = $1 LIMIT 2", 1, {TEXTOID}
+		"SELECT mailbox_id FROM ews_router.mailbox WHERE owner_name OPERATOR(pg_catalog.=) $1 LIMIT 2", 1, {TEXTOID}
 	};
 	Datum		arg = CStringGetTextDatum(role);
 	bool		isnull;
@@ -316,6 +323,34 @@ node_of_owner(const char *role)
 		return -1;
 	g = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	return node_of_guid(&g);
+}
+
+/*
+ * plproxy.get_cluster_version(cluster_name text) RETURNS int4: PL/Proxy asks
+ * on every call whether the node list changed.  In C and with a kept plan,
+ * because it is on the path of every routed call.
+ */
+PG_FUNCTION_INFO_V1(ews_router_cluster_version);
+Datum
+ews_router_cluster_version(PG_FUNCTION_ARGS)
+{
+	static EwsPlan plan = {
+		"SELECT cluster_version FROM ews_router.state", 0, {InvalidOid}
+	};
+	RouterCtx	rc;
+	int32		v;
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (strcmp(name, "ews_nodes") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("PL/Proxy cluster \"%s\" does not exist", name),
+				 errhint("The router's cluster is ews_nodes.")));
+	router_begin(&rc);
+	ews_exec(&plan, NULL, NULL, false, 1);
+	v = ews_col_int32(0, 1);
+	router_end(&rc);
+	PG_RETURN_INT32(v);
 }
 
 /* the mailbox GUID an EWS id carries, or false */
