@@ -344,6 +344,15 @@ $$;
 COMMENT ON FUNCTION ews_scaleout_delete(uuid) IS
 	'scale-out: remove every row of a mailbox held for a move by this session (source after the move, or target after a failed one)';
 
+-- Not revoked: the calling role asks about its own access (src/scaleout.c).
+CREATE FUNCTION ews_scaleout_reachable(mailbox_ids uuid[], smtp_addresses text[])
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ews_scaleout_reachable'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_scaleout_reachable(uuid[], text[]) IS
+	'scale-out: may the calling role read any of these mailboxes (by GUID or SMTP address)?  The router''s question before it refuses a SOAP request that names mailboxes on two nodes';
+
 REVOKE EXECUTE ON FUNCTION ews_scaleout_catalog() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_tables() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_mailboxes(uuid[], text[]) FROM PUBLIC;

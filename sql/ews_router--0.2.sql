@@ -414,7 +414,9 @@ BEGIN
 		 'OUT table_name text, OUT row_count bigint, OUT checksum numeric',
 		 'SELECT r.* FROM %I.ews_scaleout_checksum(mailbox) r'),
 		('p_delete', '_node integer, mailbox uuid', 'bigint', NULL,
-		 'SELECT %I.ews_scaleout_delete(mailbox)')
+		 'SELECT %I.ews_scaleout_delete(mailbox)'),
+		('p_reachable', '_node integer, ids uuid[], addresses text[]', 'boolean', NULL,
+		 'SELECT %I.ews_scaleout_reachable(ids, addresses)')
 	) AS v(fn, args, ret, outs, query) LOOP
 		IF EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'ews_router'::regnamespace AND p.proname = d.fn) THEN
 			EXECUTE format('ALTER EXTENSION ews_router DROP FUNCTION ews_router.%I', d.fn);
@@ -425,7 +427,10 @@ BEGIN
 	RUN ON _node;
 	%s;
 $p$$f$, d.fn, d.args, COALESCE(', ' || d.outs, ''), d.ret, format(d.query, nsp));
-		EXECUTE format('REVOKE EXECUTE ON FUNCTION ews_router.%I FROM PUBLIC', d.fn);
+		-- all but p_reachable work below the nodes' access checks: superusers only
+		IF d.fn <> 'p_reachable' THEN
+			EXECUTE format('REVOKE EXECUTE ON FUNCTION ews_router.%I FROM PUBLIC', d.fn);
+		END IF;
 		EXECUTE format('COMMENT ON FUNCTION ews_router.%I IS %L', d.fn,
 					   'scale-out: runs ' || substring(d.query from '%I.(ews_scaleout_[a-z_]+)') || ' on a node (made by ews_router_sync)');
 		EXECUTE format('ALTER EXTENSION ews_router ADD FUNCTION ews_router.%I', d.fn);

@@ -266,7 +266,7 @@ keyed_node(char kind, const void *key, size_t len)
 
 /* inside router_begin: the node of a GUID, locking the mailbox when the directory knows it */
 static int32
-node_of_guid(const pg_uuid_t *g)
+node_of_guid_known(const pg_uuid_t *g, bool *known)
 {
 	static EwsPlan plan = {
 		"SELECT node_id FROM ews_router.mailbox WHERE mailbox_id OPERATOR(pg_catalog.=) $1", 1, {UUIDOID}
@@ -275,14 +275,23 @@ node_of_guid(const pg_uuid_t *g)
 
 	/* lock first, read second: a read after the lock sees a switch that committed before it */
 	route_share(g);
-	if (ews_exec(&plan, &arg, NULL, false, 1) == 1)
+	*known = ews_exec(&plan, &arg, NULL, false, 1) == 1;
+	if (*known)
 		return ews_col_int32(0, 1);
 	return keyed_node('g', g->data, UUID_LEN);
 }
 
+static int32
+node_of_guid(const pg_uuid_t *g)
+{
+	bool		known;
+
+	return node_of_guid_known(g, &known);
+}
+
 /* inside router_begin: the node of an SMTP address (compared case-insensitively) */
 static int32
-node_of_address(const char *smtp)
+node_of_address_known(const char *smtp, bool *known)
 {
 	static EwsPlan plan = {
 		"SELECT node_id, mailbox_id FROM ews_router.mailbox"
@@ -297,12 +306,20 @@ node_of_address(const char *smtp)
 		pg_uuid_t	g = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 
 		/* the GUID is known only now: lock, then read again (the row may have switched) */
-		route_share(&g);
-		return node_of_guid(&g);
+		return node_of_guid_known(&g, known);
 	}
+	*known = false;
 	folded = text_to_cstring(DatumGetTextPP(DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID,
 																	 CStringGetTextDatum(smtp))));
 	return keyed_node('a', folded, strlen(folded));
+}
+
+static int32
+node_of_address(const char *smtp)
+{
+	bool		known;
+
+	return node_of_address_known(smtp, &known);
 }
 
 /*
@@ -865,6 +882,32 @@ scan_request(RouteScan *s, const char *utf8, size_t len)
 	pg_xml_done(errcxt, false);
 }
 
+/*
+ * May the caller read any of these mailboxes of node n?  Asked of the node,
+ * as the caller (ews_router.p_reachable, PL/Proxy, made by ews_router_sync).
+ */
+static bool
+reachable_on(int32 n, Datum guids, Datum addresses)
+{
+	static EwsPlan plan = {
+		"SELECT ews_router.p_reachable($1, $2, $3)", 3, {INT4OID, UUIDARRAYOID, TEXTARRAYOID}
+	};
+	Datum		args[3];
+	char		nulls[3] = {' ', guids ? ' ' : 'n', addresses ? ' ' : 'n'};
+	bool		r;
+
+	args[0] = Int32GetDatum(n);
+	args[1] = guids;
+	args[2] = addresses;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ews_exec(&plan, args, nulls, false, 1);
+	r = ews_col_bool(0, 1);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	return r;
+}
+
 /* the PL/Proxy function that runs ews_soap on a node (made by ews_router_sync) */
 static Oid
 soap_proxy_oid(void)
@@ -883,18 +926,23 @@ soap_proxy_oid(void)
 
 /*
  * ews_soap(request text, mailbox text DEFAULT NULL, OUT status int, OUT response text)
- * on the router: the request runs on the node of the mailbox it acts for,
- * which must hold every mailbox it names.
+ * on the router: the request runs on one node, the node of the mailbox it
+ * acts for.
  *
  * The acting mailbox is, as on a node (soap.c), the one ExchangeImpersonation
  * names, else the mailbox argument, else the one mailbox the calling role
- * owns (if the request has a DistinguishedFolderId without t:Mailbox, or
- * names no mailbox at all).  The request then goes to the node of the acting
- * mailbox and of every mailbox it names by t:Mailbox or by the GUID in an id
- * (unknown ones count where the keyed hash puts them).  When those are on
- * different nodes, no node could answer for all of them, and answering
- * "no such mailbox" for the others would be false: the request gets the
- * fault ErrorCrossSiteRequest instead (README, "Scale-out").
+ * owns (looked for when the request has a DistinguishedFolderId without
+ * t:Mailbox, or names no mailbox at all).  Without one, the request goes to
+ * the node of the first mailbox it names that the directory knows.
+ *
+ * A request that also names (by t:Mailbox or by the GUID in an id) a
+ * mailbox held by another node cannot be answered by one node, and the
+ * target node would call that mailbox nonexistent, which is false for a
+ * caller who may read it.  So the other nodes are asked, as the caller,
+ * whether it may read any of those mailboxes (ews_scaleout_reachable): if
+ * so, the request gets the fault ErrorCrossSiteRequest (README, "Scale-out");
+ * if not, they are to this caller mailboxes that do not exist, and the
+ * target node answers so, as one node would.
  */
 PG_FUNCTION_INFO_V1(ews_router_soap);
 Datum
@@ -909,9 +957,8 @@ ews_router_soap(PG_FUNCTION_ARGS)
 	RouterCtx	rc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-
-#define ROUTE_TO(n) \
-	do { int32 n_ = (n); if (target < 0) target = n_; else if (target != n_) cross = true; } while (0)
+	int32	   *ref_node;
+	int			nrefs;
 
 	router_hook();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -931,28 +978,61 @@ ews_router_soap(PG_FUNCTION_ARGS)
 		scan_request(&scan, utf8, strlen(utf8));
 	}
 
+	/*
+	 * The target: the acting mailbox's node, else the node of the first
+	 * mailbox named that the directory knows, else any.
+	 */
+	nrefs = scan.failed ? 0 : scan.naddr + scan.nguid;
+	ref_node = palloc(sizeof(int32) * Max(nrefs, 1));	/* before SPI: it outlives the lookups */
 	router_begin(&rc);
 	if (scan.has_imp && !scan.failed)
-		ROUTE_TO(node_of_address(scan.imp));
+		target = node_of_address(scan.imp);
 	else if (mailbox != NULL)
-		ROUTE_TO(node_of_address(mailbox));
+		target = node_of_address(mailbox);
 	else if (scan.failed || scan.uses_acting || (scan.naddr == 0 && scan.nguid == 0))
+		target = node_of_owner(caller);
+	for (int i = 0; i < nrefs; i++)
 	{
-		int32		own = node_of_owner(caller);
+		bool		known;
 
-		if (own >= 0)
-			ROUTE_TO(own);
-	}
-	if (!scan.failed)
-	{
-		for (int i = 0; i < scan.naddr; i++)
-			ROUTE_TO(node_of_address(scan.addr[i]));
-		for (int i = 0; i < scan.nguid; i++)
-			ROUTE_TO(node_of_guid(&scan.guid[i]));
+		ref_node[i] = i < scan.naddr ? node_of_address_known(scan.addr[i], &known)
+			: node_of_guid_known(&scan.guid[i - scan.naddr], &known);
+		if (known && target < 0)
+			target = ref_node[i];
 	}
 	if (target < 0)
-		target = keyed_node('r', caller, strlen(caller));
+		target = nrefs > 0 ? ref_node[0] : keyed_node('r', caller, strlen(caller));
 	router_end(&rc);
+
+	/*
+	 * Mailboxes named that are on other nodes (or that the keyed hash puts
+	 * there): if the caller may read one of them, no node can answer the
+	 * request; for anyone else they are, as on one node, mailboxes that do
+	 * not exist, and the target answers so.  Each such node is asked once;
+	 * an unknown address costs the same question as a real one.
+	 */
+	for (int i = 0; i < nrefs && !cross; i++)
+	{
+		int32		other = ref_node[i];
+		ArrayBuildState *gb = NULL,
+				   *ab = NULL;
+
+		if (other == target || other < 0)
+			continue;
+		for (int j = i; j < nrefs; j++)
+		{
+			if (ref_node[j] != other)
+				continue;
+			if (j < scan.naddr)
+				ab = accumArrayResult(ab, CStringGetTextDatum(scan.addr[j]), false, TEXTOID, CurrentMemoryContext);
+			else
+				gb = accumArrayResult(gb, UUIDPGetDatum(&scan.guid[j - scan.naddr]), false, UUIDOID,
+									  CurrentMemoryContext);
+			ref_node[j] = -1;	/* asked */
+		}
+		cross = reachable_on(other, gb ? makeArrayResult(gb, CurrentMemoryContext) : (Datum) 0,
+							 ab ? makeArrayResult(ab, CurrentMemoryContext) : (Datum) 0);
+	}
 
 	if (cross || (scan.overflow && !scan.failed))
 	{
@@ -992,5 +1072,4 @@ ews_router_soap(PG_FUNCTION_ARGS)
 		values[1] = GetAttributeByNum(row, 2, &nulls[1]);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-#undef ROUTE_TO
 }

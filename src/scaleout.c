@@ -35,6 +35,7 @@
 #include "utils/uuid.h"
 
 #include "scaleout.h"
+#include "store.h"
 
 /* locktag field 4 of the move lock: "EW" */
 #define EWS_MOVE_LOCK 0x4557
@@ -213,4 +214,62 @@ ews_scaleout_advance_sequences(PG_FUNCTION_ARGS)
 			(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seq), vd[i]);
 	}
 	PG_RETURN_VOID();
+}
+
+/*
+ * ews_scaleout_reachable(mailbox_ids uuid[], smtp_addresses text[]) RETURNS boolean
+ *
+ * May the calling role read any of these mailboxes?  The router asks this of
+ * the other nodes when a SOAP request names mailboxes there (ews_router_soap
+ * in router.c): it refuses such a request with ErrorCrossSiteRequest only
+ * when the caller may reach one of them, because for every other caller they
+ * are, as on a single node, mailboxes that do not exist.  The answer is
+ * what the store core decides (ews_mailbox_by_guid / _by_smtp, with the
+ * same work for a missing mailbox as for one the caller may not use), so it
+ * tells the caller nothing GetFolder would not.  Executable by everyone.
+ */
+PG_FUNCTION_INFO_V1(ews_scaleout_reachable);
+Datum
+ews_scaleout_reachable(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	bool		any = false;
+	Datum	   *gd = NULL,
+			   *ad = NULL;
+	bool	   *gn = NULL,
+			   *an = NULL;
+	int			ng = 0,
+				na = 0;
+
+	if (!PG_ARGISNULL(0))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &gd, &gn, &ng);
+	if (!PG_ARGISNULL(1))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &ad, &an, &na);
+	ews_ctx_begin(&ctx);
+	for (int i = 0; i < ng; i++)
+	{
+		EwsMailbox	mb;
+		EwsStatus	st;
+		char	   *guid;
+
+		CHECK_FOR_INTERRUPTS();
+		if (gn[i])
+			continue;
+		guid = DatumGetCString(DirectFunctionCall1(uuid_out, gd[i]));
+		if (ews_mailbox_by_guid(&ctx, guid, EWS_NEED_READ, &mb, &st))
+			any = true;
+	}
+	for (int i = 0; i < na; i++)
+	{
+		EwsMailbox	mb;
+		EwsStatus	st;
+
+		CHECK_FOR_INTERRUPTS();
+		if (an[i])
+			continue;
+		if (ews_mailbox_by_smtp(&ctx, TextDatumGetCString(ad[i]), EWS_NEED_READ, &mb, &st))
+			any = true;
+	}
+	ews_ctx_end(&ctx);
+	PG_RETURN_BOOL(any);
 }

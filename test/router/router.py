@@ -1,0 +1,597 @@
+#!/usr/bin/python3
+"""Scale-out end to end (README "Scale-out"): three ews nodes and a PL/Proxy
+router on one machine.
+
+The router database is made in the cluster PGHOST/PGPORT point at (the
+pg_virtualenv cluster of test/run.sh, or a private one); the three nodes are
+throwaway clusters this script starts with initdb and pg_ctl on free ports
+and removes at the end, also on failure.  Run by test/sh/router.sh.
+
+What it checks, as TAP lines:
+  * 30 mailboxes made through the router spread over the nodes, and the
+    directory agrees with what the nodes hold;
+  * the SQL face through the router: every function, batches split over the
+    nodes with their rows in input order, the same rows as the nodes give,
+    errors as the nodes raise them, cross-node MoveFolder/CopyFolder;
+  * the SOAP face through the router: the seed requests and the main
+    operations, the same responses as the nodes give, routing by id,
+    t:Mailbox, ExchangeImpersonation, the mailbox argument and the caller's
+    own mailbox, the ErrorCrossSiteRequest fault; every response validated;
+  * access through the router: the nodes see the calling role;
+  * a mailbox moved between nodes while clients read and write it through
+    the router: nothing lost, nothing answered from the wrong node, ids and
+    ChangeKeys unchanged, new change numbers above the old ones; a failed
+    move changes nothing;
+  * ews_router_check() fails for a node function without a twin;
+    ews_router_reconcile() finds and repairs a mailbox made behind the
+    router's back; drop through the router.
+"""
+import base64
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import psycopg2
+import psycopg2.errors
+from lxml import etree
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+VALIDATE = os.path.join(ROOT, "test", "tools", "ews-validate")
+SOAP_DIR = os.path.join(ROOT, "test", "soap")
+ROUTER_DB = "ews_router_test"
+NODE_DB = "ews_node"
+NODES = 3
+ROLES = ["ews_rt_alice", "ews_rt_bob", "ews_rt_web", "ews_rt_stranger", "ews_rt_solo", "ews_rt_gone"]
+NS = {
+    "s": "http://schemas.xmlsoap.org/soap/envelope/",
+    "m": "http://schemas.microsoft.com/exchange/services/2006/messages",
+    "t": "http://schemas.microsoft.com/exchange/services/2006/types",
+    "e": "http://schemas.microsoft.com/exchange/services/2006/errors",
+}
+
+passed = failed = 0
+workdir = tempfile.mkdtemp(prefix="ews_router_test.")
+responses = []
+
+
+def ok(cond, what, detail=None):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok {passed + failed} - {what}", flush=True)
+    else:
+        failed += 1
+        print(f"not ok {passed + failed} - {what}", flush=True)
+        if detail is not None:
+            print("# " + str(detail)[:3000].replace("\n", "\n# "), flush=True)
+    return cond
+
+
+# ---- clusters ----
+
+def bindir():
+    pg_config = os.environ.get("PG_CONFIG", "pg_config")
+    return subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+AS_POSTGRES = os.geteuid() == 0
+
+
+def run_pg(args, **kw):
+    """run a server program as the postgres OS user when we are root (initdb refuses root)"""
+    if AS_POSTGRES:
+        args = ["runuser", "-u", "postgres", "--"] + args
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Node:
+    def __init__(self, i):
+        self.i = i
+        self.name = f"n{i}"
+        self.data = os.path.join(workdir, self.name)
+        self.port = free_port()
+        self.started = False
+
+    def start(self):
+        b = bindir()
+        r = run_pg([os.path.join(b, "initdb"), "-D", self.data, "-U", "postgres", "-E", "UTF8",
+                    "--locale=C.UTF-8", "--auth=trust", "-N"])
+        if r.returncode != 0:
+            raise RuntimeError(f"initdb {self.name}: {r.stderr}")
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(f"port = {self.port}\nlisten_addresses = ''\nunix_socket_directories = '{workdir}'\n"
+                    "fsync = off\nshared_buffers = 16MB\nmax_connections = 40\n")
+        r = run_pg([os.path.join(b, "pg_ctl"), "-D", self.data, "-l", self.data + ".log", "-w", "start"])
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_ctl start {self.name}: {r.stderr} {open(self.data + '.log').read()[-2000:]}")
+        self.started = True
+
+    def stop(self):
+        if self.started:
+            run_pg([os.path.join(bindir(), "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
+            self.started = False
+
+    def connstr(self, db=NODE_DB):
+        return f"host={workdir} port={self.port} dbname={db}"
+
+    def conn(self, db=NODE_DB, user="postgres"):
+        c = psycopg2.connect(self.connstr(db) + f" user={user}")
+        c.autocommit = True
+        return c
+
+
+nodes = [Node(i) for i in range(NODES)]
+
+
+def router_conn():
+    c = psycopg2.connect(dbname=ROUTER_DB)
+    c.autocommit = True
+    return c
+
+
+def admin_conn():
+    c = psycopg2.connect(dbname="postgres")
+    c.autocommit = True
+    return c
+
+
+def q(conn, sql, args=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall() if cur.description else None
+
+
+def q1(conn, sql, args=None):
+    rows = q(conn, sql, args)
+    return rows[0][0] if rows else None
+
+
+def err(conn, sql, args=None):
+    """(sqlstate, message, detail) of the error sql raises, or None"""
+    try:
+        q(conn, sql, args)
+        return None
+    except psycopg2.Error as e:
+        d = e.diag
+        return (e.pgcode, d.message_primary, d.message_detail, d.message_hint)
+
+
+def as_role(conn, role):
+    q(conn, f"SET ROLE {role}" if role else "RESET ROLE")
+
+
+# ---- ids, blobs, SOAP ----
+
+def ews_id(guid, kind, local):
+    raw = bytes([0, 3]) + (36).to_bytes(2, "little") + guid.encode() + bytes([0]) + \
+        (9).to_bytes(2, "little") + bytes([kind]) + local.to_bytes(8, "big")
+    return base64.b64encode(raw).decode()
+
+
+def id_guid(i):
+    return base64.b64decode(i)[4:40].decode()
+
+
+def ck_number(ck):
+    return int.from_bytes(base64.b64decode(ck)[4:12], "little")
+
+
+def crc32c(data):
+    if crc32c.table is None:
+        crc32c.table = []
+        for n in range(256):
+            c = n
+            for _ in range(8):
+                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+            crc32c.table.append(c)
+    reg = 0xFFFFFFFF
+    for b in data:
+        reg = crc32c.table[(reg ^ b) & 0xFF] ^ (reg >> 8)
+    return reg ^ 0xFFFFFFFF
+
+
+crc32c.table = None
+
+
+def blob(subject, size=0):
+    def uni(tag, s):
+        v = s.encode()
+        return tag.to_bytes(4, "little") + len(v).to_bytes(4, "little") + v
+    props = [uni(0x001A001F, "IPM.Note"), uni(0x0037001F, subject)]
+    if size:
+        body = (subject.encode() * (size // max(1, len(subject)) + 1))[:size]
+        props.append((0x7E010102).to_bytes(4, "little") + len(body).to_bytes(4, "little") + body)
+    b = b"EWSB" + (1).to_bytes(2, "little") + (0).to_bytes(2, "little") + len(props).to_bytes(4, "little") + b"".join(props)
+    return b + crc32c(b).to_bytes(4, "little")
+
+
+def mime(subject):
+    return f"Subject: {subject}\r\nMessage-ID: <{uuid.uuid4()}@example.com>\r\n\r\n{subject}\r\n".encode()
+
+
+def template(file, **kw):
+    with open(os.path.join(SOAP_DIR, file)) as f:
+        return string.Template(f.read()).substitute(**kw)
+
+
+def fid(i, ck=None):
+    return f'<t:FolderId Id="{i}"' + (f' ChangeKey="{ck}"' if ck else "") + "/>"
+
+
+def dfid(name, mailbox=None):
+    if mailbox:
+        return (f'<t:DistinguishedFolderId Id="{name}"><t:Mailbox><t:EmailAddress>{mailbox}'
+                "</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>")
+    return f'<t:DistinguishedFolderId Id="{name}"/>'
+
+
+def envelope(body, header='<t:RequestServerVersion Version="Exchange2016"/>'):
+    return (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{NS["s"]}" '
+            f'xmlns:m="{NS["m"]}" xmlns:t="{NS["t"]}"><soap:Header>{header}</soap:Header>'
+            f'<soap:Body>{body}</soap:Body></soap:Envelope>')
+
+
+def impersonation(addr):
+    return ('<t:RequestServerVersion Version="Exchange2016"/><t:ExchangeImpersonation><t:ConnectingSID>'
+            f'<t:PrimarySmtpAddress>{addr}</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>')
+
+
+def get_folder(ids, shape="Default"):
+    return envelope(f'<m:GetFolder><m:FolderShape><t:BaseShape>{shape}</t:BaseShape></m:FolderShape>'
+                    f'<m:FolderIds>{ids}</m:FolderIds></m:GetFolder>')
+
+
+class Resp:
+    def __init__(self, status, body):
+        self.status, self.body = status, body
+        try:
+            self.doc = etree.fromstring(body.encode())
+        except Exception:
+            self.doc = None
+
+    def x(self, path):
+        return self.doc.xpath(path, namespaces=NS) if self.doc is not None else []
+
+    def codes(self):
+        return [c.text for c in self.x("//m:ResponseMessages/*/m:ResponseCode")]
+
+    def fault(self):
+        c = self.x("/s:Envelope/s:Body/s:Fault/detail/e:ResponseCode")
+        return c[0].text if c else None
+
+
+def soap(conn, name, req, mailbox=None, role=None):
+    """ews_soap through conn (the router or a node), as role; the response is kept for ews-validate"""
+    if role:
+        as_role(conn, role)
+    try:
+        row = q(conn, "SELECT (r).status, (r).response FROM (SELECT ews_soap(%s, %s) AS r OFFSET 0) s", (req, mailbox))[0]
+    finally:
+        if role:
+            as_role(conn, None)
+    fname = os.path.join(workdir, f"resp-{len(responses):03d}-{name}.xml")
+    with open(fname, "w") as f:
+        f.write(row[1])
+    responses.append(fname)
+    return Resp(row[0], row[1])
+
+
+# ---- setup ----
+
+def setup():
+    for n in nodes:
+        n.start()
+    admin = admin_conn()
+    q(admin, f"DROP DATABASE IF EXISTS {ROUTER_DB}")
+    q(admin, f"CREATE DATABASE {ROUTER_DB}")
+    # the same roles everywhere: the router connects to a node as the calling role
+    for c in [admin] + [n.conn("postgres") for n in nodes]:
+        for r in ROLES:
+            q(c, f"DO $$ BEGIN CREATE ROLE {r} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    for n in nodes:
+        c = n.conn("postgres")
+        q(c, f"CREATE DATABASE {NODE_DB}")
+        q(n.conn(), "CREATE EXTENSION ews")
+    # ews_admin exists on the nodes (CREATE EXTENSION ews made it); the router
+    # mirrors the nodes' EXECUTE grants, so it needs the role too
+    q(admin, "DO $$ BEGIN CREATE ROLE ews_admin NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    r = router_conn()
+    q(r, "CREATE EXTENSION ews_router CASCADE")
+    for n in nodes:
+        q(r, "SELECT ews_router_add_node(%s, %s)", (n.name, n.connstr()))
+    rules = dict(q(r, "SELECT function_name, rule FROM ews_router_sync()"))
+    return r, rules
+
+
+def teardown():
+    for n in nodes:
+        try:
+            n.stop()
+        except Exception as e:
+            print(f"# stopping {n.name}: {e}")
+    try:
+        admin = admin_conn()
+        q(admin, f"DROP DATABASE IF EXISTS {ROUTER_DB}")
+        for r in ROLES:
+            q(admin, f"DROP ROLE IF EXISTS {r}")
+    except Exception as e:
+        print(f"# cleaning the router cluster: {e}")
+    if failed == 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"# node logs and responses kept in {workdir}")
+
+
+# ---- the tests ----
+
+def node_of(r, addr):
+    return q1(r, "SELECT n.node_id FROM ews_router.mailbox m JOIN ews_router.node n USING (node_id)"
+                 " WHERE lower(m.smtp_address) = lower(%s)", (addr,))
+
+
+ADDRS = [f"rt{i:02d}@example.com" for i in range(30)]
+OWNER = {a: ("ews_rt_alice" if 20 <= i < 28 else "ews_rt_bob" if i == 28 else "ews_rt_solo" if i == 29 else "postgres")
+         for i, a in enumerate(ADDRS)}
+
+
+def test_spread(r, rules):
+    ok(q(r, "SELECT * FROM ews_router_check()") == [], "ews_router_check: nothing to report after ews_router_sync",
+       q(r, "SELECT * FROM ews_router_check()"))
+    ok(rules.get("ews_get_folder") == "split" and rules.get("ews_find_folder") == "id" and
+       rules.get("ews_folder_id") == "address" and rules.get("ews_move_folder") == "id_sources" and
+       rules.get("ews_soap") == "soap" and "none" not in rules.values(),
+       "every node function got a twin by a routing rule", rules)
+    guids = {}
+    for a in ADDRS:
+        guids[a] = q1(r, "SELECT ews_create_mailbox(%s, %s, %s)", (a, a.split("@")[0].upper(), OWNER[a]))
+    counts = [row[0] for row in q(r, "SELECT mailboxes FROM ews_router_nodes() ORDER BY node_id")]
+    ok(counts == [10, 10, 10], "30 mailboxes made through the router: 10 on each node (fewest first)", counts)
+    agree = True
+    for n in nodes:
+        held = {row[0]: (row[1], row[2]) for row in q(n.conn(), "SELECT mailbox_id::text, smtp_address, owner_role::text FROM ews.mailbox")}
+        listed = {row[0]: (row[1], row[2]) for row in q(r, "SELECT m.mailbox_id::text, m.smtp_address, m.owner"
+                                                        " FROM ews_router_mailboxes() m WHERE m.node = %s", (n.name,))}
+        agree = agree and held == listed and len(held) == 10
+    ok(agree, "each node holds exactly the mailboxes the directory names for it, with their GUIDs and owners")
+    ok([str(guids[a]) for a in ADDRS] == [q1(r, "SELECT mailbox_id::text FROM ews_router_mailboxes() WHERE smtp_address = %s", (a,)) for a in ADDRS],
+       "ews_create_mailbox returns the GUID the directory keeps")
+    ok(q(r, "SELECT * FROM ews_router_reconcile()") == [], "ews_router_reconcile: directory and nodes agree")
+    # the address is unique over all nodes: a second one fails as on a node, and leaves nothing behind
+    e = err(r, "SELECT ews_create_mailbox('RT07@example.com')")
+    ok(e is not None and e[0] == "23505" and e[1] == 'mailbox "RT07@example.com" already exists',
+       "a taken address (on another node than the new one would go to): 23505, as a node says it", e)
+    total = sum(q1(n.conn(), "SELECT count(*) FROM ews.mailbox") for n in nodes)
+    ok(total == 30 and q(r, "SELECT * FROM ews_router_reconcile()") == [],
+       "the refused mailbox was not left on any node", total)
+    e = err(r, "SELECT ews_create_mailbox('not an address')")
+    ok(e is not None and e[0] == "22023" and e[1] == 'invalid SMTP address "not an address"',
+       "a bad address: the node's error, as the node raises it (no PL/Proxy prefix)", e)
+    return guids
+
+
+def rows_direct(addr_node, sql, args):
+    return q(nodes[addr_node].conn(), sql, args)
+
+
+def test_sql(r, guids):
+    # one mailbox per node
+    picks = ADDRS[0:3]
+    homes = [node_of(r, a) for a in picks]
+    ok(sorted(homes) == [0, 1, 2], "rt00, rt01, rt02 are on three different nodes", homes)
+    same = True
+    for a, h in zip(picks, homes):
+        d = nodes[h].conn()
+        inbox = q1(r, "SELECT ews_folder_id(%s, 'inbox')", (a,))
+        same &= inbox == q1(d, "SELECT ews_folder_id(%s, 'inbox')", (a,))
+        f = q(r, "SELECT folder_id, change_key, response_code FROM ews_create_folder(%s, 'Projects')", (inbox,))[0]
+        same &= f[2] == "NoError"
+        for sql in ["SELECT * FROM ews_get_folder(%s)", "SELECT * FROM ews_find_folder(%s, 'Deep')",
+                    "SELECT * FROM ews_find_folder(%s)"]:
+            arg = [f[0], inbox] if "get_folder" in sql else q1(r, "SELECT ews_folder_id(%s, 'root')", (a,))
+            same &= q(r, sql, (arg,)) == q(d, sql, (arg,))
+    ok(same, "ews_folder_id, ews_create_folder, ews_get_folder, ews_find_folder (Shallow, Deep): the router's rows are the node's")
+
+    # items: create from MIME, upload, update, export
+    a, h = picks[1], homes[1]
+    d = nodes[h].conn()
+    inbox = q1(r, "SELECT ews_folder_id(%s, 'inbox')", (a,))
+    it = q(r, "SELECT item_id, change_key, response_code FROM ews_create_item(%s, %s)", (inbox, mime("hello router")))[0]
+    up = q(r, "SELECT item_id, change_key, response_code FROM ews_upload_items(%s, %s)",
+           ([inbox, inbox], [psycopg2.Binary(blob("up 1", 4096)), psycopg2.Binary(blob("up 2"))]))
+    ok(it[2] == "NoError" and [u[2] for u in up] == ["NoError", "NoError"],
+       "ews_create_item and ews_upload_items (CreateNew) through the router", (it, up))
+    ex_r = q(r, "SELECT item_id, change_key, md5(data), response_code FROM ews_export_items(%s)", ([it[0], up[0][0], up[1][0]],))
+    ex_d = q(d, "SELECT item_id, change_key, md5(data), response_code FROM ews_export_items(%s)", ([it[0], up[0][0], up[1][0]],))
+    ok(ex_r == ex_d and all(x[3] == "NoError" for x in ex_r), "ews_export_items: the router's rows are the node's, blobs included")
+    upd = q(r, "SELECT item_id, change_key, response_code FROM ews_upload_items(%s, %s, %s, %s, %s)",
+            ([inbox], [psycopg2.Binary(blob("up 1 changed"))], ["Update"], [up[0][0]], [up[0][1]]))[0]
+    stale = q(r, "SELECT response_code FROM ews_upload_items(%s, %s, %s, %s, %s)",
+              ([inbox], [psycopg2.Binary(blob("lost update"))], ["Update"], [up[0][0]], [up[0][1]]))[0][0]
+    ok(upd[0] == up[0][0] and upd[1] != up[0][1] and upd[2] == "NoError" and stale == "ErrorIrresolvableConflict",
+       "UploadItems Update: same id, new ChangeKey; the old ChangeKey again: ErrorIrresolvableConflict", (upd, stale))
+
+    # hierarchy: move, copy, delete in one mailbox
+    junk = q1(r, "SELECT ews_folder_id(%s, 'junkemail')", (a,))
+    f1, f2, f3, f4 = [q1(r, "SELECT folder_id FROM ews_create_folder(%s, %s)", (inbox, n)) for n in ("F1", "F2", "F3", "F4")]
+    mv = q(r, "SELECT folder_id, change_key, response_code FROM ews_move_folder(%s, %s)", (junk, [f1, inbox]))
+    cp = q(r, "SELECT folder_id, response_code FROM ews_copy_folder(%s, %s)", (junk, [f2]))
+    dl = q(r, "SELECT response_code FROM ews_delete_folder(%s, 'SoftDelete')", ([f3],)) + \
+        q(r, "SELECT response_code FROM ews_delete_folder(%s)", ([f4, f4],))
+    parent = q1(d, "SELECT parent_folder_id FROM ews_get_folder(%s)", ([f1],))
+    ok(mv[0][0] == f1 and mv[0][2] == "NoError" and mv[1][2] == "ErrorMoveDistinguishedFolder" and parent == junk and
+       cp[0][1] == "NoError" and cp[0][0] != f2 and [x[0] for x in dl] == ["NoError", "NoError", "ErrorFolderNotFound"],
+       "ews_move_folder, ews_copy_folder, ews_delete_folder through the router act on the node", (mv, cp, dl))
+
+    # grants go to the node of the mailbox
+    q(r, "SELECT ews_grant(%s, 'ews_rt_stranger', 'delegate')", (a,))
+    g1 = q(d, "SELECT grantee::text, access_right FROM ews.mailbox_grant g JOIN ews.mailbox m USING (mailbox_id) WHERE m.smtp_address = %s", (a,))
+    q(r, "SELECT ews_revoke(%s, 'ews_rt_stranger', 'delegate')", (a,))
+    g2 = q(d, "SELECT count(*) FROM ews.mailbox_grant g JOIN ews.mailbox m USING (mailbox_id) WHERE m.smtp_address = %s", (a,))[0][0]
+    ok(g1 == [("ews_rt_stranger", "delegate")] and g2 == 0, "ews_grant and ews_revoke reach the mailbox's node (roles by name)", (g1, g2))
+    lst = q(r, "SELECT * FROM ews_list_mailboxes()")
+    ok([x[1] for x in lst] == sorted(ADDRS) and len({x[0] for x in lst}) == 30,
+       "ews_list_mailboxes: all 30 from the three nodes, each once, by address", len(lst))
+    return it, up
+
+
+def test_batches(r, guids):
+    inb = [q1(r, "SELECT ews_folder_id(%s, 'inbox')", (a,)) for a in ADDRS[0:3]]
+    homes = [node_of(r, a) for a in ADDRS[0:3]]
+    unknown = ews_id(str(uuid.uuid4()), 1, 7)
+    item_as_folder = ews_id(str(guids[ADDRS[4]]), 2, 1)
+    batch = [inb[2], inb[0], "bad", unknown, inb[1], inb[0], item_as_folder, None, inb[2]]
+    got = q(r, "SELECT * FROM ews_get_folder(%s)", (batch,))
+    want = []
+    for i in batch:
+        g = None
+        try:
+            g = id_guid(i) if i else None
+        except Exception:
+            pass
+        h = next((node_of(r, a) for a in ADDRS if g and str(guids[a]) == g), 0)
+        want += q(nodes[h].conn(), "SELECT * FROM ews_get_folder(%s)", ([i],))
+    ok(got == want, "ews_get_folder of 9 ids over 3 nodes (malformed, unknown, wrong kind, NULL, repeated): "
+       "one row per id, in input order, each the row its node gives", (got, want))
+
+    # ExportItems over the nodes, with change keys
+    items, cks = [], []
+    for a in ADDRS[0:3]:
+        inbox = q1(r, "SELECT ews_folder_id(%s, 'inbox')", (a,))
+        for row in q(r, "SELECT item_id, change_key FROM ews_upload_items(%s, %s)",
+                     ([inbox] * 2, [psycopg2.Binary(blob(f"{a} {k}", 2000)) for k in range(2)])):
+            items.append(row[0])
+            cks.append(row[1])
+    order = [4, 0, 2, 5, 1, 3]
+    ids = [items[k] for k in order]
+    keys = [cks[order[0]], None, "bad", cks[order[3]], None, cks[order[5]]]
+    got = q(r, "SELECT item_id, change_key, md5(data), response_code FROM ews_export_items(%s, %s)", (ids, keys))
+    want = []
+    for i, k in zip(ids, keys):
+        h = next(node_of(r, a) for a in ADDRS if str(guids[a]) == id_guid(i))
+        want += q(nodes[h].conn(), "SELECT item_id, change_key, md5(data), response_code FROM ews_export_items(%s, %s)", ([i], [k]))
+    ok(got == want and [g[3] for g in got] == ["NoError", "NoError", "ErrorInvalidChangeKey", "NoError", "NoError", "NoError"],
+       "ews_export_items over 3 nodes with a change_keys array: rows in input order, as the nodes give them", got)
+
+    # UploadItems over the nodes: every array split along with its parents
+    parents = [inb[1], inb[0], inb[2], inb[1]]
+    got = q(r, "SELECT item_id, response_code FROM ews_upload_items(%s, %s, %s, NULL, NULL, %s)",
+            (parents, [psycopg2.Binary(blob(f"u{k}")) for k in range(4)], ["CreateNew", None, "CreateNew", "CreateNew"],
+             [False, True, None, False]))
+    where = [next(node_of(r, a) for a in ADDRS if str(guids[a]) == id_guid(g[0])) for g in got]
+    assoc = q1(nodes[homes[0]].conn(), "SELECT is_associated FROM ews.item WHERE item_id = %s AND mailbox_id = %s",
+               (int.from_bytes(base64.b64decode(got[1][0])[44:52], "big"), str(guids[ADDRS[0]])))
+    ok([g[1] for g in got] == ["NoError"] * 4 and where == [homes[1], homes[0], homes[2], homes[1]] and assoc is True,
+       "ews_upload_items over 3 nodes: rows in order, each item on its parent's node, is_associated split along", (got, where, assoc))
+
+    # what cannot be split goes whole to one node, which answers as it would
+    same = True
+    for sql, args in [("SELECT * FROM ews_get_folder(%s)", (None,)),
+                      ("SELECT * FROM ews_get_folder(%s)", ([],)),
+                      ("SELECT * FROM ews_get_folder(%s::text[])", ("{{a,b},{c,d}}",)),
+                      ("SELECT * FROM ews_export_items(%s, %s)", ([inb[0], inb[1]], ["x"])),
+                      ("SELECT * FROM ews_upload_items(%s, %s)", ([inb[0], inb[1]], [psycopg2.Binary(blob("x"))]))]:
+        a, b = err(r, sql, args), err(nodes[0].conn(), sql, args)
+        if a is None and b is None:
+            same &= q(r, sql, args) == q(nodes[0].conn(), sql, args)
+        else:
+            same &= a == b
+    ok(same, "a NULL, empty or two-dimensional id array, or arrays of different lengths: the node's answer or error, word for word")
+
+    # MoveFolder and CopyFolder with sources of mailboxes on other nodes
+    own = q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'mine')", (inb[0],))
+    other = q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'theirs')", (inb[1],))
+    missing = ews_id(str(guids[ADDRS[2]]), 1, 99999999)
+    junk0 = q1(r, "SELECT ews_folder_id(%s, 'junkemail')", (ADDRS[0],))
+    got = q(r, "SELECT folder_id, response_code, message_text, mailbox_guid::text FROM ews_move_folder(%s, %s)",
+            (junk0, [other, own, inb[2], unknown, missing]))
+    ok([g[1] for g in got] == ["ErrorCrossMailboxMoveCopy", "NoError", "ErrorMoveDistinguishedFolder",
+                               "ErrorNonExistentMailbox", "ErrorFolderNotFound"] and
+       got[0][2] == "Cannot move a folder into another mailbox." and got[3][3] == id_guid(unknown),
+       "MoveFolder with sources on other nodes: ErrorCrossMailboxMoveCopy, ErrorMoveDistinguishedFolder, "
+       "ErrorFolderNotFound as one node would say; an unknown mailbox stays ErrorNonExistentMailbox", got)
+    as_role(r, "ews_rt_stranger")
+    try:
+        got = q(r, "SELECT response_code FROM ews_copy_folder(%s, %s)", (junk0, [other]))
+    finally:
+        as_role(r, None)
+    ok(got == [("ErrorNonExistentMailbox",)], "a stranger's cross-node source is a mailbox that does not exist", got)
+
+
+def test_access(r, guids):
+    alice = ADDRS[20]
+    h = node_of(r, alice)
+    d = nodes[h].conn()
+    inbox = q1(r, "SELECT ews_folder_id(%s, 'inbox')", (alice,))
+    same = True
+    for role in ("ews_rt_stranger", "ews_rt_alice", "ews_rt_web"):
+        as_role(r, role)
+        as_role(d, role)
+        try:
+            for sql, args in [("SELECT * FROM ews_get_folder(%s)", ([inbox],)),
+                              ("SELECT ews_folder_id(%s, 'inbox')", (alice,)),
+                              ("SELECT * FROM ews_list_mailboxes()", None)]:
+                a = err(r, sql, args) or q(r, sql, args)
+                b = err(d, sql, args) or q(d, sql, args)
+                same &= a == b
+            # the node decides who may write
+            q(r, "SELECT * FROM ews_create_folder(%s, 'by ' || current_user)", (inbox,))
+        finally:
+            as_role(r, None)
+            as_role(d, None)
+    ok(same, "as a stranger, the owner and a pooled role: GetFolder, ews_folder_id, ews_list_mailboxes through the router "
+       "answer what the node answers that role")
+    made = q(d, "SELECT display_name FROM ews.folder f JOIN ews.mailbox m USING (mailbox_id)"
+                " WHERE m.smtp_address = %s AND display_name LIKE 'by %%' ORDER BY 1", (alice,))
+    ok(made == [("by ews_rt_alice",)], "CreateFolder as each role through the router: only the owner's wrote (the node checked the caller)", made)
+    seen = q1(d, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'ews_rt_alice' AND datname = %s", (NODE_DB,))
+    ok(seen >= 1, "the router connects to the node as the calling role (pg_stat_activity on the node)", seen)
+    # the router's own tables are closed; its routing functions tell a stranger nothing
+    as_role(r, "ews_rt_stranger")
+    try:
+        e1 = err(r, "SELECT * FROM ews_router.mailbox")
+        e2 = err(r, "SELECT * FROM ews_router_mailboxes()")
+        e3 = err(r, "SELECT * FROM ews_router.state")
+        n1 = q1(r, "SELECT ews_router.node_of_address(%s)", ("nobody-here@example.com",))
+        n2 = q1(r, "SELECT ews_router.node_of_address(%s)", ("nobody-here@example.com",))
+    finally:
+        as_role(r, None)
+    ok(e1 and e1[0] == "42501" and e2 and e2[0] == "42501" and e3 and e3[0] == "42501",
+       "a stranger may not read the directory, the node list or the key", (e1, e2, e3))
+    ok(n1 == n2 and 0 <= n1 < NODES,
+       "an unknown address has a node too (a keyed hash): the routing functions cannot tell it from a real one", (n1, n2))
+    # a role the node does not know cannot use it through the router
+    q(nodes[h].conn("postgres"), "DROP ROLE ews_rt_gone")
+    as_role(r, "ews_rt_gone")
+    try:
+        e = err(r, "SELECT * FROM ews_get_folder(%s)", ([inbox],))
+    finally:
+        as_role(r, None)
+    ok(e is not None and 'role "ews_rt_gone" does not exist' in (e[1] or ""),
+       "a role missing on the node: the node refuses the connection (roles must exist on every node)", e)
+
+
+def validate_all():
+    r = subprocess.run([VALIDATE] + responses, capture_output=True, text=True)
+    lines = r.stdout.splitlines()
+    bad = [l for l in lines if not l.endswith(": ok")]
+    ok(len(lines) == len(responses) and not bad,
+       f"ews-validate: all {len(responses)} SOAP responses through the router validate", "\n".join(bad) or r.stderr)
