@@ -753,7 +753,7 @@ BEGIN
 	IF NOT ews_router.register(node, guid) THEN
 		-- the address exists on another node: undo, and answer as a node would
 		PERFORM ews_router.%I(node, $1);
-		RAISE EXCEPTION 'mailbox "%%s" already exists', $1 USING ERRCODE = '23505';
+		RAISE EXCEPTION 'mailbox "%%" already exists', $1 USING ERRCODE = '23505';
 	END IF;
 	RETURN guid;
 END
@@ -1056,21 +1056,26 @@ BEGIN
 	END;
 
 	IF NOT ok THEN
-		-- the source stays as it was; the partial copy goes
+		-- the source stays as it was; the partial copy goes.  A node's error
+		-- costs PL/Proxy its connection, and the hold with it: hold again
+		-- (the directory does not name the target, nothing else writes there)
 		BEGIN
+			PERFORM ews_router.p_freeze(dst, g, wait_ms);
 			PERFORM ews_router.p_delete(dst, g);
+			PERFORM ews_router.p_thaw(dst, g);
 		EXCEPTION WHEN OTHERS THEN
-			NULL;	-- not held there: nothing was copied, or ews_router_reconcile(true) removes it
+			NULL;	-- ews_router_reconcile(true) removes what is left
 		END;
 		BEGIN
-			PERFORM ews_router.p_thaw(dst, g);
 			PERFORM ews_router.p_thaw(src, g);
 		EXCEPTION WHEN OTHERS THEN
 			NULL;	-- a lost connection released the hold already
 		END;
 		UPDATE ews_router.mailbox x SET moving_to = NULL WHERE x.mailbox_id = g;
 		COMMIT;
-		RAISE EXCEPTION 'moving mailbox "%" to node "%" failed: %', ews_move_mailbox.smtp_address, to_node, err
+		RAISE EXCEPTION 'moving mailbox "%" to node "%" failed: %', ews_move_mailbox.smtp_address, to_node,
+			-- a node's message without PL/Proxy's "fn(n): [db] REMOTE ERROR: "
+			pg_catalog.regexp_replace(err, '^[A-Za-z0-9_."]+\(\d+\): \[[^]]*\] REMOTE [A-Z]+: ', '')
 			USING ERRCODE = errstate;
 	END IF;
 

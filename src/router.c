@@ -127,6 +127,15 @@ router_emit_log(ErrorData *edata)
 {
 	const char *rest;
 
+	/*
+	 * After a node's error PL/Proxy drops that connection at its next use
+	 * and says so to the client: housekeeping of the router, which a client
+	 * of the ews functions has no use for.  The server log keeps it.
+	 */
+	if (edata->elevel == NOTICE && edata->message &&
+		strcmp(edata->message, "PL/Proxy: dropping stale conn") == 0)
+		edata->output_to_client = false;
+
 	if (edata->message && (rest = remote_prefix_end(edata->message)) != NULL)
 	{
 		edata->message = pstrdup(rest);
@@ -358,6 +367,8 @@ ews_router_cluster_version(PG_FUNCTION_ARGS)
 	int32		v;
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
+	/* every routed call comes here first: the place to install the message hook */
+	router_hook();
 	if (strcmp(name, "ews_nodes") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

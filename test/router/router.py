@@ -330,7 +330,7 @@ def teardown():
             print(f"# stopping {n.name}: {e}")
     try:
         admin = admin_conn()
-        q(admin, f"DROP DATABASE IF EXISTS {ROUTER_DB}")
+        q(admin, f"DROP DATABASE IF EXISTS {ROUTER_DB} WITH (FORCE)")
         for r in ROLES:
             q(admin, f"DROP ROLE IF EXISTS {r}")
     except Exception as e:
@@ -547,11 +547,17 @@ def test_access(r, guids):
         as_role(d, role)
         try:
             for sql, args in [("SELECT * FROM ews_get_folder(%s)", ([inbox],)),
-                              ("SELECT ews_folder_id(%s, 'inbox')", (alice,)),
-                              ("SELECT * FROM ews_list_mailboxes()", None)]:
+                              ("SELECT ews_folder_id(%s, 'inbox')", (alice,))]:
                 a = err(r, sql, args) or q(r, sql, args)
                 b = err(d, sql, args) or q(d, sql, args)
                 same &= a == b
+            # the mailboxes the role may use: those of every node
+            everywhere = []
+            for n in nodes:
+                c = n.conn()
+                as_role(c, role)
+                everywhere += q(c, "SELECT * FROM ews_list_mailboxes()")
+            same &= q(r, "SELECT * FROM ews_list_mailboxes()") == sorted(everywhere, key=lambda x: x[1].lower().encode())
             # the node decides who may write
             q(r, "SELECT * FROM ews_create_folder(%s, 'by ' || current_user)", (inbox,))
         finally:
@@ -559,8 +565,8 @@ def test_access(r, guids):
             as_role(d, None)
     ok(same, "as a stranger, the owner and a pooled role: GetFolder, ews_folder_id, ews_list_mailboxes through the router "
        "answer what the node answers that role")
-    made = q(d, "SELECT display_name FROM ews.folder f JOIN ews.mailbox m USING (mailbox_id)"
-                " WHERE m.smtp_address = %s AND display_name LIKE 'by %%' ORDER BY 1", (alice,))
+    made = q(d, "SELECT f.display_name FROM ews.folder f JOIN ews.mailbox m USING (mailbox_id)"
+                " WHERE m.smtp_address = %s AND f.display_name LIKE 'by %%' ORDER BY 1", (alice,))
     ok(made == [("by ews_rt_alice",)], "CreateFolder as each role through the router: only the owner's wrote (the node checked the caller)", made)
     seen = q1(d, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'ews_rt_alice' AND datname = %s", (NODE_DB,))
     ok(seen >= 1, "the router connects to the node as the calling role (pg_stat_activity on the node)", seen)
@@ -595,3 +601,356 @@ def validate_all():
     bad = [l for l in lines if not l.endswith(": ok")]
     ok(len(lines) == len(responses) and not bad,
        f"ews-validate: all {len(responses)} SOAP responses through the router validate", "\n".join(bad) or r.stderr)
+
+
+def folder_id(conn, addr, name):
+    return q1(conn, "SELECT ews_folder_id(%s, %s)", (addr, name))
+
+
+def test_soap(r, guids):
+    a = ADDRS[1]
+    d = nodes[node_of(r, a)].conn()
+    inbox = folder_id(r, a, "inbox")
+    its = [row[0] for row in q(r, "SELECT item_id FROM ews_upload_items(%s, %s)",
+                               ([inbox] * 3, [psycopg2.Binary(blob(f"seed item {k}", 1500 * k)) for k in range(1, 4)]))]
+    req = template("seed000_export_items.xml", ITEM1=its[0], ITEM2=its[1], ITEM3=its[2])
+    rr, rd = soap(r, "seed000", req), soap(d, "seed000-node", req)
+    ok(rr.status == 200 and rr.codes() == ["NoError"] * 3 and rr.body == rd.body,
+       "seed 000 ExportItems (https:// namespaces) through the router: three items, the node's response byte for byte",
+       rr.body[:1500])
+    req = template("seed000_export_items.xml", ITEM1=its[0], ITEM2=its[1] + '" ChangeKey="CQAAAA==',
+                   ITEM3=ews_id(str(uuid.uuid4()), 2, 5))
+    rr, rd = soap(r, "seed000-errors", req), soap(d, "seed000-errors-node", req)
+    ok(rr.status == 200 and rr.codes() == ["NoError", "ErrorInvalidChangeKey", "ErrorNonExistentMailbox"] and rr.body == rd.body,
+       "seed 000 error example (an unknown mailbox's item among them): the node's per-item answers, no fault", rr.body[-1500:])
+    f = q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'seed 003')", (inbox,))
+    rr = soap(r, "seed003", template("seed003_move_folder.xml", FOLDER=f), mailbox=a)
+    parent = q1(r, "SELECT parent_folder_id FROM ews_get_folder(%s)", ([f],))
+    ok(rr.status == 200 and rr.codes() == ["NoError"] and rr.x("//t:FolderId/@Id") == [f] and parent == folder_id(r, a, "junkemail"),
+       "seed 003 MoveFolder with the mailbox argument: the folder is in junkemail on its node", rr.body)
+    req = template("seed003_move_folder.xml", FOLDER=inbox)
+    rr, rd = soap(r, "seed003-error", req, mailbox=a), soap(d, "seed003-error-node", req, mailbox=a)
+    ok(rr.codes() == ["ErrorMoveDistinguishedFolder"] and rr.body == rd.body,
+       "seed 003 error example: ErrorMoveDistinguishedFolder, as the node answers", rr.body)
+
+    # the folder operations, for a mailbox on each node
+    same = True
+    for addr in ADDRS[0:3]:
+        dn = nodes[node_of(r, addr)].conn()
+        root, ib = folder_id(r, addr, "root"), folder_id(r, addr, "inbox")
+        for name, req, mbx in [
+                ("get", template("get_folder.xml", VERSION="Exchange2013", SHAPE="AllProperties",
+                                 IDS=dfid("inbox", addr) + fid(root) + dfid("calendar")), addr),
+                ("find", template("find_folder.xml", TRAVERSAL="Deep", VIEW="", IDS=fid(root)), None),
+                ("find-paged", template("find_folder.xml", TRAVERSAL="Shallow",
+                                        VIEW='<m:IndexedPageFolderView MaxEntriesReturned="3" Offset="2" BasePoint="Beginning"/>',
+                                        IDS=dfid("msgfolderroot")), addr)]:
+            rr, rd = soap(r, f"{name}-{addr}", req, mailbox=mbx), soap(dn, f"{name}-{addr}-node", req, mailbox=mbx)
+            same &= rr.status == 200 and rr.body == rd.body and "NoError" in rr.codes()
+        rr = soap(r, f"create-{addr}", template("create_folder.xml", PARENT=fid(ib)))
+        made = rr.x("//m:CreateFolderResponseMessage/m:Folders/*/t:FolderId/@Id")
+        same &= rr.codes() == ["NoError"] * 6 + ["ErrorFolderExists"] and len(made) == 6
+        same &= all(id_guid(m) == str(guids[addr]) for m in made)
+        rr = soap(r, f"delete-{addr}", template("delete_folder.xml", TYPE="HardDelete", IDS=fid(made[0]) + fid(ib)))
+        same &= rr.codes() == ["NoError", "ErrorDeleteDistinguishedFolder"]
+        same &= q1(dn, "SELECT response_code FROM ews_get_folder(%s)", ([made[0]],)) == "ErrorFolderNotFound"
+    ok(same, "GetFolder, FindFolder (Deep, paged), CreateFolder, DeleteFolder for mailboxes on three nodes: "
+       "reads answered as the nodes answer, writes done on the nodes")
+
+    # which node: the acting mailbox
+    get_inbox = get_folder(dfid("inbox"), "IdOnly")
+    rr = soap(r, "acting-arg", get_inbox, mailbox=ADDRS[2])
+    ok(rr.x("//t:FolderId/@Id") == [folder_id(r, ADDRS[2], "inbox")], "the mailbox argument: its inbox, on its node", rr.body)
+    q(r, "SELECT ews_grant(%s, 'ews_rt_web', 'impersonate')", (ADDRS[20],))
+    req = get_inbox.replace('<t:RequestServerVersion Version="Exchange2016"/>', impersonation(ADDRS[20]))
+    rr = soap(r, "acting-impersonation", req, role="ews_rt_web")
+    ok(rr.x("//t:FolderId/@Id") == [folder_id(r, ADDRS[20], "inbox")],
+       "ExchangeImpersonation by a pooled role with the grant: the impersonated mailbox's inbox, on its node", rr.body)
+    req = get_inbox.replace('<t:RequestServerVersion Version="Exchange2016"/>', impersonation(ADDRS[21]))
+    rr = soap(r, "impersonation-denied", req, role="ews_rt_web")
+    rd = soap(nodes[node_of(r, ADDRS[21])].conn(), "impersonation-denied-node", req, role="ews_rt_web")
+    ok(rr.status == 500 and rr.fault() == "ErrorNonExistentMailbox" and rr.body == rd.body,
+       "ExchangeImpersonation without the grant: the node's ErrorNonExistentMailbox fault", rr.body)
+    rr = soap(r, "acting-own", get_inbox, role="ews_rt_solo")
+    ok(rr.x("//t:FolderId/@Id") == [folder_id(r, ADDRS[29], "inbox")],
+       "no impersonation, no mailbox argument: the one mailbox the calling role owns, on its node", rr.body)
+    rr = soap(r, "by-address", get_folder(dfid("inbox", ADDRS[5]), "IdOnly"))
+    ok(rr.x("//t:FolderId/@Id") == [folder_id(r, ADDRS[5], "inbox")], "a t:Mailbox address: that mailbox's node", rr.body)
+
+    # mailboxes of two nodes in one request
+    i0, i1 = folder_id(r, ADDRS[0], "inbox"), folder_id(r, ADDRS[1], "inbox")
+    rr = soap(r, "cross", get_folder(fid(i0) + fid(i1), "IdOnly"))
+    ok(rr.status == 500 and rr.fault() == "ErrorCrossSiteRequest" and
+       rr.x("/s:Envelope/s:Header/t:ServerVersionInfo/@Version") == ["Exchange2016"],
+       "GetFolder of folders of two nodes, by a role that may read both: the ErrorCrossSiteRequest fault, "
+       "never \"no such mailbox\" for one of them", rr.body)
+    rr = soap(r, "cross-address", get_folder(dfid("inbox") + dfid("inbox", ADDRS[1]), "IdOnly"), mailbox=ADDRS[0])
+    ok(rr.fault() == "ErrorCrossSiteRequest", "the acting mailbox on one node, a t:Mailbox on another: the same fault", rr.body)
+    req = get_folder(dfid("inbox") + fid(i0), "IdOnly").replace('<t:RequestServerVersion Version="Exchange2016"/>',
+                                                               impersonation(ADDRS[20]))
+    rr = soap(r, "cross-stranger", req, role="ews_rt_web")
+    rd = soap(nodes[node_of(r, ADDRS[20])].conn(), "cross-stranger-node", req, role="ews_rt_web")
+    ok(rr.status == 200 and rr.codes() == ["NoError", "ErrorNonExistentMailbox"] and rr.body == rd.body,
+       "the same for a role that may not read the other mailbox: it does not exist, as on one node", rr.body)
+    rr = soap(r, "cross-unknown", get_folder(dfid("inbox") + dfid("inbox", "nobody-at-all@example.com"), "IdOnly"),
+              mailbox=ADDRS[0])
+    ok(rr.status == 200 and rr.codes() == ["NoError", "ErrorNonExistentMailbox"],
+       "an address no node holds is a mailbox that does not exist, wherever the keyed hash puts it", rr.body)
+
+    # what is not routed by mailbox
+    rr = soap(r, "convert-id", template("convert_id.xml", ID=i0))
+    ok(rr.status == 200, "ConvertId (exchangelib's version probe) through the router", rr.body)
+    for name, req in [("not-xml", "<not xml"), ("doctype", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'),
+                      ("unknown-op", envelope("<m:GetItem/>"))]:
+        rr, rd = soap(r, name, req), soap(nodes[0].conn(), name + "-node", req)
+        ok(rr.status == 500 and rr.body == rd.body, f"a request that is {name}: the node's fault", rr.body)
+
+
+def mailbox_rows(conn, guid, skip_folders=()):
+    """every row of the mailbox in every table of schema ews, as text (generic: from the catalog)"""
+    out = {}
+    for (t,) in q(conn, "SELECT table_name FROM ews_scaleout_tables() WHERE holds_mailboxes ORDER BY 1"):
+        rows = q(conn, f"SELECT t::text, t FROM ews.{t} t WHERE t.mailbox_id = %s ORDER BY 1", (str(guid),))
+        out[t] = sorted(x[0] for x in rows)
+    return out
+
+
+def test_move(r, guids):
+    addr = ADDRS[5]
+    g = str(guids[addr])
+    src = node_of(r, addr)
+    dst = (src + 1) % NODES
+    inbox = folder_id(r, addr, "inbox")
+    work = q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'work')", (inbox,))
+    folders = [q1(r, "SELECT folder_id FROM ews_create_folder(%s, %s)", (inbox, f"pre {k}")) for k in range(10)]
+    items = [row[0] for row in q(r, "SELECT item_id FROM ews_upload_items(%s, %s)",
+                                 ([inbox] * 20, [psycopg2.Binary(blob(f"pre item {k}", 300 * k)) for k in range(20)]))]
+    items.append(q1(r, "SELECT item_id FROM ews_create_item(%s, %s)", (inbox, mime("pre mime"))))
+    d_src = nodes[src].conn()
+    pre_folders = q(r, "SELECT * FROM ews_get_folder(%s)", (folders + [inbox],))
+    pre_items = q(r, "SELECT item_id, change_key, md5(data) FROM ews_export_items(%s)", (items,))
+    work_local = int.from_bytes(base64.b64decode(work)[44:52], "big")
+    before = mailbox_rows(d_src, g)
+    before["folder"] = [x for x in before["folder"] if not x.startswith(f"({g},{work_local},")]
+    before.pop("mailbox")
+    pre_max_cn = max([ck_number(x[1]) for x in pre_folders] + [ck_number(x[1]) for x in pre_items])
+
+    # the move lock: writes refused, reads go on (held here directly on the node, as a move holds it)
+    q(d_src, "SELECT ews_scaleout_freeze(%s, 5000)", (g,))
+    w = q(r, "SELECT response_code, message_text FROM ews_create_folder(%s, 'held')", (work,))[0]
+    u = q1(r, "SELECT response_code FROM ews_upload_items(%s, %s)", ([work], [psycopg2.Binary(blob("held"))]))
+    rd = q(r, "SELECT response_code FROM ews_get_folder(%s)", ([inbox],))[0][0]
+    ge = err(r, "SELECT ews_grant(%s, 'ews_rt_stranger', 'delegate')", (addr,))
+    sr = soap(r, "held-create", template("create_folder.xml", PARENT=fid(work)))
+    q(d_src, "SELECT ews_scaleout_thaw(%s)", (g,))
+    w2 = q1(r, "SELECT response_code FROM ews_create_folder(%s, 'after the hold')", (work,))
+    ok(w == ("ErrorMailboxMoveInProgress", "The mailbox is being moved to another node; try again when the move is done.")
+       and u == "ErrorMailboxMoveInProgress" and rd == "NoError" and ge and ge[0] == "55006" and
+       set(sr.codes()) == {"ErrorMailboxMoveInProgress"} and w2 == "NoError",
+       "while a move holds a mailbox: CreateFolder, UploadItems, ews_grant, SOAP CreateFolder refused "
+       "(ErrorMailboxMoveInProgress, 55006), GetFolder answered; writes work again after", (w, u, rd, ge, sr.codes(), w2))
+
+    # the move, under concurrent readers and writers through the router
+    stop = threading.Event()
+    lock = threading.Lock()
+    acked, refused, wrong, reads = [], [], [], [0]
+
+    def reader(k):
+        c = router_conn()
+        while not stop.is_set():
+            try:
+                fo = q(c, "SELECT * FROM ews_get_folder(%s)", (folders + [inbox],))
+                it = q(c, "SELECT item_id, change_key, md5(data) FROM ews_export_items(%s)", (items,))
+                so = q(c, "SELECT (r).status, (r).response FROM (SELECT ews_soap(%s) AS r OFFSET 0) s",
+                       (get_folder(fid(inbox), "IdOnly"),))[0]
+                with lock:
+                    reads[0] += 1
+                    if fo != pre_folders or it != pre_items or so[0] != 200 or "NoError" not in so[1]:
+                        wrong.append(("read", fo if fo != pre_folders else None, it if it != pre_items else None, so))
+            except Exception as e:
+                with lock:
+                    wrong.append(("read error", str(e)))
+        c.close()
+
+    def writer(k):
+        c = router_conn()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                if n % 2:
+                    row = q(c, "SELECT folder_id, change_key, response_code FROM ews_create_folder(%s, %s)", (work, f"w{k}-{n}"))[0]
+                else:
+                    row = q(c, "SELECT item_id, change_key, response_code FROM ews_upload_items(%s, %s)",
+                            ([work], [psycopg2.Binary(blob(f"w{k}-{n}", 500))]))[0]
+                with lock:
+                    if row[2] == "NoError":
+                        acked.append((row[0], row[1], time.monotonic()))
+                    elif row[2] == "ErrorMailboxMoveInProgress":
+                        refused.append(time.monotonic())
+                    else:
+                        wrong.append(("write", row))
+            except Exception as e:
+                with lock:
+                    wrong.append(("write error", str(e)))
+        c.close()
+
+    def wait_acked(n, limit=60):
+        t = time.monotonic() + limit
+        while time.monotonic() < t:
+            with lock:
+                if len(acked) >= n:
+                    return
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(2)] + \
+        [threading.Thread(target=writer, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        wait_acked(10)
+        mover = router_conn()
+        t0 = time.monotonic()
+        q(mover, "CALL ews_move_mailbox(%s, %s)", (addr, nodes[dst].name))
+        t1 = time.monotonic()
+        with lock:
+            n_at_move = len(acked)
+        wait_acked(n_at_move + 10)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    ok(node_of(r, addr) == dst and q1(r, "SELECT moving_to FROM ews_router_mailboxes() WHERE smtp_address = %s", (addr,)) is None,
+       f"ews_move_mailbox moved {addr} from n{src} to n{dst} in {1000 * (t1 - t0):.0f} ms")
+    ok(not wrong and reads[0] > 0,
+       f"{reads[0]} rounds of GetFolder, ExportItems and SOAP GetFolder through the router during the move: "
+       "every answer the one from before the move (never \"no such mailbox\", never another node's)", wrong[:5])
+    ok(all(t0 <= x <= t1 for x in refused),
+       f"{len(acked)} writes acknowledged, {len(refused)} refused with ErrorMailboxMoveInProgress, only while the move ran",
+       refused[:5])
+    d_dst = nodes[dst].conn()
+    left = q(d_src, "SELECT table_name, row_count FROM ews_scaleout_checksum(%s) WHERE row_count > 0", (g,))
+    ok(left == [], f"n{src} keeps no row of the mailbox in any ews table", left)
+    after = mailbox_rows(d_dst, g)
+    after.pop("mailbox")
+    ok(all(set(before[t]) <= set(after[t]) for t in before),
+       "every row the mailbox had before the move is on the target, unchanged (every ews table, from the catalog)",
+       {t: sorted(set(before[t]) - set(after[t]))[:3] for t in before})
+    ids_acked = [a_[0] for a_ in acked]
+    fo = [x[0] for x in q(r, "SELECT response_code FROM ews_get_folder(%s)", ([i for i in ids_acked if base64.b64decode(i)[43] == 1],))]
+    it = [x[0] for x in q(r, "SELECT response_code FROM ews_export_items(%s)", ([i for i in ids_acked if base64.b64decode(i)[43] == 2],))]
+    ok(set(fo + it) == {"NoError"} and len(fo) + len(it) == len(acked),
+       f"every acknowledged write ({len(acked)}: folders and items, before, during and after the move) is there", (fo, it))
+    post = q(r, "SELECT folder_id, change_key FROM ews_create_folder(%s, 'after the move')", (work,))[0]
+    top = max([pre_max_cn] + [ck_number(a_[1]) for a_ in acked])
+    ok(id_guid(post[0]) == g and ck_number(post[1]) > top,
+       "a change after the move gets a change number above every one the mailbox had: no ChangeKey repeats, "
+       "no sync watermark is passed over", (ck_number(post[1]), top))
+    seq = dict(q(d_dst, "SELECT sequence_name, last_value FROM ews_scaleout_sequences()"))
+    ok(seq["local_id_seq"] >= max(int.from_bytes(base64.b64decode(i)[44:52], "big") for i in folders + items + ids_acked),
+       "the target's id sequence is past every local id of the mailbox", seq)
+    ok(q(r, "SELECT * FROM ews_router_reconcile()") == [] and
+       [x[0] for x in q(r, "SELECT mailboxes FROM ews_router_nodes() ORDER BY node_id")] ==
+       [sum(1 for a_ in ADDRS if node_of(r, a_) == n.i) for n in nodes],
+       "the directory and its per-node counts agree with the nodes after the move")
+
+    # a move that fails changes nothing: the owner role is missing on the target
+    addr2 = ADDRS[28]
+    g2 = str(guids[addr2])
+    src2 = node_of(r, addr2)
+    dst2 = (src2 + 1) % NODES
+    q(nodes[dst2].conn("postgres"), "DROP ROLE ews_rt_bob")
+    before2 = mailbox_rows(nodes[src2].conn(), g2)
+    e = err(r, "CALL ews_move_mailbox(%s, %s)", (addr2, nodes[dst2].name))
+    after2 = mailbox_rows(nodes[src2].conn(), g2)
+    on_dst = q(nodes[dst2].conn(), "SELECT table_name FROM ews_scaleout_checksum(%s) WHERE row_count > 0", (g2,))
+    w = q1(r, "SELECT response_code FROM ews_create_folder(%s, 'still here')", (folder_id(r, addr2, "inbox"),))
+    ok(e is not None and e[1] == f'moving mailbox "{addr2}" to node "n{dst2}" failed: role "ews_rt_bob" does not exist'
+       and node_of(r, addr2) == src2 and
+       before2 == after2 and on_dst == [] and w == "NoError" and q(r, "SELECT * FROM ews_router_reconcile()") == [],
+       "a move that fails (the owner role is missing on the target): the mailbox stays where it was, whole and writable; "
+       "the target keeps nothing", (e, on_dst, w))
+
+
+def test_admin(r, guids):
+    n0 = nodes[0].conn()
+    q(n0, "CREATE FUNCTION ews_zz_probe(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x'")
+    q(n0, "ALTER EXTENSION ews ADD FUNCTION ews_zz_probe(integer)")
+    chk = q(r, "SELECT * FROM ews_router_check()")
+    ok(("function ews_zz_probe(x integer)", "no routing rule fits its arguments") in chk,
+       "ews_router_check: a node function that no routing rule fits is reported", chk)
+    for n in nodes:
+        c = n.conn()
+        q(c, "CREATE FUNCTION ews_zz_where(folder_id text) RETURNS text LANGUAGE sql AS $$ SELECT current_setting('port') $$")
+        q(c, "ALTER EXTENSION ews ADD FUNCTION ews_zz_where(text)")
+    chk = q(r, "SELECT * FROM ews_router_check()")
+    ok(("function ews_zz_where(folder_id text)", "has no twin on the router (run ews_router_sync())") in chk,
+       "ews_router_check: a node function without a twin is reported", chk)
+    rules = dict(q(r, "SELECT function_name, rule FROM ews_router_sync()"))
+    where = [q1(r, "SELECT ews_zz_where(%s)", (folder_id(r, a, "inbox"),)) for a in ADDRS[0:3]]
+    ok(rules.get("ews_zz_where") == "id" and where == [str(nodes[node_of(r, a)].port) for a in ADDRS[0:3]],
+       "ews_router_sync makes the twin of a new function from its argument names; it runs on the node of its id", where)
+    for n in nodes:
+        c = n.conn()
+        q(c, "ALTER EXTENSION ews DROP FUNCTION ews_zz_where(text)")
+        q(c, "DROP FUNCTION ews_zz_where(text)")
+    q(n0, "ALTER EXTENSION ews DROP FUNCTION ews_zz_probe(integer)")
+    q(n0, "DROP FUNCTION ews_zz_probe(integer)")
+    q(r, "SELECT ews_router_sync()")
+    ok(q(r, "SELECT * FROM ews_router_check()") == [], "after the nodes lose the function and a sync: nothing to report")
+
+    # a mailbox made behind the router's back
+    n1 = nodes[1].conn()
+    q(n1, "SELECT ews_create_mailbox('behind@example.com')")
+    rec = q(r, "SELECT problem, smtp_address, node FROM ews_router_reconcile()")
+    ok(rec == [("held by a node, not in the directory", "behind@example.com", "n1")],
+       "ews_router_reconcile finds a mailbox a node holds and the directory does not", rec)
+    rec = q(r, "SELECT problem FROM ews_router_reconcile(true)")
+    ok(rec == [("held by a node, not in the directory (registered)",)] and node_of(r, "behind@example.com") == 1 and
+       folder_id(r, "behind@example.com", "inbox") == folder_id(n1, "behind@example.com", "inbox"),
+       "with repair it is registered, and routed to its node", rec)
+
+    # drop through the router
+    gone = ADDRS[3]
+    h = node_of(r, gone)
+    q(r, "SELECT ews_drop_mailbox(%s)", (gone,))
+    e_r, e_n = err(r, "SELECT ews_folder_id(%s, 'inbox')", (gone,)), err(nodes[h].conn(), "SELECT ews_folder_id(%s, 'inbox')", (gone,))
+    ok(node_of(r, gone) is None and q1(nodes[h].conn(), "SELECT count(*) FROM ews.mailbox WHERE smtp_address = %s", (gone,)) == 0 and
+       e_r == e_n and e_r[0] == "42704",
+       "ews_drop_mailbox through the router: gone from its node and from the directory; asking for it errs as on the node", e_r)
+    as_role(r, "ews_rt_stranger")
+    try:
+        e = err(r, "SELECT ews_drop_mailbox(%s)", (ADDRS[4],))
+    finally:
+        as_role(r, None)
+    ok(e is not None and e[0] == "42704" and node_of(r, ADDRS[4]) is not None,
+       "a stranger's ews_drop_mailbox: the node's 42704, and the directory keeps the mailbox", e)
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    if AS_POSTGRES:
+        pw = pwd.getpwnam("postgres")
+        os.chown(workdir, pw.pw_uid, pw.pw_gid)
+    try:
+        r, rules = setup()
+        guids = test_spread(r, rules)
+        test_sql(r, guids)
+        test_batches(r, guids)
+        test_access(r, guids)
+        test_soap(r, guids)
+        test_move(r, guids)
+        test_admin(r, guids)
+        validate_all()
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        ok(False, "the test ran to its end")
+    finally:
+        teardown()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
