@@ -113,6 +113,21 @@ $$;
 COMMENT ON FUNCTION ews_scaleout_tables() IS
 	'scale-out: the tables of schema ews, their columns, primary keys, and whether they hold rows of mailboxes (a mailbox_id column); two nodes can exchange mailboxes when these agree';
 
+-- the tables of schema ews that hold rows of mailboxes (a mailbox_id column)
+CREATE FUNCTION ews_scaleout_mailbox_tables()
+RETURNS SETOF regclass
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT c.oid::pg_catalog.regclass
+	  FROM pg_catalog.pg_class c
+	  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'mailbox_id' AND NOT a.attisdropped
+	 WHERE c.relnamespace = 'ews'::pg_catalog.regnamespace AND c.relkind IN ('r', 'p')
+	 ORDER BY c.relname
+$$;
+COMMENT ON FUNCTION ews_scaleout_mailbox_tables() IS
+	'scale-out: the tables of schema ews that hold rows of mailboxes (those with a mailbox_id column)';
+
 CREATE FUNCTION ews_scaleout_mailboxes(mailbox_ids uuid[] DEFAULT NULL, smtp_addresses text[] DEFAULT NULL,
 	OUT mailbox_id uuid, OUT smtp_address text, OUT owner text)
 RETURNS SETOF record
@@ -187,7 +202,8 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	t record;
+	rel regclass;
+	key_columns text[];
 	keys text[];
 	types text[];
 	sql text;
@@ -199,21 +215,24 @@ BEGIN
 		RAISE EXCEPTION 'mailbox, table_name, and positive max_rows and max_bytes are required'
 			USING ERRCODE = '22023';
 	END IF;
-	SELECT * INTO t FROM @extschema@.ews_scaleout_tables() x
-	 WHERE x.table_name = ews_scaleout_export.table_name AND x.holds_mailboxes;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'table "ews.%" does not exist or holds no mailbox rows', table_name
-			USING ERRCODE = '42P01';
+	rel := ('ews.' || quote_ident(table_name))::regclass;
+	IF rel NOT IN (SELECT @extschema@.ews_scaleout_mailbox_tables()) THEN
+		RAISE EXCEPTION 'table "ews.%" holds no mailbox rows', table_name USING ERRCODE = '42P01';
 	END IF;
-	IF t.key_columns IS NULL OR t.key_columns[1] IS DISTINCT FROM 'mailbox_id' THEN
+	SELECT array_agg(k.attname::text ORDER BY x.ord) INTO key_columns
+	  FROM pg_index i
+	 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS x(attnum, ord)
+	  JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = x.attnum
+	 WHERE i.indrelid = rel AND i.indisprimary;
+	IF key_columns IS NULL OR key_columns[1] IS DISTINCT FROM 'mailbox_id' THEN
 		RAISE EXCEPTION 'table "ews.%" has no primary key leading with mailbox_id', table_name
 			USING ERRCODE = '55000',
 			      HINT = 'A move pages through a mailbox''s rows by primary key: every table that holds mailbox rows needs one.';
 	END IF;
 	SELECT array_agg(quote_ident(k) ORDER BY o), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY o)
 	  INTO keys, types
-	  FROM unnest(t.key_columns) WITH ORDINALITY AS u(k, o)
-	  JOIN pg_attribute a ON a.attrelid = ('ews.' || quote_ident(table_name))::regclass AND a.attname = u.k;
+	  FROM unnest(key_columns) WITH ORDINALITY AS u(k, o)
+	  JOIN pg_attribute a ON a.attrelid = rel AND a.attname = u.k;
 	IF cardinality(keys) = 1 THEN
 		-- the key is the mailbox: one row at most
 		IF after_key IS NOT NULL THEN
@@ -260,10 +279,8 @@ DECLARE
 	vals text;
 	n bigint;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM @extschema@.ews_scaleout_tables() x
-	                WHERE x.table_name = ews_scaleout_import.table_name AND x.holds_mailboxes) THEN
-		RAISE EXCEPTION 'table "ews.%" does not exist or holds no mailbox rows', table_name
-			USING ERRCODE = '42P01';
+	IF ('ews.' || quote_ident(table_name))::regclass NOT IN (SELECT @extschema@.ews_scaleout_mailbox_tables()) THEN
+		RAISE EXCEPTION 'table "ews.%" holds no mailbox rows', table_name USING ERRCODE = '42P01';
 	END IF;
 	IF NOT @extschema@.ews_scaleout_frozen(mailbox) THEN
 		RAISE EXCEPTION 'mailbox % is not held for a move by this session', mailbox
@@ -302,7 +319,7 @@ AS $$
 DECLARE
 	t text;
 BEGIN
-	FOR t IN SELECT x.table_name FROM @extschema@.ews_scaleout_tables() x WHERE x.holds_mailboxes ORDER BY 1 LOOP
+	FOR t IN SELECT c.relname FROM @extschema@.ews_scaleout_mailbox_tables() x JOIN pg_class c ON c.oid = x ORDER BY 1 LOOP
 		table_name := t;
 		EXECUTE format('SELECT count(*), COALESCE(sum((''x'' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)'
 					   ' FROM ews.%I t WHERE t.mailbox_id = $1', t)
@@ -333,7 +350,7 @@ BEGIN
 		RAISE EXCEPTION 'mailbox % is not held for a move by this session', mailbox
 			USING ERRCODE = '55000', HINT = 'Call ews_scaleout_freeze first.';
 	END IF;
-	FOR t IN SELECT x.table_name FROM @extschema@.ews_scaleout_tables() x WHERE x.holds_mailboxes ORDER BY 1 LOOP
+	FOR t IN SELECT c.relname FROM @extschema@.ews_scaleout_mailbox_tables() x JOIN pg_class c ON c.oid = x ORDER BY 1 LOOP
 		EXECUTE format('DELETE FROM ews.%I t WHERE t.mailbox_id = $1', t) USING mailbox;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		total := total + n;
@@ -355,6 +372,7 @@ COMMENT ON FUNCTION ews_scaleout_reachable(uuid[], text[]) IS
 
 REVOKE EXECUTE ON FUNCTION ews_scaleout_catalog() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_tables() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_scaleout_mailbox_tables() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_mailboxes(uuid[], text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_sequences() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_advance_sequences(text[], bigint[], integer) FROM PUBLIC;

@@ -982,6 +982,7 @@ DECLARE
 	t record;
 	rows text[];
 	last_key text[];
+	page_bytes numeric;
 	names text[];
 	vals bigint[];
 	ok boolean := false;
@@ -1013,8 +1014,8 @@ BEGIN
 	COMMIT;
 
 	BEGIN
-		IF EXISTS ((SELECT * FROM ews_router.p_tables(src) EXCEPT SELECT * FROM ews_router.p_tables(dst))
-		           UNION ALL (SELECT * FROM ews_router.p_tables(dst) EXCEPT SELECT * FROM ews_router.p_tables(src))) THEN
+		IF (SELECT pg_catalog.array_agg(x ORDER BY x.table_name) FROM ews_router.p_tables(src) x)::text
+		   IS DISTINCT FROM (SELECT pg_catalog.array_agg(x ORDER BY x.table_name) FROM ews_router.p_tables(dst) x)::text THEN
 			RAISE EXCEPTION 'the nodes store mailboxes differently (their ews tables differ)' USING ERRCODE = '55000',
 				HINT = 'Update extension ews on both nodes to the same version.';
 		END IF;
@@ -1033,17 +1034,20 @@ BEGIN
 			last_key := NULL;
 			LOOP
 				SELECT pg_catalog.array_agg(e.row_data ORDER BY e.o),
-				       ((pg_catalog.array_agg(e.row_key::text ORDER BY e.o DESC))[1])::text[]
-				  INTO rows, last_key
+				       ((pg_catalog.array_agg(e.row_key::text ORDER BY e.o DESC))[1])::text[],
+				       pg_catalog.sum(pg_catalog.octet_length(e.row_data))
+				  INTO rows, last_key, page_bytes
 				  FROM ews_router.p_export(src, g, t.table_name, last_key, chunk_rows, chunk_bytes)
 				       WITH ORDINALITY AS e(row_data, row_key, o);
 				EXIT WHEN rows IS NULL;
 				PERFORM ews_router.p_import(dst, g, t.table_name, rows);
+				-- a short page was the last one (a page ends early only at max_bytes, never short)
+				EXIT WHEN pg_catalog.cardinality(rows) < chunk_rows AND page_bytes < chunk_bytes;
 			END LOOP;
 		END LOOP;
 		-- the copy is the mailbox, row for row
-		IF EXISTS ((SELECT * FROM ews_router.p_checksum(src, g) EXCEPT SELECT * FROM ews_router.p_checksum(dst, g))
-		           UNION ALL (SELECT * FROM ews_router.p_checksum(dst, g) EXCEPT SELECT * FROM ews_router.p_checksum(src, g))) THEN
+		IF (SELECT pg_catalog.array_agg(x ORDER BY x.table_name) FROM ews_router.p_checksum(src, g) x)::text
+		   IS DISTINCT FROM (SELECT pg_catalog.array_agg(x ORDER BY x.table_name) FROM ews_router.p_checksum(dst, g) x)::text THEN
 			RAISE EXCEPTION 'the copy of mailbox % on the target differs from the source', g USING ERRCODE = 'XX001';
 		END IF;
 		-- both still held: a lost connection would have let writes in
