@@ -134,12 +134,12 @@ COMMENT ON FUNCTION ews_router.node_of_address(text) IS
 	'the node of a mailbox SMTP address, compared case-insensitively (an unknown one: a node chosen by a keyed hash)';
 
 CREATE FUNCTION ews_router.split_plan(key text[], lengths integer[], ndims integer[],
-	OUT nodes integer[], OUT ords integer[])
+	OUT nodes integer[], OUT ords integer[], OUT whole integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'ews_router_split_plan'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ews_router.split_plan(text[], integer[], integer[]) IS
-	'for a batch call: the node of each id of the key array and the input positions; NULLs when the call goes whole to one node';
+	'for a batch call: the node of each id of the key array and the input positions; or, when the call cannot be split, the node that gets it whole';
 
 CREATE FUNCTION ews_router.barrier(mailbox uuid)
 RETURNS void
@@ -665,14 +665,16 @@ $p$$f$,
 			made := made || (sig || '(' || array_to_string(
 				ARRAY['integer[]', 'integer[]'] || in_t
 				|| ARRAY(SELECT 'boolean' FROM unnest(arrays) AS a WHERE a <> key), ', ') || ')');
-			-- the twin: split when the arrays allow it, else the whole call on one node
+			-- the twin: split when the arrays allow it, else the whole call on one node.
+			-- Both calls take an argument from z, so that each runs only when z says so
+			-- (a function scan that does not depend on z could run before z's filter).
 			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE sql %s%s SET search_path = pg_catalog, pg_temp AS $twin$
 	WITH z AS MATERIALIZED (
 		SELECT * FROM ews_router.split_plan($%s, ARRAY[%s]::integer[], ARRAY[%s]::integer[]))
 	SELECT %s FROM (
 		SELECT %s, s._ord FROM z CROSS JOIN LATERAL ews_router.%I(z.nodes, z.ords, %s) s WHERE z.nodes IS NOT NULL
 		UNION ALL
-		SELECT %s, p._ord FROM z CROSS JOIN LATERAL ews_router.%I(0, %s) WITH ORDINALITY AS p(%s, _ord) WHERE z.nodes IS NULL
+		SELECT %s, p._ord FROM z CROSS JOIN LATERAL ews_router.%I(z.whole, %s) WITH ORDINALITY AS p(%s, _ord) WHERE z.whole IS NOT NULL
 	) r ORDER BY r._ord
 $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,

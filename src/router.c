@@ -474,17 +474,18 @@ ews_router_node_of_address(PG_FUNCTION_ARGS)
  *
  * For a batch call: the node of each element of the key array (ids), and
  * the positions 1..n that bring the nodes' rows back into input order.
- * NULLs when the call cannot be split (the key array NULL, empty or not
- * one-dimensional, another array of a different length or shape): then one
- * node gets the call whole and answers it as it would, error included.
+ * When the call cannot be split (the key array NULL, empty or not
+ * one-dimensional, another array of a different length or shape), the
+ * arrays are NULL and whole is the node (0) that gets the call whole and
+ * answers it as it would, error included; whole is NULL otherwise.
  */
 PG_FUNCTION_INFO_V1(ews_router_split_plan);
 Datum
 ews_router_split_plan(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {true, true};
+	Datum		values[3] = {0, 0, Int32GetDatum(0)};
+	bool		nulls[3] = {true, true, false};
 	ArrayType  *key;
 	Datum	   *elems;
 	bool	   *enulls;
@@ -547,6 +548,7 @@ ews_router_split_plan(PG_FUNCTION_ARGS)
 		values[0] = PointerGetDatum(construct_array(nodes, n, INT4OID, 4, true, TYPALIGN_INT));
 		values[1] = PointerGetDatum(construct_array(ords, n, INT4OID, 4, true, TYPALIGN_INT));
 		nulls[0] = nulls[1] = false;
+		nulls[2] = true;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

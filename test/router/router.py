@@ -28,24 +28,20 @@ What it checks, as TAP lines:
 """
 import base64
 import os
-import pwd
-import re
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
 import psycopg2
-import psycopg2.errors
 from lxml import etree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 VALIDATE = os.path.join(ROOT, "test", "tools", "ews-validate")
 SOAP_DIR = os.path.join(ROOT, "test", "soap")
@@ -61,7 +57,6 @@ NS = {
 }
 
 passed = failed = 0
-workdir = tempfile.mkdtemp(prefix="ews_router_test.")
 responses = []
 
 
@@ -78,68 +73,12 @@ def ok(cond, what, detail=None):
     return cond
 
 
-# ---- clusters ----
+# ---- clusters (test/router/cluster.py) ----
 
-def bindir():
-    pg_config = os.environ.get("PG_CONFIG", "pg_config")
-    return subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+from cluster import Node, workdir_for_postgres  # noqa: E402
 
-
-AS_POSTGRES = os.geteuid() == 0
-
-
-def run_pg(args, **kw):
-    """run a server program as the postgres OS user when we are root (initdb refuses root)"""
-    if AS_POSTGRES:
-        args = ["runuser", "-u", "postgres", "--"] + args
-    return subprocess.run(args, capture_output=True, text=True, **kw)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Node:
-    def __init__(self, i):
-        self.i = i
-        self.name = f"n{i}"
-        self.data = os.path.join(workdir, self.name)
-        self.port = free_port()
-        self.started = False
-
-    def start(self):
-        b = bindir()
-        r = run_pg([os.path.join(b, "initdb"), "-D", self.data, "-U", "postgres", "-E", "UTF8",
-                    "--locale=C.UTF-8", "--auth=trust", "-N"])
-        if r.returncode != 0:
-            raise RuntimeError(f"initdb {self.name}: {r.stderr}")
-        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
-            f.write(f"port = {self.port}\nlisten_addresses = ''\nunix_socket_directories = '{workdir}'\n"
-                    "fsync = off\nshared_buffers = 16MB\nmax_connections = 40\n")
-        r = run_pg([os.path.join(b, "pg_ctl"), "-D", self.data, "-l", self.data + ".log", "-w", "start"])
-        if r.returncode != 0:
-            raise RuntimeError(f"pg_ctl start {self.name}: {r.stderr} {open(self.data + '.log').read()[-2000:]}")
-        self.started = True
-
-    def stop(self):
-        if self.started:
-            run_pg([os.path.join(bindir(), "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
-            self.started = False
-
-    def connstr(self, db=NODE_DB):
-        return f"host={workdir} port={self.port} dbname={db}"
-
-    def conn(self, db=NODE_DB, user="postgres"):
-        c = psycopg2.connect(self.connstr(db) + f" user={user}")
-        c.autocommit = True
-        return c
-
-
-nodes = [Node(i) for i in range(NODES)]
+workdir = workdir_for_postgres("ews_router_test.")
+nodes = [Node(i, workdir, NODE_DB) for i in range(NODES)]
 
 
 def router_conn():
@@ -493,14 +432,18 @@ def test_batches(r, guids):
 
     # UploadItems over the nodes: every array split along with its parents
     parents = [inb[1], inb[0], inb[2], inb[1]]
+    count_items = lambda: sum(q1(n.conn(), "SELECT count(*) FROM ews.item") for n in nodes)  # noqa: E731
+    n_before = count_items()
     got = q(r, "SELECT item_id, response_code FROM ews_upload_items(%s, %s, %s, NULL, NULL, %s)",
             (parents, [psycopg2.Binary(blob(f"u{k}")) for k in range(4)], ["CreateNew", None, "CreateNew", "CreateNew"],
              [False, True, None, False]))
     where = [next(node_of(r, a) for a in ADDRS if str(guids[a]) == id_guid(g[0])) for g in got]
     assoc = q1(nodes[homes[0]].conn(), "SELECT is_associated FROM ews.item WHERE item_id = %s AND mailbox_id = %s",
                (int.from_bytes(base64.b64decode(got[1][0])[44:52], "big"), str(guids[ADDRS[0]])))
-    ok([g[1] for g in got] == ["NoError"] * 4 and where == [homes[1], homes[0], homes[2], homes[1]] and assoc is True,
-       "ews_upload_items over 3 nodes: rows in order, each item on its parent's node, is_associated split along", (got, where, assoc))
+    ok([g[1] for g in got] == ["NoError"] * 4 and where == [homes[1], homes[0], homes[2], homes[1]] and assoc is True
+       and count_items() == n_before + 4,
+       "ews_upload_items over 3 nodes: rows in order, each item once on its parent's node, is_associated split along",
+       (got, where, assoc, count_items() - n_before))
 
     # what cannot be split goes whole to one node, which answers as it would
     same = True
@@ -929,9 +872,6 @@ def test_admin(r, guids):
 
 def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-    if AS_POSTGRES:
-        pw = pwd.getpwnam("postgres")
-        os.chown(workdir, pw.pw_uid, pw.pw_gid)
     try:
         r, rules = setup()
         guids = test_spread(r, rules)
