@@ -28,10 +28,20 @@ INSERT INTO ews.folder SELECT :'mb', id, pg_temp.local_id(:'modest'), 'M1-' || g
        nextval('ews.change_seq') FROM m1;
 INSERT INTO ews.folder SELECT :'mb', nextval('ews.local_id_seq'), m1.id, 'M2-' || h, NULL, NULL,
        nextval('ews.change_seq') FROM m1, generate_series(1, 110) h;
-INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number, size, blob)
-SELECT :'mb', nextval('ews.local_id_seq'), f.folder_id, 'IPM.Note', nextval('ews.change_seq'), 256,
-       convert_to(repeat('x', 256), 'UTF8')
-  FROM ews.folder f WHERE f.display_name ~ '^(L|M)[12]-' OR f.display_name = 'Modest';
+WITH x AS (SELECT f.folder_id, nextval('ews.change_seq') AS cn
+             FROM ews.folder f WHERE f.display_name ~ '^(L|M)[12]-' OR f.display_name = 'Modest')
+INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number, size, blob,
+                      article_number, created_cn, content_cn, created_at)
+SELECT :'mb', nextval('ews.local_id_seq'), x.folder_id, 'IPM.Note', x.cn, 256,
+       convert_to(repeat('x', 256), 'UTF8'), 1, x.cn, x.cn, now()
+  FROM x;
+UPDATE ews.folder f
+   SET next_article = s.n + 1, total_count = s.total, unread_count = s.unread, assoc_count = s.assoc
+  FROM (SELECT mailbox_id, folder_id, count(*) AS n, count(*) FILTER (WHERE NOT is_associated) AS total,
+               count(*) FILTER (WHERE NOT is_associated AND NOT is_read) AS unread,
+               count(*) FILTER (WHERE is_associated) AS assoc
+          FROM ews.item GROUP BY mailbox_id, folder_id) s
+ WHERE s.mailbox_id = f.mailbox_id AND s.folder_id = f.folder_id;
 VACUUM ANALYZE ews.folder;
 VACUUM ANALYZE ews.item;
 \echo

@@ -10,17 +10,28 @@ SELECT ews_folder_id('mover@example.com', 'syncissues') AS syncissues \gset
 SELECT ews_folder_id('bob@example.com', 'inbox') AS bob_inbox \gset
 
 -- test helpers: the local id inside a FolderId, and items stored directly
--- (the item API is not part of this test): a blob of known bytes each
+-- (the item API is not part of this test): a blob of known bytes each, the
+-- next article number of its folder, and the folder's counters
 CREATE FUNCTION pg_temp.local_id(id text) RETURNS bigint LANGUAGE sql AS
   $$SELECT ('x' || encode(substring(decode(id, 'base64') from 45 for 8), 'hex'))::bit(64)::bigint$$;
 CREATE FUNCTION pg_temp.add_item(folder text, subject text, associated boolean DEFAULT false)
 RETURNS void LANGUAGE sql AS $$
   INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number, subject, size,
-                        is_associated, blob)
+                        is_associated, blob, article_number, created_cn, content_cn, created_at)
   SELECT m.mailbox_id, nextval('ews.local_id_seq'), pg_temp.local_id(folder), 'IPM.Note',
-         nextval('ews.change_seq'), subject, 32, associated,
-         convert_to('blob of ' || subject, 'UTF8') || '\x00ff'::bytea
-    FROM ews.mailbox m WHERE m.smtp_address = 'mover@example.com'$$;
+         cn, subject, 32, associated,
+         convert_to('blob of ' || subject, 'UTF8') || '\x00ff'::bytea,
+         f.next_article, cn, cn, now()
+    FROM ews.mailbox m JOIN ews.folder f ON f.mailbox_id = m.mailbox_id AND f.folder_id = pg_temp.local_id(folder),
+         nextval('ews.change_seq') AS cn
+   WHERE m.smtp_address = 'mover@example.com';
+UPDATE ews.folder f
+   SET next_article = s.n + 1, total_count = s.total, unread_count = s.unread, assoc_count = s.assoc
+  FROM (SELECT mailbox_id, folder_id, count(*) AS n, count(*) FILTER (WHERE NOT is_associated) AS total,
+               count(*) FILTER (WHERE NOT is_associated AND NOT is_read) AS unread,
+               count(*) FILTER (WHERE is_associated) AS assoc
+          FROM ews.item GROUP BY mailbox_id, folder_id) s
+ WHERE s.mailbox_id = f.mailbox_id AND s.folder_id = f.folder_id;$$;
 -- the whole mailbox as text: parent, name, class, distinguished, change number, items
 CREATE FUNCTION pg_temp.tree() RETURNS text LANGUAGE sql AS $$
   SELECT md5(string_agg(format('%s/%s/%s/%s/%s/%s/%s', f.folder_id, f.parent_id, f.display_name,

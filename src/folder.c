@@ -15,8 +15,10 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/resowner.h"
 
+#include "extract.h"
 #include "mailbox.h"
 
 bool
@@ -174,12 +176,10 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *s
 		")"
 		" SELECT f.folder_id, f.parent_id, f.display_name, f.folder_class, f.distinguished,"
 		"        f.change_number, p.change_number,"
-		"        (SELECT pg_catalog.count(*) FROM ews.item i WHERE i.mailbox_id = $1"
-		"           AND i.folder_id = f.folder_id AND NOT i.is_associated)::int4,"
+		"        f.total_count,"
 		"        (SELECT pg_catalog.count(*) FROM ews.folder s WHERE s.mailbox_id = $1"
 		"           AND s.parent_id = f.folder_id)::int4,"
-		"        (SELECT pg_catalog.count(*) FROM ews.item i WHERE i.mailbox_id = $1"
-		"           AND i.folder_id = f.folder_id AND NOT i.is_associated AND NOT i.is_read)::int4"
+		"        f.unread_count"
 		" FROM t JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = t.folder_id"
 		"        JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = f.parent_id"
 		" ORDER BY t.path",
@@ -335,50 +335,98 @@ folder_is_self_or_ancestor(const pg_uuid_t *mailbox, int64 a, int64 b)
 /*
  * Copy the subtree of folder src under parent with set-based SQL: one
  * statement maps every folder of the subtree to a new id and change number
- * (the MATERIALIZED CTE evaluates nextval once per folder), inserts the
- * folders and their items under the new ids, and returns the new root.
- * Copies are ordinary folders (distinguished NULL), items get new ids and
- * change numbers; blobs are copied byte for byte.
+ * and every item to a new id, change number and article number (the
+ * MATERIALIZED CTEs evaluate nextval once per row), inserts the folders with
+ * their content state (content.h) and the items, and returns the new root.
+ * Copies are ordinary folders (distinguished NULL); items keep their blobs
+ * byte for byte and their extracted columns, and get article numbers 1..n
+ * in their new folder in the order they had in the old one.  The new
+ * folders are invisible to others until commit, so their content state
+ * needs no lock.  Built once from the column table (extract.h).
  */
+static EwsPlan copy_plan;
+
+static void
+prepare_copy_plan(void)
+{
+	StringInfoData sql;
+	StringInfoData cols;
+	StringInfoData source_cols;
+	MemoryContext old;
+
+	if (copy_plan.sql != NULL)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	initStringInfo(&cols);
+	initStringInfo(&source_cols);
+	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
+	{
+		appendStringInfo(&cols, ", %s", ews_item_col_names[i]);
+		appendStringInfo(&source_cols, ", i.%s", ews_item_col_names[i]);
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH RECURSIVE sub(folder_id) AS ("
+					 "   SELECT f.folder_id FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2"
+					 "  UNION ALL"
+					 "   SELECT c.folder_id FROM sub s JOIN ews.folder c"
+					 "     ON c.mailbox_id = $1 AND c.parent_id = s.folder_id"
+					 "), map AS MATERIALIZED ("
+					 "   SELECT s.folder_id AS old_id,"
+					 "          pg_catalog.nextval('ews.local_id_seq'::pg_catalog.regclass) AS new_id,"
+					 "          pg_catalog.nextval('ews.change_seq'::pg_catalog.regclass) AS cn"
+					 "     FROM sub s"
+					 "), imap AS MATERIALIZED ("
+					 "   SELECT i.item_id AS old_item, m.new_id AS folder_id, i.is_associated, i.is_read,"
+					 "          pg_catalog.nextval('ews.local_id_seq'::pg_catalog.regclass) AS new_item,"
+					 "          pg_catalog.nextval('ews.change_seq'::pg_catalog.regclass) AS cn,"
+					 "          pg_catalog.row_number() OVER (PARTITION BY m.new_id ORDER BY i.article_number) AS article"
+					 "     FROM map m JOIN ews.item i ON i.mailbox_id = $1 AND i.folder_id = m.old_id"
+					 "), counts AS ("
+					 "   SELECT folder_id, pg_catalog.count(*) AS n,"
+					 "          pg_catalog.count(*) FILTER (WHERE NOT is_associated) AS total,"
+					 "          pg_catalog.count(*) FILTER (WHERE NOT is_associated AND NOT is_read) AS unread,"
+					 "          pg_catalog.count(*) FILTER (WHERE is_associated) AS assoc,"
+					 "          pg_catalog.max(cn) AS cn"
+					 "     FROM imap GROUP BY folder_id"
+					 "), new_folders AS ("
+					 "   INSERT INTO ews.folder (mailbox_id, folder_id, parent_id, display_name,"
+					 "                           folder_class, distinguished, change_number, next_article,"
+					 "                           total_count, unread_count, assoc_count, content_cn)"
+					 "   SELECT $1, m.new_id, COALESCE(pm.new_id, $3), f.display_name, f.folder_class, NULL, m.cn,"
+					 "          COALESCE(c.n, 0) + 1, COALESCE(c.total, 0), COALESCE(c.unread, 0),"
+					 "          COALESCE(c.assoc, 0), COALESCE(c.cn, 0)"
+					 "     FROM map m JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = m.old_id"
+					 "     LEFT JOIN map pm ON pm.old_id = f.parent_id AND m.old_id <> $2"
+					 "     LEFT JOIN counts c ON c.folder_id = m.new_id"
+					 "   RETURNING 1"
+					 "), new_items AS ("
+					 "   INSERT INTO ews.item (mailbox_id, item_id, folder_id, change_number, article_number,"
+					 "                         created_cn, content_cn, is_associated, blob%s)"
+					 "   SELECT $1, x.new_item, x.folder_id, x.cn, x.article, x.cn, x.cn, i.is_associated, i.blob%s"
+					 "     FROM imap x JOIN ews.item i ON i.mailbox_id = $1 AND i.item_id = x.old_item"
+					 "   RETURNING 1"
+					 ")"
+					 " SELECT m.new_id, m.cn, (SELECT pg_catalog.count(*) FROM new_folders),"
+					 "        (SELECT pg_catalog.count(*) FROM new_items)"
+					 "   FROM map m WHERE m.old_id = $2",
+					 cols.data, source_cols.data);
+	MemoryContextSwitchTo(old);
+	copy_plan.nargs = 3;
+	copy_plan.argtypes[0] = UUIDOID;
+	copy_plan.argtypes[1] = INT8OID;
+	copy_plan.argtypes[2] = INT8OID;
+	copy_plan.sql = sql.data;
+}
+
 static void
 copy_subtree(const EwsFolder *src, const EwsFolder *parent, EwsFolder *out)
 {
-	static EwsPlan plan = {
-		"WITH RECURSIVE sub(folder_id) AS ("
-		"   SELECT f.folder_id FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2"
-		"  UNION ALL"
-		"   SELECT c.folder_id FROM sub s JOIN ews.folder c"
-		"     ON c.mailbox_id = $1 AND c.parent_id = s.folder_id"
-		"), map AS MATERIALIZED ("
-		"   SELECT s.folder_id AS old_id,"
-		"          pg_catalog.nextval('ews.local_id_seq'::pg_catalog.regclass) AS new_id,"
-		"          pg_catalog.nextval('ews.change_seq'::pg_catalog.regclass) AS cn"
-		"     FROM sub s"
-		"), new_folders AS ("
-		"   INSERT INTO ews.folder (mailbox_id, folder_id, parent_id, display_name,"
-		"                           folder_class, distinguished, change_number)"
-		"   SELECT $1, m.new_id, COALESCE(pm.new_id, $3), f.display_name, f.folder_class, NULL, m.cn"
-		"     FROM map m JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = m.old_id"
-		"     LEFT JOIN map pm ON pm.old_id = f.parent_id AND m.old_id <> $2"
-		"   RETURNING 1"
-		"), new_items AS ("
-		"   INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number,"
-		"                         subject, size, received_at, is_associated, is_read, blob)"
-		"   SELECT $1, pg_catalog.nextval('ews.local_id_seq'::pg_catalog.regclass), m.new_id,"
-		"          i.item_class, pg_catalog.nextval('ews.change_seq'::pg_catalog.regclass),"
-		"          i.subject, i.size, i.received_at, i.is_associated, i.is_read, i.blob"
-		"     FROM map m JOIN ews.item i ON i.mailbox_id = $1 AND i.folder_id = m.old_id"
-		"   RETURNING 1"
-		")"
-		" SELECT m.new_id, m.cn, (SELECT pg_catalog.count(*) FROM new_folders),"
-		"        (SELECT pg_catalog.count(*) FROM new_items)"
-		"   FROM map m WHERE m.old_id = $2",
-		3, {UUIDOID, INT8OID, INT8OID}
-	};
 	Datum		args[3];
 	int			nestlevel;
 	uint64		n;
 
+	prepare_copy_plan();
 	args[0] = UUIDPGetDatum(&src->mailbox_id);
 	args[1] = Int64GetDatum(src->folder_id);
 	args[2] = Int64GetDatum(parent->folder_id);
@@ -393,7 +441,7 @@ copy_subtree(const EwsFolder *src, const EwsFolder *parent, EwsFolder *out)
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	n = ews_exec(&plan, args, NULL, false, 0);
+	n = ews_exec(&copy_plan, args, NULL, false, 0);
 	AtEOXact_GUC(true, nestlevel);
 	if (n != 1)
 		elog(ERROR, "folder " INT64_FORMAT " vanished under the hierarchy lock", src->folder_id);

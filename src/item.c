@@ -19,45 +19,13 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "blob.h"
 #include "ews.h"
+#include "extract.h"
 #include "mime.h"
-
-/* FILETIME counts 100 ns ticks since 1601-01-01 UTC; this is 1970-01-01 */
-#define FILETIME_UNIX_EPOCH INT64CONST(116444736000000000)
-/* ... and this PostgreSQL's epoch, 2000-01-01 */
-#define FILETIME_PG_EPOCH (FILETIME_UNIX_EPOCH + \
-	(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * INT64CONST(10000000))
-
-/* PidTagMessageFlags: MSGFLAG_READ */
-#define EWS_MSGFLAG_READ 0x1
-
-static int64
-timestamp_to_filetime(TimestampTz ts)
-{
-	return ts * 10 + FILETIME_PG_EPOCH;
-}
-
-/* false when ft is before 1601 or outside timestamptz's range */
-static bool
-filetime_to_timestamp(int64 ft, TimestampTz *out)
-{
-	int64		ticks;
-	int64		us;
-
-	if (ft < 0)
-		return false;
-	ticks = ft - FILETIME_PG_EPOCH; /* cannot overflow: both are >= 0 */
-	us = ticks / 10;
-	if (ticks % 10 < 0)
-		us--;					/* floor, not truncation, before 2000 */
-	if (!IS_VALID_TIMESTAMP(us))
-		return false;
-	*out = us;
-	return true;
-}
 
 /* ---- ExportItems ---- */
 
@@ -219,62 +187,112 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 
 /* ---- writing items ---- */
 
-/* a blob property's text as a text datum in the database encoding */
-static Datum
-prop_text(const EwsBlobProp *p)
-{
-	const char *s = (const char *) p->value;
-	char	   *conv;
+/*
+ * The statements that write an item: its identity and store columns, the
+ * blob, then every column extracted from the blob (extract.h), in that
+ * order.  Built once from the column table, never from input.
+ */
+#define ITEM_FIXED_ARGS 9		/* mailbox, item, folder, change number, article,
+								 * created cn, content cn, associated, blob */
 
-	/* the blob codec has checked: valid UTF-8 without NUL bytes */
-	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
-		return PointerGetDatum(cstring_to_text_with_len(s, p->len));
-	conv = pnstrdup(s, p->len);
-	conv = pg_any_to_server(conv, p->len, PG_UTF8);
-	return CStringGetTextDatum(conv);
+static EwsPlan insert_plan;
+static EwsPlan update_plan;
+
+static void
+prepare_write_plans(void)
+{
+	StringInfoData ins;
+	StringInfoData upd;
+	static const Oid fixed[ITEM_FIXED_ARGS] = {
+		UUIDOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, BOOLOID, BYTEAOID
+	};
+	MemoryContext old;
+
+	if (insert_plan.sql != NULL)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	initStringInfo(&ins);
+	initStringInfo(&upd);
+	appendStringInfoString(&ins,
+						   "INSERT INTO ews.item (mailbox_id, item_id, folder_id, change_number,"
+						   " article_number, created_cn, content_cn, is_associated, blob");
+	/* an update keeps the article number and created_cn: the item stays where it arrived */
+	appendStringInfoString(&upd,
+						   "UPDATE ews.item SET change_number = $4, content_cn = $7,"
+						   " is_associated = $8, blob = $9");
+	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
+	{
+		int			arg = ITEM_FIXED_ARGS + 1 + i;
+
+		appendStringInfo(&ins, ", %s", ews_item_col_names[i]);
+		/* the time of the first store when the blob has no PidTagCreationTime */
+		if (i == EWS_COL_CREATED_AT)
+			appendStringInfo(&upd, ", %s = COALESCE($%d, %s)",
+							 ews_item_col_names[i], arg, ews_item_col_names[i]);
+		else
+			appendStringInfo(&upd, ", %s = $%d", ews_item_col_names[i], arg);
+	}
+	appendStringInfoString(&ins, ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9");
+	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
+	{
+		int			arg = ITEM_FIXED_ARGS + 1 + i;
+
+		if (i == EWS_COL_CREATED_AT)
+			appendStringInfo(&ins, ", COALESCE($%d, pg_catalog.now())", arg);
+		else
+			appendStringInfo(&ins, ", $%d", arg);
+	}
+	appendStringInfoChar(&ins, ')');
+	appendStringInfoString(&upd, " WHERE mailbox_id = $1 AND item_id = $2 AND folder_id = $3");
+	MemoryContextSwitchTo(old);
+
+	StaticAssertStmt(ITEM_FIXED_ARGS + EWS_ITEM_NCOLS <= lengthof(insert_plan.argtypes),
+					 "EwsPlan has room for every argument of an item write");
+	insert_plan.nargs = update_plan.nargs = ITEM_FIXED_ARGS + EWS_ITEM_NCOLS;
+	memcpy(insert_plan.argtypes, fixed, sizeof(fixed));
+	memcpy(insert_plan.argtypes + ITEM_FIXED_ARGS, ews_item_col_types, sizeof(Oid) * EWS_ITEM_NCOLS);
+	memcpy(update_plan.argtypes, insert_plan.argtypes, sizeof(Oid) * insert_plan.nargs);
+	update_plan.sql = upd.data;
+	insert_plan.sql = ins.data;
 }
+
+/* the item a write replaces: its row, locked */
+typedef struct ExistingItem
+{
+	int64		local_id;
+	bool		is_associated;
+	bool		is_read;
+} ExistingItem;
 
 /*
  * The store's part of every write: a new change number, the blob with the
- * two store-maintained properties stamped in, and the extracted columns;
- * then the one INSERT (new item) or UPDATE (existing item, same folder).
- * data has passed ews_blob_validate and the size checks.
+ * two store-maintained properties stamped in, the extracted columns, the
+ * folder's content state; then the one INSERT (new item) or UPDATE (the
+ * existing item, same folder).  The parent's content is locked
+ * (resolve_parent), so the change number is taken after the lock.  data has
+ * passed ews_blob_validate and the size checks.
  */
 static void
-write_item(const EwsFolder *parent, bool existing, int64 local_id, bool is_associated,
+write_item(EwsCtx *ctx, const EwsFolder *parent, const ExistingItem *existing, bool is_associated,
 		   const uint8 *data, size_t len, size_t merged_len,
 		   char **item_id, char **change_key)
 {
-	static EwsPlan insert_plan = {
-		"INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number,"
-		"                      subject, size, received_at, is_associated, is_read, blob)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-		11, {UUIDOID, INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID, INT4OID, TIMESTAMPTZOID,
-		BOOLOID, BOOLOID, BYTEAOID}
-	};
-	static EwsPlan update_plan = {
-		"UPDATE ews.item SET item_class = $4, change_number = $5, subject = $6, size = $7,"
-		"       received_at = $8, is_associated = $9, is_read = $10, blob = $11"
-		" WHERE mailbox_id = $1 AND item_id = $2 AND folder_id = $3",
-		11, {UUIDOID, INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID, INT4OID, TIMESTAMPTZOID,
-		BOOLOID, BOOLOID, BYTEAOID}
-	};
 	int64		cn = ews_next_change_number();
+	int64		local_id = existing ? existing->local_id : ews_next_local_id();
+	int64		article = 0;
 	uint8		lmt[8];
 	uint8		ck[12];
 	EwsBlobProp over[2];
 	bytea	   *blob;
-	EwsBlobIter it;
-	EwsBlobProp p;
-	Datum		args[11];
-	char		nulls[12] = "           ";
-	bool		is_read = false;
+	EwsItemColumns cols;
+	Datum		args[ITEM_FIXED_ARGS + EWS_ITEM_NCOLS];
+	char		nulls[ITEM_FIXED_ARGS + EWS_ITEM_NCOLS];
+	bool		is_read;
 
-	if (!existing)
-		local_id = ews_next_local_id();
+	prepare_write_plans();
 
 	/* tags ascend: PidTagLastModificationTime < PidTagChangeKey */
-	ews_put_le64(lmt, (uint64) timestamp_to_filetime(GetCurrentTimestamp()));
+	ews_put_le64(lmt, (uint64) ews_filetime_from_timestamp(GetCurrentTimestamp()));
 	ews_changekey_bytes(EWS_CK_KIND_ITEM, (uint64) cn, ck);
 	over[0].tag = EWS_TAG_LAST_MODIFICATION_TIME;
 	over[0].len = 8;
@@ -285,49 +303,31 @@ write_item(const EwsFolder *parent, bool existing, int64 local_id, bool is_assoc
 	blob = palloc(VARHDRSZ + merged_len);
 	SET_VARSIZE(blob, VARHDRSZ + merged_len);
 	ews_blob_merge(data, len, over, 2, (uint8 *) VARDATA(blob));
+	ews_item_columns((const uint8 *) VARDATA(blob), merged_len, &cols);
+	is_read = DatumGetBool(cols.values[EWS_COL_IS_READ]);
 
+	if (existing)
+		ews_content_change(&ctx->content, &parent->mailbox_id, parent->folder_id,
+						   existing->is_associated, existing->is_read, is_associated, is_read, cn);
+	else
+		article = ews_content_add(&ctx->content, &parent->mailbox_id, parent->folder_id,
+								  is_associated, is_read, cn);
+
+	memset(nulls, ' ', sizeof(nulls));
 	args[0] = UUIDPGetDatum(&parent->mailbox_id);
 	args[1] = Int64GetDatum(local_id);
 	args[2] = Int64GetDatum(parent->folder_id);
-	args[4] = Int64GetDatum(cn);
-	nulls[5] = 'n';				/* subject */
-	args[6] = Int32GetDatum((int32) merged_len);
-	nulls[7] = 'n';				/* received_at */
-	args[8] = BoolGetDatum(is_associated);
-	args[10] = PointerGetDatum(blob);
-
-	/* one walk over the blob for every extracted column */
-	ews_blob_iter_init(&it, (const uint8 *) VARDATA(blob), merged_len);
-	while (ews_blob_iter_next(&it, &p))
+	args[3] = Int64GetDatum(cn);
+	args[4] = Int64GetDatum(article);	/* the update does not use it */
+	args[5] = Int64GetDatum(cn);	/* created_cn */
+	args[6] = Int64GetDatum(cn);	/* content_cn */
+	args[7] = BoolGetDatum(is_associated);
+	args[8] = PointerGetDatum(blob);
+	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
 	{
-		switch (p.tag)
-		{
-			case EWS_TAG_MESSAGE_CLASS:
-				args[3] = prop_text(&p);
-				break;
-			case EWS_TAG_SUBJECT:
-				args[5] = prop_text(&p);
-				nulls[5] = ' ';
-				break;
-			case EWS_TAG_DELIVERY_TIME:
-				{
-					TimestampTz ts;
-
-					if (filetime_to_timestamp((int64) ews_le64(p.value), &ts))
-					{
-						args[7] = TimestampTzGetDatum(ts);
-						nulls[7] = ' ';
-					}
-					break;
-				}
-			case EWS_TAG_MESSAGE_FLAGS:
-				is_read = (ews_le32(p.value) & EWS_MSGFLAG_READ) != 0;
-				break;
-			default:
-				break;
-		}
+		args[ITEM_FIXED_ARGS + i] = cols.values[i];
+		nulls[ITEM_FIXED_ARGS + i] = cols.nulls[i] ? 'n' : ' ';
 	}
-	args[9] = BoolGetDatum(is_read);
 
 	if (existing)
 	{
@@ -394,34 +394,35 @@ check_blob(const uint8 *data, size_t len, size_t *merged_len, EwsStatus *st)
 }
 
 /*
- * The parent of a write; a missing folder is ErrorParentFolderNotFound.
- *
- * Item writes do not take the hierarchy lock, so the parent is locked
- * FOR KEY SHARE, the lock the foreign key check would take at the insert
- * anyway, but taken here, where losing it is an answer rather than an
- * error: a HardDelete of the folder that committed meanwhile makes this
- * item ErrorParentFolderNotFound instead of failing the whole statement
- * with a foreign key violation, and one still running waits for us and
- * then deletes the new item with its folder.
+ * The parent of a write, resolved; a missing folder is
+ * ErrorParentFolderNotFound.  Nothing is locked yet: every check of the
+ * input comes first, then lock_parent.
  */
 static bool
 resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *st)
 {
-	static EwsPlan lock_plan = {
-		"SELECT 1 FROM ews.folder WHERE mailbox_id = $1 AND folder_id = $2 FOR KEY SHARE",
-		2, {UUIDOID, INT8OID}
-	};
-	Datum		args[2];
-
 	if (!ews_folder_resolve(ctx, ref, EWS_NEED_WRITE, false, out, st))
 	{
 		if (st->code == EWS_ErrorFolderNotFound)
 			ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);
 		return false;
 	}
-	args[0] = UUIDPGetDatum(&out->mailbox_id);
-	args[1] = Int64GetDatum(out->folder_id);
-	if (ews_exec(&lock_plan, args, NULL, false, 1) != 1)
+	return true;
+}
+
+/*
+ * Lock the parent's content state (content.h) before the write takes its
+ * change number or locks any item row: folder before item, always, so two
+ * writes cannot wait for each other in opposite orders.  Item writes do not
+ * take the hierarchy lock; a HardDelete of the folder that committed
+ * meanwhile makes this write ErrorParentFolderNotFound instead of failing
+ * the statement with a foreign key violation, and one still running waits
+ * for us and then deletes the new item with its folder.
+ */
+static bool
+lock_parent(EwsCtx *ctx, const EwsFolder *parent, EwsStatus *st)
+{
+	if (!ews_content_lock(&ctx->content, &parent->mailbox_id, &parent->folder_id, 1))
 	{
 		ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);
 		return false;
@@ -447,7 +448,7 @@ void
 ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **change_key, EwsStatus *st)
 {
 	static EwsPlan lock_plan = {
-		"SELECT folder_id, change_number FROM ews.item"
+		"SELECT folder_id, change_number, is_associated, is_read FROM ews.item"
 		" WHERE mailbox_id = $1 AND item_id = $2 FOR UPDATE",
 		2, {UUIDOID, INT8OID}
 	};
@@ -456,7 +457,7 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	bool		named = false;	/* an item id to update was given and decoded */
 	int64		ck_change = 0;	/* the change key's number; 0: none was sent */
 	bool		existing = false;
-	int64		local_id = 0;
+	ExistingItem old;
 	size_t		merged_len;
 
 	*item_id = NULL;
@@ -483,6 +484,8 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	/* 3: the blob, before any row is locked */
 	if (!check_blob(in->data, in->len, &merged_len, st))
 		return;
+	if (!lock_parent(ctx, &parent, st))
+		return;
 
 	/*
 	 * 4: does the item exist in THAT parent folder?  An item of another
@@ -500,7 +503,9 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 			ews_col_int64(0, 1) == parent.folder_id)
 		{
 			existing = true;
-			local_id = (int64) oid.local_id;
+			old.local_id = (int64) oid.local_id;
+			old.is_associated = ews_col_bool(0, 3);
+			old.is_read = ews_col_bool(0, 4);
 			/*
 			 * Overwriting an item needs its current change key: an update
 			 * based on an older version of the item must not silently undo
@@ -525,7 +530,7 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	}
 
 	/* 5: write */
-	write_item(&parent, existing, local_id, in->is_associated, in->data, in->len, merged_len,
+	write_item(ctx, &parent, existing ? &old : NULL, in->is_associated, in->data, in->len, merged_len,
 			   item_id, change_key);
 }
 
@@ -582,7 +587,7 @@ ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *
 	 */
 	ews_put_le64(delivery, (uint64) (info.has_received ? info.received :
 									 info.has_date ? info.date :
-									 timestamp_to_filetime(GetCurrentTimestamp())));
+									 ews_filetime_from_timestamp(GetCurrentTimestamp())));
 
 	/* in ascending tag order, as the writer requires */
 	props[n++] = (EwsBlobProp) {EWS_TAG_MESSAGE_CLASS, sizeof(class_text) - 1, (const uint8 *) class_text};
@@ -608,6 +613,11 @@ ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *
 		pfree(blob);
 		return;
 	}
-	write_item(&folder, false, 0, false, blob, size, merged_len, item_id, change_key);
+	if (!lock_parent(ctx, &folder, st))
+	{
+		pfree(blob);
+		return;
+	}
+	write_item(ctx, &folder, NULL, false, blob, size, merged_len, item_id, change_key);
 	pfree(blob);
 }

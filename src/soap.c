@@ -1,9 +1,18 @@
 /*
  * soap.c
  *	  The SOAP face: ews_soap(request, mailbox) parses an EWS request
- *	  envelope with libxml2, reads its headers, decides the acting mailbox,
- *	  dispatches the one operation in the body to soap_ops.c and returns the
- *	  HTTP status and the response envelope a web backend should send.
+ *	  envelope with libxml2, reads its headers and its one operation,
+ *	  decides the acting mailbox, runs the operation and returns the HTTP
+ *	  status and the response envelope a web backend should send.
+ *
+ * Read, free, run.  Every operation (the table soap_operations) is a read
+ * and a run (soap.h).  handle() parses the request, reads the headers and,
+ * through the operation's read, everything the operation needs into
+ * palloc'd C values; then it frees the document and leaves the libxml2
+ * scope; only then does it open the store context, decide the acting
+ * mailbox and call the operation's run.  No libxml2 object is alive while
+ * the store works, so the DOM's memory is never held across the store's
+ * queries and no store error can leave a libxml2 object behind.
  *
  * libxml2 is used the way PostgreSQL's own xml.c uses it: pg_xml_init()
  * installs PostgreSQL's error handler (which only records errors, so no
@@ -483,26 +492,40 @@ choose_acting(SoapCall *call, const char *mailbox_arg, const SoapHeaders *h)
 	return true;
 }
 
-/* ---- dispatch ---- */
+/* ---- the operation table ---- */
 
-static const struct
-{
-	const char *name;
-	SoapOp		fn;
-}			operations[] = {
-	{"GetFolder", soap_op_get_folder},
-	{"FindFolder", soap_op_find_folder},
-	{"CreateFolder", soap_op_create_folder},
-	{"DeleteFolder", soap_op_delete_folder},
-	{"ExportItems", soap_op_export_items},
-	{"UploadItems", soap_op_upload_items},
-	{"MoveFolder", soap_op_move_folder},
-	{"CopyFolder", soap_op_copy_folder},
-	{"ConvertId", soap_op_convert_id},
+/*
+ * Every operation, by the name of its element in the SOAP body.  Each is a
+ * read (tree to C request, inside the libxml2 scope) and a run (store core
+ * and response, after the document is freed); see SoapOperation.
+ */
+static const SoapOperation soap_operations[] = {
+	{"GetFolder", soap_read_get_folder, soap_run_get_folder},
+	{"FindFolder", soap_read_find_folder, soap_run_find_folder},
+	{"CreateFolder", soap_read_create_folder, soap_run_create_folder},
+	{"DeleteFolder", soap_read_delete_folder, soap_run_delete_folder},
+	{"MoveFolder", soap_read_move_folder, soap_run_move_folder},
+	{"CopyFolder", soap_read_copy_folder, soap_run_copy_folder},
+	{"ExportItems", soap_read_export_items, soap_run_export_items},
+	{"UploadItems", soap_read_upload_items, soap_run_upload_items},
+	{"ConvertId", soap_read_convert_id, soap_run_convert_id},
 };
 
+/* everything read out of a request: what run needs, in palloc'd memory */
+typedef struct SoapRequest
+{
+	SoapHeaders headers;
+	const SoapOperation *op;
+	void	   *request;		/* op->read's result */
+} SoapRequest;
+
+/*
+ * Read the envelope: the headers, then the one operation in the body and,
+ * through its read function, its request.  False with a fault recorded when
+ * the request is not one we can run.
+ */
 static bool
-process(SoapCall *call, xmlDocPtr doc, const char *mailbox_arg)
+read_envelope(SoapCall *call, xmlDocPtr doc, SoapRequest *req)
 {
 	static const SoapChild env_spec[] = {
 		{SOAP_ENV, "Header", false},
@@ -511,9 +534,6 @@ process(SoapCall *call, xmlDocPtr doc, const char *mailbox_arg)
 	xmlNodePtr	root = xmlDocGetRootElement(doc);
 	xmlNodePtr	parts[2];
 	xmlNodePtr	op;
-	SoapHeaders h;
-	SoapOp		fn = NULL;
-	bool		ok;
 
 	if (root == NULL || !soap_is(root, SOAP_ENV, "Envelope"))
 	{
@@ -527,7 +547,7 @@ process(SoapCall *call, xmlDocPtr doc, const char *mailbox_arg)
 	}
 	if (!soap_children(call, root, env_spec, 2, parts))
 		return false;
-	if (!read_headers(call, parts[0], &h))
+	if (!read_headers(call, parts[0], &req->headers))
 		return false;
 
 	op = soap_first(parts[1]);
@@ -542,17 +562,15 @@ process(SoapCall *call, xmlDocPtr doc, const char *mailbox_arg)
 	if (op->ns == NULL || !ns_matches(op->ns->href, SOAP_MSG))
 		return soap_fault(call, "ErrorInvalidRequest",
 						  "The body element %s is not in the EWS messages namespace.", soap_name(op));
-	for (int i = 0; i < lengthof(operations); i++)
-		if (strcmp((const char *) op->name, operations[i].name) == 0)
-			fn = operations[i].fn;
-	if (fn == NULL)
+	req->op = NULL;
+	for (int i = 0; i < lengthof(soap_operations); i++)
+		if (strcmp((const char *) op->name, soap_operations[i].name) == 0)
+			req->op = &soap_operations[i];
+	if (req->op == NULL)
 		return soap_fault(call, "ErrorInvalidRequest",
 						  "The operation %s is not supported by this server.", (const char *) op->name);
-
-	ews_ctx_begin(&call->ctx);
-	ok = choose_acting(call, mailbox_arg, &h) && fn(call, op);
-	ews_ctx_end(&call->ctx);
-	return ok;
+	req->request = NULL;
+	return req->op->read(call, op, &req->request);
 }
 
 /*
@@ -623,26 +641,27 @@ soap_parse_error(void *data, xmlErrorPtr err)
 	}
 }
 
-/* parse and handle one request; the response goes to call->out */
-static void
-handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
+/*
+ * Parse the request and read everything the operation needs into
+ * palloc'd memory (req).  All of libxml2 lives inside this function: the
+ * document and the parser are freed and pg_xml_done called on every path,
+ * so nothing of libxml2 is alive when it returns.  False with a fault
+ * recorded when the request cannot be run.
+ */
+static bool
+parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
 {
 	PgXmlErrorContext *errcxt;
 	volatile xmlParserCtxtPtr ctxt = NULL;
 	volatile xmlDocPtr doc = NULL;
+	volatile bool ok = false;
 	SoapParseErrors errs;
 
 	if (prolog_has_doctype(utf8, len))
-	{
-		soap_fault(call, "ErrorInvalidRequest",
-				   "The request holds a document type declaration (DOCTYPE), which EWS requests never do.");
-		return;
-	}
+		return soap_fault(call, "ErrorInvalidRequest",
+						  "The request holds a document type declaration (DOCTYPE), which EWS requests never do.");
 	if (len > INT_MAX)
-	{
-		soap_fault(call, "ErrorInvalidRequest", "The request is too large.");
-		return;
-	}
+		return soap_fault(call, "ErrorInvalidRequest", "The request is too large.");
 
 	memset(&errs, 0, sizeof(errs));
 	errcxt = pg_xml_init(PG_XML_STRICTNESS_ALL);
@@ -674,7 +693,7 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 			soap_fault(call, "ErrorInvalidRequest",
 					   "The request holds a document type declaration (DOCTYPE), which EWS requests never do.");
 		else
-			process(call, doc, mailbox_arg);
+			ok = read_envelope(call, doc, req);
 	}
 	PG_CATCH();
 	{
@@ -691,6 +710,27 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 	if (ctxt != NULL)
 		xmlFreeParserCtxt(ctxt);
 	pg_xml_done(errcxt, pg_xml_error_occurred(errcxt));
+	return ok;
+}
+
+/*
+ * Handle one request; the response goes to call->out.  Read, free, run:
+ * the request is parsed and read into C values, the document freed and the
+ * libxml2 scope left, and only then is the store context opened, the acting
+ * mailbox decided and the operation run.
+ */
+static void
+handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
+{
+	SoapRequest req;
+
+	memset(&req, 0, sizeof(req));
+	if (!parse_and_read(call, utf8, len, &req))
+		return;
+	ews_ctx_begin(&call->ctx);
+	if (choose_acting(call, mailbox_arg, &req.headers))
+		req.op->run(call, req.request);
+	ews_ctx_end(&call->ctx);
 }
 
 /* ---- ews_soap(request text, mailbox text DEFAULT NULL, OUT status int, OUT response text) ---- */

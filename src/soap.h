@@ -3,10 +3,10 @@
  *	  The SOAP adapter's internals shared by soap.c (parsing, headers,
  *	  dispatch, the SQL function ews_soap) and soap_ops.c (the operations).
  *
- * A request is handled in two phases per operation: first everything the
- * operation needs is read out of the libxml2 tree into palloc'd C values,
- * and a request that breaks the schema becomes a SOAP fault before anything
- * is changed; then the store core is called and the response is written.
+ * A request is handled in two phases per operation (see SoapOperation):
+ * read, inside the libxml2 scope, turns the tree into palloc'd C values (a
+ * schema break is a SOAP fault before anything is changed); then the
+ * document is freed, and run calls the store core and writes the response.
  */
 #ifndef EWS_SOAP_H
 #define EWS_SOAP_H
@@ -54,7 +54,11 @@ extern char *soap_name(xmlNodePtr n);
 
 /* an unqualified attribute, palloc'd, or NULL */
 extern char *soap_attr(xmlNodePtr n, const char *name);
-/* the text content of an element (text and CDATA children), palloc'd */
+/*
+ * The text content of an element (text and CDATA children).  It may point
+ * into the document (one text node: no copy), so it is valid only during
+ * read: copy what the request keeps.
+ */
 extern char *soap_content(xmlNodePtr n, size_t *len);
 
 /*
@@ -87,16 +91,51 @@ extern bool soap_target_ref(SoapCall *call, xmlNodePtr parent, EwsFolderRef *ref
 extern void soap_step_begin(void);
 extern void soap_step_end(void);
 
-/* the operations (soap_ops.c): read the request, call the core, write the response */
-typedef bool (*SoapOp) (SoapCall *call, xmlNodePtr op);
-extern bool soap_op_get_folder(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_find_folder(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_create_folder(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_delete_folder(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_convert_id(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_export_items(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_upload_items(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_move_folder(SoapCall *call, xmlNodePtr op);
-extern bool soap_op_copy_folder(SoapCall *call, xmlNodePtr op);
+/*
+ * An EWS operation is two functions, registered in the one operation table
+ * in soap.c (soap_operations):
+ *
+ *   read	turns the operation element into a palloc'd C request
+ *			(*request); a request that breaks the schema is a fault
+ *			(soap_fault, return false), before anything is changed.  It may
+ *			keep nothing that points into the document: the document is
+ *			freed when read returns.
+ *   run	calls the store core (call->ctx is open, the acting mailbox
+ *			decided) and writes the response to call->out.  It sees no
+ *			libxml2 object: the document is gone and the libxml2 scope
+ *			(pg_xml_init .. pg_xml_done) left before it is called.
+ *
+ * Operations are grouped in files by concern: soap_ops.c (folders, export,
+ * upload, ConvertId); new concerns get files of their own.
+ */
+typedef bool (*SoapReadFn) (SoapCall *call, xmlNodePtr op, void **request);
+typedef void (*SoapRunFn) (SoapCall *call, void *request);
+
+typedef struct SoapOperation
+{
+	const char *name;			/* the element in the body: GetFolder, ... */
+	SoapReadFn	read;
+	SoapRunFn	run;
+} SoapOperation;
+
+/* soap_ops.c */
+extern bool soap_read_get_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_get_folder(SoapCall *call, void *request);
+extern bool soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_find_folder(SoapCall *call, void *request);
+extern bool soap_read_create_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_create_folder(SoapCall *call, void *request);
+extern bool soap_read_delete_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_delete_folder(SoapCall *call, void *request);
+extern bool soap_read_move_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_move_folder(SoapCall *call, void *request);
+extern bool soap_read_copy_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_copy_folder(SoapCall *call, void *request);
+extern bool soap_read_convert_id(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_convert_id(SoapCall *call, void *request);
+extern bool soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_export_items(SoapCall *call, void *request);
+extern bool soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_upload_items(SoapCall *call, void *request);
 
 #endif

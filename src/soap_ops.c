@@ -1,10 +1,12 @@
 /*
  * soap_ops.c
- *	  The EWS operations of the SOAP face: each reads its request elements
- *	  into C values (a schema break is a fault, before anything changes),
- *	  calls the store core once per input, and writes one response message
- *	  per input, in order.  No rule lives here: the core decides, this file
- *	  translates.
+ *	  The folder operations of the SOAP face (GetFolder, FindFolder,
+ *	  CreateFolder, DeleteFolder, MoveFolder, CopyFolder), ExportItems,
+ *	  UploadItems and ConvertId.  Each is a read and a run (soap.h,
+ *	  SoapOperation): read turns its request elements into C values (a schema
+ *	  break is a fault, before anything changes); run calls the store core
+ *	  once per input and writes one response message per input, in order.
+ *	  No rule lives here: the core decides, this file translates.
  */
 #include "soap.h"
 
@@ -196,38 +198,49 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 
 /* ---- GetFolder ---- */
 
+typedef struct GetFolderRequest
+{
+	FolderShape shape;
+	EwsFolderRef *refs;
+	int			n;
+} GetFolderRequest;
+
 bool
-soap_op_get_folder(SoapCall *call, xmlNodePtr op)
+soap_read_get_folder(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {
 		{SOAP_MSG, "FolderShape", true},
 		{SOAP_MSG, "FolderIds", true},
 	};
 	xmlNodePtr	parts[2];
-	FolderShape shape;
-	EwsFolderRef *refs;
-	int			n;
+	GetFolderRequest *r = palloc0(sizeof(GetFolderRequest));
 
-	if (!soap_children(call, op, spec, 2, parts) ||
-		!read_shape(call, parts[0], &shape) ||
-		!soap_folder_refs(call, parts[1], &refs, &n))
-		return false;
+	*request = r;
+	return soap_children(call, op, spec, 2, parts) &&
+		read_shape(call, parts[0], &r->shape) &&
+		soap_folder_refs(call, parts[1], &r->refs, &r->n);
+}
+
+void
+soap_run_get_folder(SoapCall *call, void *request)
+{
+	GetFolderRequest *r = request;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "GetFolder");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
 
 		soap_step_begin();
-		ews_folder_get(&call->ctx, &refs[i], &f, &st);
+		ews_folder_get(&call->ctx, &r->refs[i], &f, &st);
 		soap_step_end();
 		message_begin(call, "GetFolder", &st);
 		if (st.code == EWS_NoError)
 		{
 			appendStringInfoString(call->out, "<m:Folders>");
-			write_folder(call->out, &f, shape, NULL);
+			write_folder(call->out, &f, r->shape, NULL);
 			appendStringInfoString(call->out, "</m:Folders>");
 		}
 		else
@@ -236,7 +249,6 @@ soap_op_get_folder(SoapCall *call, xmlNodePtr op)
 	}
 	sw_response_end(call->out, "GetFolder");
 	sw_envelope_end(call->out);
-	return true;
 }
 
 /* ---- FindFolder ---- */
@@ -316,8 +328,17 @@ read_view(SoapCall *call, xmlNodePtr indexed, xmlNodePtr fractional, FolderView 
 	return true;
 }
 
+typedef struct FindFolderRequest
+{
+	bool		deep;
+	FolderShape shape;
+	FolderView	view;
+	EwsFolderRef *refs;
+	int			n;
+} FindFolderRequest;
+
 bool
-soap_op_find_folder(SoapCall *call, xmlNodePtr op)
+soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {
 		{SOAP_MSG, "FolderShape", true},
@@ -327,20 +348,17 @@ soap_op_find_folder(SoapCall *call, xmlNodePtr op)
 		{SOAP_MSG, "ParentFolderIds", true},
 	};
 	xmlNodePtr	parts[5];
-	FolderShape shape;
-	FolderView	view;
-	EwsFolderRef *refs;
-	int			n;
-	bool		deep;
+	FindFolderRequest *r = palloc0(sizeof(FindFolderRequest));
 	char	   *traversal = soap_attr(op, "Traversal");
 
+	*request = r;
 	if (traversal == NULL)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The required attribute Traversal of m:FindFolder is missing.");
 	if (strcmp(traversal, "Shallow") == 0)
-		deep = false;
+		r->deep = false;
 	else if (strcmp(traversal, "Deep") == 0)
-		deep = true;
+		r->deep = true;
 	else if (strcmp(traversal, "SoftDeleted") == 0)
 		return soap_fault(call, "ErrorInvalidRequest",
 						  "FindFolder with Traversal SoftDeleted is not supported.");
@@ -348,18 +366,26 @@ soap_op_find_folder(SoapCall *call, xmlNodePtr op)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of Traversal is not Shallow, Deep or SoftDeleted.", traversal);
 	if (!soap_children(call, op, spec, 5, parts) ||
-		!read_shape(call, parts[0], &shape) ||
-		!read_view(call, parts[1], parts[2], &view) ||
-		!soap_folder_refs(call, parts[4], &refs, &n))
+		!read_shape(call, parts[0], &r->shape) ||
+		!read_view(call, parts[1], parts[2], &r->view) ||
+		!soap_folder_refs(call, parts[4], &r->refs, &r->n))
 		return false;
 	/* a restriction we cannot apply must not silently widen the result */
 	if (parts[3] != NULL)
 		return soap_fault(call, "ErrorInvalidRequest",
 						  "FindFolder with a m:Restriction is not supported.");
+	return true;
+}
+
+void
+soap_run_find_folder(SoapCall *call, void *request)
+{
+	FindFolderRequest *r = request;
+	const FolderView view = r->view;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "FindFolder");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
 		List	   *found;
@@ -372,7 +398,7 @@ soap_op_find_folder(SoapCall *call, xmlNodePtr op)
 		const char *paging_text = NULL;
 
 		soap_step_begin();
-		found = ews_folder_find(&call->ctx, &refs[i], deep, &st);
+		found = ews_folder_find(&call->ctx, &r->refs[i], r->deep, &st);
 		soap_step_end();
 		stop = total = list_length(found);
 
@@ -430,13 +456,12 @@ soap_op_find_folder(SoapCall *call, xmlNodePtr op)
 						 total, (view.from_end ? start == 0 : stop >= total) ? "true" : "false");
 		appendStringInfoString(call->out, "<t:Folders>");
 		for (int j = start; j < stop; j++)
-			write_folder(call->out, (EwsFolder *) list_nth(found, j), shape, NULL);
+			write_folder(call->out, (EwsFolder *) list_nth(found, j), r->shape, NULL);
 		appendStringInfoString(call->out, "</t:Folders></m:RootFolder>");
 		sw_message_end(call->out, "FindFolder");
 	}
 	sw_response_end(call->out, "FindFolder");
 	sw_envelope_end(call->out);
-	return true;
 }
 
 /* ---- CreateFolder ---- */
@@ -448,8 +473,15 @@ typedef struct NewFolder
 	char	   *folder_class;
 } NewFolder;
 
+typedef struct CreateFolderRequest
+{
+	EwsFolderRef parent;
+	NewFolder  *folders;
+	int			n;
+} CreateFolderRequest;
+
 bool
-soap_op_create_folder(SoapCall *call, xmlNodePtr op)
+soap_read_create_folder(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {
 		{SOAP_MSG, "ParentFolderId", true},
@@ -468,12 +500,13 @@ soap_op_create_folder(SoapCall *call, xmlNodePtr op)
 		{"SearchFolder", NULL},
 	};
 	xmlNodePtr	parts[2];
-	EwsFolderRef parent;
+	CreateFolderRequest *r = palloc0(sizeof(CreateFolderRequest));
 	NewFolder  *folders;
 	int			n = 0;
 
+	*request = r;
 	if (!soap_children(call, op, spec, 2, parts) ||
-		!soap_target_ref(call, parts[0], &parent))
+		!soap_target_ref(call, parts[0], &r->parent))
 		return false;
 	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
 		n++;
@@ -505,16 +538,26 @@ soap_op_create_folder(SoapCall *call, xmlNodePtr op)
 		if (nf->folder_class == NULL && kinds[k].implied_class != NULL)
 			nf->folder_class = pstrdup(kinds[k].implied_class);
 	}
+	r->folders = folders;
+	r->n = n;
+	return true;
+}
+
+void
+soap_run_create_folder(SoapCall *call, void *request)
+{
+	CreateFolderRequest *r = request;
+	NewFolder  *folders = r->folders;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "CreateFolder");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
 
 		soap_step_begin();
-		ews_folder_create(&call->ctx, &parent, folders[i].display_name, folders[i].folder_class,
+		ews_folder_create(&call->ctx, &r->parent, folders[i].display_name, folders[i].folder_class,
 						  &f, &st);
 		soap_step_end();
 		message_begin(call, "CreateFolder", &st);
@@ -530,46 +573,55 @@ soap_op_create_folder(SoapCall *call, xmlNodePtr op)
 	}
 	sw_response_end(call->out, "CreateFolder");
 	sw_envelope_end(call->out);
-	return true;
 }
 
 /* ---- DeleteFolder ---- */
 
+typedef struct DeleteFolderRequest
+{
+	EwsDeleteType type;
+	EwsFolderRef *refs;
+	int			n;
+} DeleteFolderRequest;
+
 bool
-soap_op_delete_folder(SoapCall *call, xmlNodePtr op)
+soap_read_delete_folder(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {{SOAP_MSG, "FolderIds", true}};
 	xmlNodePtr	ids;
-	EwsFolderRef *refs;
-	int			n;
-	EwsDeleteType type;
+	DeleteFolderRequest *r = palloc0(sizeof(DeleteFolderRequest));
 	char	   *dt = soap_attr(op, "DeleteType");
 
+	*request = r;
 	if (dt == NULL)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The required attribute DeleteType of m:DeleteFolder is missing.");
-	if (!ews_delete_type_from_name(dt, &type))
+	if (!ews_delete_type_from_name(dt, &r->type))
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of DeleteType is not HardDelete, SoftDelete or MoveToDeletedItems.", dt);
-	if (!soap_children(call, op, spec, 1, &ids) ||
-		!soap_folder_refs(call, ids, &refs, &n))
-		return false;
+	return soap_children(call, op, spec, 1, &ids) &&
+		soap_folder_refs(call, ids, &r->refs, &r->n);
+}
+
+void
+soap_run_delete_folder(SoapCall *call, void *request)
+{
+	DeleteFolderRequest *r = request;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "DeleteFolder");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
 
 		soap_step_begin();
-		ews_folder_delete(&call->ctx, &refs[i], type, &st);
+		ews_folder_delete(&call->ctx, &r->refs[i], r->type, &st);
 		soap_step_end();
 		message_begin(call, "DeleteFolder", &st);
 		sw_message_end(call->out, "DeleteFolder");
 	}
 	sw_response_end(call->out, "DeleteFolder");
 	sw_envelope_end(call->out);
-	return true;
 }
 
 /* ---- ConvertId ---- */
@@ -580,14 +632,29 @@ soap_op_delete_folder(SoapCall *call, xmlNodePtr op)
  * fault: clients such as exchangelib send ConvertId to learn the server's
  * version and only read the header).
  */
+typedef struct ConvertIdSource
+{
+	bool		convertible;	/* a t:AlternateId from EwsId, with Id and Mailbox */
+	char	   *id;
+	char	   *mailbox;
+} ConvertIdSource;
+
+typedef struct ConvertIdRequest
+{
+	ConvertIdSource *sources;
+	int			n;
+} ConvertIdRequest;
+
 bool
-soap_op_convert_id(SoapCall *call, xmlNodePtr op)
+soap_read_convert_id(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {{SOAP_MSG, "SourceIds", true}};
 	xmlNodePtr	src;
+	ConvertIdRequest *r = palloc0(sizeof(ConvertIdRequest));
 	char	   *dest = soap_attr(op, "DestinationFormat");
 	int			n = 0;
 
+	*request = r;
 	if (dest == NULL)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The required attribute DestinationFormat of m:ConvertId is missing.");
@@ -603,65 +670,93 @@ soap_op_convert_id(SoapCall *call, xmlNodePtr op)
 	}
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:SourceIds needs at least one id.");
+	r->sources = palloc0(sizeof(ConvertIdSource) * n);
+	for (xmlNodePtr c = soap_first(src); c != NULL; c = soap_next(c))
+	{
+		ConvertIdSource *cs = &r->sources[r->n++];
+		char	   *format = soap_attr(c, "Format");
+
+		cs->id = soap_attr(c, "Id");
+		cs->mailbox = soap_attr(c, "Mailbox");
+		cs->convertible = soap_is(c, SOAP_TYPES, "AlternateId") && format != NULL &&
+			cs->id != NULL && cs->mailbox != NULL && strcmp(format, "EwsId") == 0 &&
+			strcmp(dest, "EwsId") == 0;
+	}
+	return true;
+}
+
+/*
+ * Our ids have one format, EwsId, so the only conversion is EwsId to EwsId
+ * of an id that decodes; everything else is an error message per id (not a
+ * fault: clients such as exchangelib send ConvertId to learn the server's
+ * version and only read the header).
+ */
+void
+soap_run_convert_id(SoapCall *call, void *request)
+{
+	ConvertIdRequest *r = request;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "ConvertId");
-	for (xmlNodePtr c = soap_first(src); c != NULL; c = soap_next(c))
+	for (int i = 0; i < r->n; i++)
 	{
-		char	   *format = soap_attr(c, "Format");
-		char	   *id = soap_attr(c, "Id");
-		char	   *mailbox = soap_attr(c, "Mailbox");
+		ConvertIdSource *cs = &r->sources[i];
 		EwsObjectId oid;
 
-		if (!soap_is(c, SOAP_TYPES, "AlternateId") || format == NULL || id == NULL ||
-			mailbox == NULL || strcmp(format, "EwsId") != 0 || strcmp(dest, "EwsId") != 0)
-		{
+		if (!cs->convertible)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
 							 "This server converts ids from EwsId to EwsId only.", NULL);
-		}
-		else if (ews_id_decode(id, strlen(id), &oid) != EWS_ID_OK)
+		else if (ews_id_decode(cs->id, strlen(cs->id), &oid) != EWS_ID_OK)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
 							 ews_code_text(EWS_ErrorInvalidIdMalformed), NULL);
 		else
 		{
 			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
 			appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
-			sw_attr(call->out, "Id", id);
-			sw_attr(call->out, "Mailbox", mailbox);
+			sw_attr(call->out, "Id", cs->id);
+			sw_attr(call->out, "Mailbox", cs->mailbox);
 			appendStringInfoString(call->out, "/>");
 		}
 		sw_message_end(call->out, "ConvertId");
 	}
 	sw_response_end(call->out, "ConvertId");
 	sw_envelope_end(call->out);
-	return true;
 }
 
 /* ---- MoveFolder, CopyFolder ---- */
 
-typedef void (*MoveCopyFn) (EwsCtx *ctx, const EwsFolderRef *target, const EwsFolderRef *sources, int n,
-							EwsFolder *out, EwsStatus *st);
+typedef struct MoveCopyRequest
+{
+	EwsFolderRef target;
+	EwsFolderRef *refs;
+	int			n;
+} MoveCopyRequest;
 
 static bool
-move_or_copy(SoapCall *call, xmlNodePtr op, const char *name, MoveCopyFn fn)
+read_move_or_copy(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {
 		{SOAP_MSG, "ToFolderId", true},
 		{SOAP_MSG, "FolderIds", true},
 	};
 	xmlNodePtr	parts[2];
-	EwsFolderRef target;
-	EwsFolderRef *refs;
-	int			n;
+	MoveCopyRequest *r = palloc0(sizeof(MoveCopyRequest));
 
-	if (!soap_children(call, op, spec, 2, parts) ||
-		!soap_target_ref(call, parts[0], &target) ||
-		!soap_folder_refs(call, parts[1], &refs, &n))
-		return false;
+	*request = r;
+	return soap_children(call, op, spec, 2, parts) &&
+		soap_target_ref(call, parts[0], &r->target) &&
+		soap_folder_refs(call, parts[1], &r->refs, &r->n);
+}
 
+typedef void (*MoveCopyFn) (EwsCtx *ctx, const EwsFolderRef *target, const EwsFolderRef *sources, int n,
+							EwsFolder *out, EwsStatus *st);
+
+static void
+run_move_or_copy(SoapCall *call, MoveCopyRequest *r, const char *name, MoveCopyFn fn)
+{
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, name);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
@@ -672,7 +767,7 @@ move_or_copy(SoapCall *call, xmlNodePtr op, const char *name, MoveCopyFn fn)
 		 * cycle.
 		 */
 		soap_step_begin();
-		fn(&call->ctx, &target, &refs[i], 1, &f, &st);
+		fn(&call->ctx, &r->target, &r->refs[i], 1, &f, &st);
 		soap_step_end();
 		message_begin(call, name, &st);
 		if (st.code == EWS_NoError)
@@ -689,19 +784,30 @@ move_or_copy(SoapCall *call, xmlNodePtr op, const char *name, MoveCopyFn fn)
 	}
 	sw_response_end(call->out, name);
 	sw_envelope_end(call->out);
-	return true;
 }
 
 bool
-soap_op_move_folder(SoapCall *call, xmlNodePtr op)
+soap_read_move_folder(SoapCall *call, xmlNodePtr op, void **request)
 {
-	return move_or_copy(call, op, "MoveFolder", ews_folder_move);
+	return read_move_or_copy(call, op, request);
+}
+
+void
+soap_run_move_folder(SoapCall *call, void *request)
+{
+	run_move_or_copy(call, request, "MoveFolder", ews_folder_move);
 }
 
 bool
-soap_op_copy_folder(SoapCall *call, xmlNodePtr op)
+soap_read_copy_folder(SoapCall *call, xmlNodePtr op, void **request)
 {
-	return move_or_copy(call, op, "CopyFolder", ews_folder_copy);
+	return read_move_or_copy(call, op, request);
+}
+
+void
+soap_run_copy_folder(SoapCall *call, void *request)
+{
+	run_move_or_copy(call, request, "CopyFolder", ews_folder_copy);
 }
 
 /* ---- ExportItems ---- */
@@ -748,15 +854,22 @@ export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *
 	sw_message_end(call->out, "ExportItems");
 }
 
+typedef struct ExportItemsRequest
+{
+	EwsItemRef *refs;
+	int			n;
+} ExportItemsRequest;
+
 bool
-soap_op_export_items(SoapCall *call, xmlNodePtr op)
+soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {{SOAP_MSG, "ItemIds", true}};
 	xmlNodePtr	list;
+	ExportItemsRequest *r = palloc0(sizeof(ExportItemsRequest));
 	EwsItemRef *refs;
-	ExportState es;
 	int			n = 0;
 
+	*request = r;
 	if (!soap_children(call, op, spec, 1, &list))
 		return false;
 	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
@@ -779,23 +892,38 @@ soap_op_export_items(SoapCall *call, xmlNodePtr op)
 							  "The required attribute Id of t:ItemId is missing.");
 		n++;
 	}
+	r->refs = refs;
+	r->n = n;
+	return true;
+}
+
+void
+soap_run_export_items(SoapCall *call, void *request)
+{
+	ExportItemsRequest *r = request;
+	ExportState es;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "ExportItems");
 	/* detoasted one at a time: the base64 goes into the response, the bytes are freed */
 	es.call = call;
-	es.n = n;
+	es.n = r->n;
 	es.sized = false;
-	ews_item_export_batch(&call->ctx, refs, n, true, export_emit, &es);
+	ews_item_export_batch(&call->ctx, r->refs, r->n, true, export_emit, &es);
 	sw_response_end(call->out, "ExportItems");
 	sw_envelope_end(call->out);
-	return true;
 }
 
 /* ---- UploadItems ---- */
 
+typedef struct UploadItemsRequest
+{
+	EwsUploadInput *in;
+	int			n;
+} UploadItemsRequest;
+
 bool
-soap_op_upload_items(SoapCall *call, xmlNodePtr op)
+soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request)
 {
 	static const SoapChild spec[] = {{SOAP_MSG, "Items", true}};
 	static const SoapChild item_spec[] = {
@@ -804,9 +932,11 @@ soap_op_upload_items(SoapCall *call, xmlNodePtr op)
 		{SOAP_TYPES, "Data", true},
 	};
 	xmlNodePtr	list;
+	UploadItemsRequest *r = palloc0(sizeof(UploadItemsRequest));
 	EwsUploadInput *in;
 	int			n = 0;
 
+	*request = r;
 	if (!soap_children(call, op, spec, 1, &list))
 		return false;
 	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
@@ -872,17 +1002,26 @@ soap_op_upload_items(SoapCall *call, xmlNodePtr op)
 		u->data = buf;
 		u->len = (size_t) decoded;
 	}
+	r->in = in;
+	r->n = n;
+	return true;
+}
+
+void
+soap_run_upload_items(SoapCall *call, void *request)
+{
+	UploadItemsRequest *r = request;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "UploadItems");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
 		char	   *item_id = NULL;
 		char	   *change_key = NULL;
 
 		soap_step_begin();
-		ews_item_upload(&call->ctx, &in[i], &item_id, &change_key, &st);
+		ews_item_upload(&call->ctx, &r->in[i], &item_id, &change_key, &st);
 		soap_step_end();
 		message_begin(call, "UploadItems", &st);
 		if (st.code == EWS_NoError)
@@ -896,5 +1035,4 @@ soap_op_upload_items(SoapCall *call, xmlNodePtr op)
 	}
 	sw_response_end(call->out, "UploadItems");
 	sw_envelope_end(call->out);
-	return true;
 }

@@ -23,8 +23,16 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "mb/pg_wchar.h"
+#include "storage/proc.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 
 #include "ids.h"
 #include "scaleout.h"
@@ -66,9 +74,55 @@ store_owner(void)
  */
 static SPITupleTable *last_result;
 
+/*
+ * The schema this library works with.  After a new version of the library is
+ * installed, a database still at an older version of the extension gets a
+ * clear error until ALTER EXTENSION ews UPDATE, rather than failing in the
+ * middle of a statement on a column that is not there yet.  Checked once per
+ * transaction.
+ */
+#define EWS_SCHEMA_VERSION "0.2"
+
+static void
+check_schema_version(void)
+{
+	static LocalTransactionId checked = InvalidLocalTransactionId;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *version = NULL;
+
+	if (checked == MyProc->lxid || creating_extension)
+		return;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("ews"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (version == NULL || strcmp(version, EWS_SCHEMA_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the ews extension in this database is version %s, but its library is version %s",
+						version ? version : "(none)", EWS_SCHEMA_VERSION),
+				 errhint("Run ALTER EXTENSION ews UPDATE as a superuser.")));
+	checked = MyProc->lxid;
+}
+
 void
 ews_ctx_begin(EwsCtx *ctx)
 {
+	check_schema_version();
 	memset(ctx, 0, sizeof(*ctx));
 	last_result = NULL;
 	ctx->caller = GetUserId();
@@ -77,11 +131,13 @@ ews_ctx_begin(EwsCtx *ctx)
 	GetUserIdAndSecContext(&ctx->saved_userid, &ctx->saved_sec_context);
 	SetUserIdAndSecContext(store_owner(),
 						   ctx->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	ews_content_begin(&ctx->content);
 }
 
 void
 ews_ctx_end(EwsCtx *ctx)
 {
+	ews_content_end(&ctx->content);
 	SetUserIdAndSecContext(ctx->saved_userid, ctx->saved_sec_context);
 	last_result = NULL;
 	if (SPI_finish() != SPI_OK_FINISH)
@@ -493,14 +549,13 @@ ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, Ew
 void
 ews_folder_counts(EwsFolder *f)
 {
+	/* the item counts are the folder's counters (content.h), kept exact by every write */
 	static EwsPlan plan = {
-		"SELECT (SELECT pg_catalog.count(*) FROM ews.item i"
-		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated)::int4,"
+		"SELECT f.total_count,"
 		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
 		"         WHERE c.mailbox_id = $1 AND c.parent_id = $2)::int4,"
-		"       (SELECT pg_catalog.count(*) FROM ews.item i"
-		"         WHERE i.mailbox_id = $1 AND i.folder_id = $2 AND NOT i.is_associated"
-		"           AND NOT i.is_read)::int4",
+		"       f.unread_count"
+		"  FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2",
 		2, {UUIDOID, INT8OID}
 	};
 	Datum		args[2];

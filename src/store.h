@@ -16,6 +16,7 @@
 #include "executor/spi.h"
 #include "utils/uuid.h"
 
+#include "content.h"
 #include "ewserr.h"
 #include "ids.h"
 
@@ -66,11 +67,13 @@ typedef struct EwsCtx
 	bool		cache_found;	/* the GUID names a mailbox ... */
 	bool		cache_usable;	/* ... that the caller may use */
 	EwsMailbox	cache;
+	/* the content changes of this call, written to the folders at ews_ctx_end */
+	EwsContent	content;
 } EwsCtx;
 
 /* Open: remember the caller, SPI_connect, switch to the store's owner. */
 extern void ews_ctx_begin(EwsCtx *ctx);
-/* Close: switch back, SPI_finish. */
+/* Close: write the folders' content changes (content.h), switch back, SPI_finish. */
 extern void ews_ctx_end(EwsCtx *ctx);
 
 /* status helpers */
@@ -83,7 +86,7 @@ typedef struct EwsPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];
+	Oid			argtypes[40];
 	SPIPlanPtr	plan;
 } EwsPlan;
 

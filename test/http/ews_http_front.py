@@ -37,7 +37,11 @@ import psycopg2
 EWS_PATH = "/ews/exchange.asmx"
 FAULT = (
     '<?xml version="1.0" encoding="utf-8"?>'
-    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
+    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
+    # every response carries ServerVersionInfo, the front's own faults too (as ews_soap writes it)
+    '<s:Header><t:ServerVersionInfo MajorVersion="15" MinorVersion="2" MajorBuildNumber="1118"'
+    ' MinorBuildNumber="7" Version="Exchange2016"'
+    ' xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"/></s:Header><s:Body><s:Fault>'
     "<faultcode>s:Client</faultcode><faultstring>{msg}</faultstring><detail>"
     '<e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">{code}</e:ResponseCode>'
     '<e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">{msg}</e:Message>'

@@ -287,6 +287,13 @@ SELECT sp_evil.soap('soap distinguished folder of the victim', '',
 	'<t:DistinguishedFolderId Id="inbox"><t:Mailbox><t:EmailAddress>sp-victim@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>'
 	'</m:ParentFolderIds></m:FindFolder>');
 
+-- the administrators' functions, called by a superuser whose search_path
+-- holds the traps (the role may not execute them)
+RESET ROLE;
+INSERT INTO sp_evil.results (label, val)
+SELECT 'item_columns', (ews.item_columns(x.data)).item_class FROM sp_evil.items x;
+SET LOCAL ROLE sp_evil;
+
 INSERT INTO sp_evil.results (label, val) SELECT 'hits at end', last_value::text FROM sp_evil.hits;
 
 RESET ROLE;
@@ -326,7 +333,7 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap UploadItems=200 NoError NoError ErrorNonExistentMailbox; soap ConvertId=200 NoError; '
           'soap impersonation of itself=200 NoError; soap impersonation of the victim=500 ErrorNonExistentMailbox; '
           'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
-          'soap distinguished folder of the victim=200 ErrorNonExistentMailbox',
+          'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; item_columns=IPM.Note',
           'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
 SELECT is((SELECT val FROM sp_evil.results WHERE label = 'inbox'), ews_folder_id('sp-evil@example.com', 'inbox'),
           'ews_folder_id found the mailbox case-insensitively');
@@ -358,7 +365,8 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')),
           ARRAY['ews_copy_folder', 'ews_create_folder', 'ews_create_item', 'ews_create_mailbox', 'ews_delete_folder',
                 'ews_drop_mailbox', 'ews_export_items', 'ews_find_folder', 'ews_folder_id', 'ews_get_folder',
-                'ews_grant', 'ews_list_mailboxes', 'ews_move_folder', 'ews_revoke', 'ews_soap', 'ews_upload_items'],
+                'ews_grant', 'ews_list_mailboxes', 'ews_move_folder', 'ews_revoke', 'ews_soap', 'ews_upload_items',
+                'item_columns'],
           'the functions called above are all the extension has (a new function must be added here and called above)');
 
 SELECT * FROM finish();

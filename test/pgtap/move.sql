@@ -32,10 +32,19 @@ BEGIN
     INSERT INTO ids VALUES (i, new_id);
   END LOOP;
 END $$;
-INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number, size, blob)
-SELECT :'mb', nextval('ews.local_id_seq'), pg_temp.local_id(id), 'IPM.Note', nextval('ews.change_seq'),
-       16, sha256(convert_to(id || k, 'UTF8'))
-  FROM ids, generate_series(1, 3) k;
+WITH x AS (SELECT id, k, nextval('ews.change_seq') AS cn FROM ids, generate_series(1, 3) k)
+INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number, size, blob,
+                      article_number, created_cn, content_cn, created_at)
+SELECT :'mb', nextval('ews.local_id_seq'), pg_temp.local_id(id), 'IPM.Note', cn,
+       16, sha256(convert_to(id || k, 'UTF8')), k, cn, cn, now()
+  FROM x;
+UPDATE ews.folder f
+   SET next_article = s.n + 1, total_count = s.total, unread_count = s.unread, assoc_count = s.assoc
+  FROM (SELECT mailbox_id, folder_id, count(*) AS n, count(*) FILTER (WHERE NOT is_associated) AS total,
+               count(*) FILTER (WHERE NOT is_associated AND NOT is_read) AS unread,
+               count(*) FILTER (WHERE is_associated) AS assoc
+          FROM ews.item GROUP BY mailbox_id, folder_id) s
+ WHERE s.mailbox_id = f.mailbox_id AND s.folder_id = f.folder_id;
 
 CREATE TEMP TABLE before_items AS
 SELECT count(*) AS n, md5(string_agg(md5(blob), ',' ORDER BY item_id)) AS sum

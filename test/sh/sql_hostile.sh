@@ -143,7 +143,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_mailboxes ews_move_folder ews_revoke ews_soap ews_upload_items"
+	local covered="ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_mailboxes ews_move_folder ews_revoke ews_soap ews_upload_items item_columns"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -311,6 +311,14 @@ hostile() {
 	call "drop_mailbox(10 MB)" "SELECT ews_drop_mailbox($big)"
 	call "drop_mailbox(%)" "SELECT ews_drop_mailbox('%')"
 	call "list_mailboxes()" "SELECT count(*) FROM ews_list_mailboxes()"
+	# -- ews.item_columns (administrators: re-derives the extracted columns of a blob)
+	call "item_columns(NULL)" "SELECT ews.item_columns(NULL)"
+	call "item_columns('')" "SELECT ews.item_columns('')"
+	expect "item_columns('') is refused as a corrupt blob" 'invalid item blob'
+	call "item_columns(binary junk)" "SELECT ews.item_columns((SELECT b FROM junk))"
+	expect "item_columns(junk) is refused as a corrupt blob" 'invalid item blob'
+	call "item_columns(stored blob)" "SELECT (ews.item_columns($BLOB)).subject"
+	expect "item_columns(stored blob) reads the subject" 'kept'
 	# -- ews_soap
 	local env="'<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Body>'"
 	local gf="$env || '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>'"

@@ -90,11 +90,21 @@ def setup(db, nfolders, items_per_folder, seed):
           END LOOP;
         END $$""", {"mb": MAILBOX, "n": nfolders})
     cur.execute("""
-        INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number, size, blob)
-        SELECT f.mailbox_id, nextval('ews.local_id_seq'), f.folder_id, 'IPM.Note',
-               nextval('ews.change_seq'), 640, convert_to(repeat(md5(random()::text), 20), 'UTF8')
-          FROM ews.folder f JOIN ews.mailbox m USING (mailbox_id), generate_series(1, %s) k
-         WHERE m.smtp_address = %s AND f.distinguished IS NULL""", (items_per_folder, MAILBOX))
+        WITH x AS (SELECT f.mailbox_id, f.folder_id, k, nextval('ews.change_seq') AS cn
+                     FROM ews.folder f JOIN ews.mailbox m USING (mailbox_id), generate_series(1, %s) k
+                    WHERE m.smtp_address = %s AND f.distinguished IS NULL)
+        INSERT INTO ews.item (mailbox_id, item_id, folder_id, item_class, change_number, size, blob,
+                              article_number, created_cn, content_cn, created_at)
+        SELECT x.mailbox_id, nextval('ews.local_id_seq'), x.folder_id, 'IPM.Note',
+               x.cn, 640, convert_to(repeat(md5(random()::text), 20), 'UTF8'), x.k, x.cn, x.cn, now()
+          FROM x""", (items_per_folder, MAILBOX))
+    cur.execute("""UPDATE ews.folder f
+           SET next_article = s.n + 1, total_count = s.total, unread_count = s.unread, assoc_count = s.assoc
+          FROM (SELECT mailbox_id, folder_id, count(*) AS n, count(*) FILTER (WHERE NOT is_associated) AS total,
+                       count(*) FILTER (WHERE NOT is_associated AND NOT is_read) AS unread,
+                       count(*) FILTER (WHERE is_associated) AS assoc
+                  FROM ews.item GROUP BY mailbox_id, folder_id) s
+         WHERE s.mailbox_id = f.mailbox_id AND s.folder_id = f.folder_id""")
     conn.close()
 
 
