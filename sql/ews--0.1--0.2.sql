@@ -491,7 +491,50 @@ SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ews_scaleout_reachable(uuid[], text[]) IS
 	'scale-out: may the calling role read any of these mailboxes (by GUID or SMTP address)?  The router''s question before it refuses a SOAP request that names mailboxes on two nodes';
 
+-- Rows that tie a mailbox to other mailboxes of its node: a foreign key to
+-- ews.mailbox from a column other than mailbox_id (a delegate's mailbox, say).
+-- A move carries a mailbox's own rows only, so it refuses a mailbox with
+-- such ties (in either direction) rather than break them.
+CREATE FUNCTION ews_scaleout_links(mailbox uuid,
+	OUT table_name text, OUT column_name text, OUT row_count bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	l record;
+BEGIN
+	FOR l IN
+		SELECT c.conrelid::regclass AS rel, cl.relname, a.attname,
+		       EXISTS (SELECT 1 FROM pg_attribute m WHERE m.attrelid = c.conrelid
+		                  AND m.attname = 'mailbox_id' AND NOT m.attisdropped) AS has_mailbox
+		  FROM pg_constraint c
+		  JOIN pg_class cl ON cl.oid = c.conrelid
+		  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+		 WHERE c.contype = 'f' AND c.confrelid = 'ews.mailbox'::regclass
+		   AND cl.relnamespace = 'ews'::regnamespace
+		   AND cardinality(c.conkey) = 1 AND a.attname <> 'mailbox_id'
+		 ORDER BY cl.relname, a.attname
+	LOOP
+		table_name := l.relname;
+		column_name := l.attname;
+		IF l.has_mailbox THEN
+			EXECUTE format('SELECT count(*) FROM %s t WHERE (t.%2$I = $1 AND t.mailbox_id <> $1)'
+						   ' OR (t.mailbox_id = $1 AND t.%2$I <> $1)', l.rel, l.attname)
+				INTO row_count USING mailbox;
+		ELSE
+			EXECUTE format('SELECT count(*) FROM %s t WHERE t.%I = $1', l.rel, l.attname)
+				INTO row_count USING mailbox;
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ews_scaleout_links(uuid) IS
+	'scale-out: per foreign key to ews.mailbox from a column other than mailbox_id, how many rows tie this mailbox to another one; a move refuses a mailbox with any';
+
 REVOKE EXECUTE ON FUNCTION ews_scaleout_catalog() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_scaleout_links(uuid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_tables() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_mailbox_tables() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_mailboxes(uuid[], text[]) FROM PUBLIC;

@@ -416,7 +416,10 @@ BEGIN
 		('p_delete', '_node integer, mailbox uuid', 'bigint', NULL,
 		 'SELECT %I.ews_scaleout_delete(mailbox)'),
 		('p_reachable', '_node integer, ids uuid[], addresses text[]', 'boolean', NULL,
-		 'SELECT %I.ews_scaleout_reachable(ids, addresses)')
+		 'SELECT %I.ews_scaleout_reachable(ids, addresses)'),
+		('p_links', '_node integer, mailbox uuid', 'SETOF record',
+		 'OUT table_name text, OUT column_name text, OUT row_count bigint',
+		 'SELECT r.* FROM %I.ews_scaleout_links(mailbox) r')
 	) AS v(fn, args, ret, outs, query) LOOP
 		IF EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'ews_router'::regnamespace AND p.proname = d.fn) THEN
 			EXECUTE format('ALTER EXTENSION ews_router DROP FUNCTION ews_router.%I', d.fn);
@@ -461,7 +464,10 @@ COMMENT ON FUNCTION ews_router.in_types(text[], text[]) IS 'the input argument t
 --               batch is split by the mailbox of each id, every array
 --               argument along with it, rows back in input order
 --   address     a text argument named mailbox or smtp_address
---   and, by name, soap, create_mailbox, drop_mailbox, list_mailboxes.
+--   and, by name, soap, create_mailbox, drop_mailbox, list_mailboxes, and
+--   refused for the acting user of a transaction (ews_act_as): every routed
+--   call is a transaction of its own on its node, so the setting could not
+--   reach the calls after it; the twin raises instead of acting for no one.
 -- NULL: no rule fits, and ews_router_check() reports the function.
 CREATE FUNCTION ews_router.rule_of(name text, names text[], types text[], modes text[])
 RETURNS text
@@ -478,6 +484,8 @@ AS $$
 		WHEN $1 = 'ews_create_mailbox' THEN 'create_mailbox'
 		WHEN $1 = 'ews_drop_mailbox' THEN 'drop_mailbox'
 		WHEN $1 = 'ews_list_mailboxes' THEN 'list_mailboxes'
+		-- transaction-scoped state on a node does not outlive one routed call
+		WHEN $1 IN ('ews_act_as', 'ews_acting_mailbox') THEN 'refused'
 		WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n LIKE '%\_id' AND ins.t = 'text') THEN
 			CASE WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n LIKE '%\_ids' AND ins.t = 'text[]')
 			     THEN 'id_sources' ELSE 'id' END
@@ -774,6 +782,15 @@ END
 $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
 				'p_ews_drop_mailbox');
+		ELSIF rule = 'refused' THEN
+			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $twin$
+BEGIN
+	RAISE EXCEPTION '%s is not available through the router', %L USING ERRCODE = '0A000',
+		DETAIL = 'Each call through the router is a transaction of its own on its node: an acting user set for the transaction would not reach the calls after it.',
+		HINT = 'Act for a user with ExchangeImpersonation or the mailbox argument of ews_soap, or connect to the node.';
+END
+$twin$$f$,
+				ext, f.function_name, f.arguments, f.result, '%', f.function_name);
 		ELSIF rule = 'soap' THEN
 			-- no SET search_path: see src/router.c
 			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s AS %L, 'ews_router_soap' LANGUAGE C %s%s$f$,
@@ -842,11 +859,12 @@ BEGIN
 		END LOOP;
 	END LOOP;
 	FOR f IN SELECT * FROM ews_router.p_tables(0) LOOP
-		IF NOT f.holds_mailboxes THEN
+		-- node-wide settings, part of no mailbox (the access section's admin role)
+		IF NOT f.holds_mailboxes AND f.table_name NOT IN ('admin_role') THEN
 			object := 'table ews.' || f.table_name;
 			problem := 'has no mailbox_id column: its rows do not move with mailboxes';
 			RETURN NEXT;
-		ELSIF f.key_columns IS NULL OR f.key_columns[1] IS DISTINCT FROM 'mailbox_id' THEN
+		ELSIF f.holds_mailboxes AND (f.key_columns IS NULL OR f.key_columns[1] IS DISTINCT FROM 'mailbox_id') THEN
 			object := 'table ews.' || f.table_name;
 			problem := 'has no primary key leading with mailbox_id: a move cannot page through it';
 			RETURN NEXT;
@@ -963,6 +981,34 @@ COMMENT ON FUNCTION ews_router_reconcile(boolean) IS
 -- ews_move_mailbox: a mailbox to another node
 -- ---------------------------------------------------------------------
 
+-- A move carries a mailbox's own rows; rows that tie it to other mailboxes
+-- of its node (ews_scaleout_links: a delegate, say) would break, so the
+-- move refuses such a mailbox.
+CREATE FUNCTION ews_router.no_links(_node integer, _mailbox uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ties text;
+BEGIN
+	SELECT string_agg(format('%s rows of ews.%s.%s', l.row_count, l.table_name, l.column_name), ', ')
+	  INTO ties FROM ews_router.p_links(_node, _mailbox) l WHERE l.row_count > 0;
+	IF ties IS NOT NULL THEN
+		RAISE EXCEPTION 'mailbox % is tied to other mailboxes of its node: %', _mailbox, ties
+			USING ERRCODE = '55000',
+			      HINT = 'A move carries one mailbox''s own rows; remove the ties (delegates) first, or move nothing.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ews_router.no_links(integer, uuid) IS
+	'raise when rows tie the mailbox to other mailboxes of its node (ews_scaleout_links)';
+REVOKE EXECUTE ON FUNCTION ews_router.no_links(integer, uuid) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------
+-- ews_move_mailbox: the procedure
+-- ---------------------------------------------------------------------
+
 -- Ids, ChangeKeys, article numbers and sync states stay valid because the
 -- mailbox arrives as it was: every row of every table of schema ews that
 -- holds it (from the catalog, whatever columns a version adds), with its
@@ -1023,6 +1069,7 @@ BEGIN
 		END IF;
 		-- the source: running writes end, new ones are refused
 		PERFORM ews_router.p_freeze(src, g, wait_ms);
+		PERFORM ews_router.no_links(src, g);
 		-- the target: nothing but this move writes the copy; a copy left by
 		-- a move that died (the directory never named it) goes first
 		PERFORM ews_router.p_freeze(dst, g, wait_ms);
@@ -1052,6 +1099,8 @@ BEGIN
 		   IS DISTINCT FROM (SELECT pg_catalog.array_agg(x ORDER BY x.table_name) FROM ews_router.p_checksum(dst, g) x)::text THEN
 			RAISE EXCEPTION 'the copy of mailbox % on the target differs from the source', g USING ERRCODE = 'XX001';
 		END IF;
+		-- no tie made meanwhile by another mailbox's write
+		PERFORM ews_router.no_links(src, g);
 		-- both still held: a lost connection would have let writes in
 		IF NOT (ews_router.p_frozen(src, g) AND ews_router.p_frozen(dst, g)) THEN
 			RAISE EXCEPTION 'the hold on mailbox % was lost during the move', g USING ERRCODE = '55000';

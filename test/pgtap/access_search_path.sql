@@ -312,6 +312,8 @@ INSERT INTO sp_evil.results (label, val)
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'scaleout mailboxes', m.smtp_address FROM ews_scaleout_mailboxes(ARRAY[:'evil_guid']::uuid[], NULL) m;
 INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout links', COALESCE(pg_catalog.sum(l.row_count), 0)::text FROM ews_scaleout_links(:'evil_guid') l;
+INSERT INTO sp_evil.results (label, val)
 	SELECT 'scaleout sequences', pg_catalog.count(*)::text FROM ews_scaleout_sequences() q
 	 WHERE q.sequence_name OPERATOR(pg_catalog.=) 'change_seq';
 INSERT INTO sp_evil.results (label, val)
@@ -381,7 +383,7 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
           'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; scaleout_reachable=true false; '
           'item_columns=IPM.Note; scaleout catalog=1; scaleout tables=true; scaleout mailboxes=sp-evil@example.com; '
-          'scaleout sequences=1; scaleout advance=; scaleout freeze=true true; scaleout delete=true; '
+          'scaleout links=0; scaleout sequences=1; scaleout advance=; scaleout freeze=true true; scaleout delete=true; '
           'scaleout import=' || (SELECT count(*) FROM sp_dump) || '; scaleout checksum=true; scaleout thaw=true',
           'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
 SELECT is((SELECT val FROM sp_evil.results WHERE label = 'inbox'), ews_folder_id('sp-evil@example.com', 'inbox'),
@@ -417,7 +419,7 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
                 'ews_grant', 'ews_list_mailboxes', 'ews_move_folder', 'ews_revoke',
                 'ews_scaleout_advance_sequences', 'ews_scaleout_catalog', 'ews_scaleout_checksum', 'ews_scaleout_delete',
                 'ews_scaleout_export', 'ews_scaleout_freeze', 'ews_scaleout_frozen', 'ews_scaleout_import',
-                'ews_scaleout_mailbox_tables', 'ews_scaleout_mailboxes', 'ews_scaleout_reachable', 'ews_scaleout_sequences',
+                'ews_scaleout_links', 'ews_scaleout_mailbox_tables', 'ews_scaleout_mailboxes', 'ews_scaleout_reachable', 'ews_scaleout_sequences',
                 'ews_scaleout_tables', 'ews_scaleout_thaw',
                 'ews_soap', 'ews_upload_items', 'item_columns'],
           'the functions called above are all the extension has (a new function must be added here and called above)');

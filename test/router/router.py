@@ -815,6 +815,30 @@ def test_move(r, guids):
        "the target keeps nothing", (e, on_dst, w))
 
 
+def test_ties(r, guids):
+    """a mailbox tied to another of its node by a foreign key (a delegate, say) is not moved"""
+    a = ADDRS[6]
+    h = node_of(r, a)
+    peer = next(x for x in ADDRS[7:20] if node_of(r, x) == h)
+    for n in nodes:
+        q(n.conn(), "CREATE TABLE ews.rt_tie (mailbox_id uuid REFERENCES ews.mailbox ON DELETE CASCADE,"
+                    " peer_id uuid REFERENCES ews.mailbox ON DELETE CASCADE, PRIMARY KEY (mailbox_id, peer_id))")
+    try:
+        q(nodes[h].conn(), "INSERT INTO ews.rt_tie VALUES (%s, %s)", (str(guids[peer]), str(guids[a])))
+        e = err(r, "CALL ews_move_mailbox(%s, %s)", (a, nodes[(h + 1) % NODES].name))
+        w = q1(r, "SELECT response_code FROM ews_create_folder(%s, 'after a refused move')", (folder_id(r, a, "inbox"),))
+        ok(e is not None and e[0] == "55000" and "is tied to other mailboxes of its node: 1 rows of ews.rt_tie.peer_id" in e[1]
+           and node_of(r, a) == h and w == "NoError" and q(r, "SELECT * FROM ews_router_reconcile()") == [],
+           "a mailbox another mailbox of its node points to (a foreign key to ews.mailbox, as delegates are): "
+           "the move is refused, nothing changes", e)
+        q(nodes[h].conn(), "DELETE FROM ews.rt_tie")
+        q(r, "CALL ews_move_mailbox(%s, %s)", (a, nodes[(h + 1) % NODES].name))
+        ok(node_of(r, a) == (h + 1) % NODES, "without the tie it moves")
+    finally:
+        for n in nodes:
+            q(n.conn(), "DROP TABLE IF EXISTS ews.rt_tie")
+
+
 def test_admin(r, guids):
     n0 = nodes[0].conn()
     q(n0, "CREATE FUNCTION ews_zz_probe(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x'")
@@ -839,6 +863,22 @@ def test_admin(r, guids):
         q(c, "DROP FUNCTION ews_zz_where(text)")
     q(n0, "ALTER EXTENSION ews DROP FUNCTION ews_zz_probe(integer)")
     q(n0, "DROP FUNCTION ews_zz_probe(integer)")
+    # the acting user of a transaction cannot cross routed calls: its twin refuses
+    made_act_as = q1(n0, "SELECT to_regprocedure('ews_act_as(text)') IS NULL")
+    if made_act_as:
+        for n in nodes:
+            c = n.conn()
+            q(c, "CREATE FUNCTION ews_act_as(mailbox text) RETURNS void LANGUAGE sql AS 'SELECT'")
+            q(c, "ALTER EXTENSION ews ADD FUNCTION ews_act_as(text)")
+        q(r, "SELECT ews_router_sync()")
+    e = err(r, "SELECT ews_act_as(%s)", (ADDRS[0],))
+    ok(e is not None and e[0] == "0A000" and e[1] == "ews_act_as is not available through the router",
+       "ews_act_as through the router: refused (0A000), never silently acting for no one", e)
+    if made_act_as:
+        for n in nodes:
+            c = n.conn()
+            q(c, "ALTER EXTENSION ews DROP FUNCTION ews_act_as(text)")
+            q(c, "DROP FUNCTION ews_act_as(text)")
     q(r, "SELECT ews_router_sync()")
     ok(q(r, "SELECT * FROM ews_router_check()") == [], "after the nodes lose the function and a sync: nothing to report")
 
@@ -880,6 +920,7 @@ def main():
         test_access(r, guids)
         test_soap(r, guids)
         test_move(r, guids)
+        test_ties(r, guids)
         test_admin(r, guids)
         validate_all()
     except Exception:

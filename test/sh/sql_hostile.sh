@@ -143,7 +143,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_mailboxes ews_move_folder ews_revoke ews_scaleout_advance_sequences ews_scaleout_catalog ews_scaleout_checksum ews_scaleout_delete ews_scaleout_export ews_scaleout_freeze ews_scaleout_frozen ews_scaleout_import ews_scaleout_mailbox_tables ews_scaleout_mailboxes ews_scaleout_reachable ews_scaleout_sequences ews_scaleout_tables ews_scaleout_thaw ews_soap ews_upload_items item_columns"
+	local covered="ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_mailboxes ews_move_folder ews_revoke ews_scaleout_advance_sequences ews_scaleout_catalog ews_scaleout_checksum ews_scaleout_delete ews_scaleout_export ews_scaleout_freeze ews_scaleout_frozen ews_scaleout_import ews_scaleout_links ews_scaleout_mailbox_tables ews_scaleout_mailboxes ews_scaleout_reachable ews_scaleout_sequences ews_scaleout_tables ews_scaleout_thaw ews_soap ews_upload_items item_columns"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -375,6 +375,7 @@ hostile() {
 	call "scaleout_import(a copy of a row it has)" "SELECT ews_scaleout_import($g, 'folder', ARRAY[(SELECT f::text FROM ews.folder f WHERE f.mailbox_id = $g LIMIT 1)])"
 	call "scaleout_delete(not held)" "SELECT ews_scaleout_thaw($g); SELECT ews_scaleout_delete($g)"
 	expect "scaleout_delete(not held) is refused" 'ERROR:  55000'
+	call "scaleout_links(NULL, unknown)" "SELECT count(*) FROM ews_scaleout_links(NULL); SELECT coalesce(sum(row_count), 0) FROM ews_scaleout_links($other)"
 	call "scaleout_checksum(NULL)" "SELECT * FROM ews_scaleout_checksum(NULL)"
 	call "scaleout_checksum(unknown)" "SELECT sum(row_count) FROM ews_scaleout_checksum($other)"
 	call "scaleout_reachable(NULL, NULL)" "SELECT ews_scaleout_reachable(NULL, NULL)"
