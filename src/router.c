@@ -219,6 +219,27 @@ route_locktag(LOCKTAG *tag, const pg_uuid_t *mailbox)
 	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, w[0] ^ w[2], w[1] ^ w[3], EWS_ROUTE_LOCK);
 }
 
+/*
+ * Run a kept plan of the router.  Its statements are key lookups: a generic
+ * plan from the start, instead of a custom plan made (and the table sizes
+ * read) on each of the first executions.
+ */
+static uint64
+router_exec(EwsPlan *p, Datum *values, const char *nulls, long count)
+{
+	if (p->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare_cursor(p->sql, p->nargs, p->argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		p->plan = plan;
+	}
+	return ews_exec(p, values, nulls, false, count);
+}
+
 /* a share of the mailbox's lock for this transaction: see the head comment */
 static void
 route_share(const pg_uuid_t *mailbox)
@@ -246,7 +267,7 @@ keyed_node(char kind, const void *key, size_t len)
 	bytea	   *secret;
 	uint32		h;
 
-	ews_exec(&count_plan, NULL, NULL, false, 1);
+	router_exec(&count_plan, NULL, NULL, 1);
 	count = ews_col_int32(0, 1);
 	if (count <= 0 || ews_col_isnull(0, 2))
 		ereport(ERROR,
@@ -284,7 +305,7 @@ node_of_guid_known(const pg_uuid_t *g, bool *known)
 
 	/* lock first, read second: a read after the lock sees a switch that committed before it */
 	route_share(g);
-	*known = ews_exec(&plan, &arg, NULL, false, 1) == 1;
+	*known = router_exec(&plan, &arg, NULL, 1) == 1;
 	if (*known)
 		return ews_col_int32(0, 1);
 	return keyed_node('g', g->data, UUID_LEN);
@@ -309,7 +330,7 @@ node_of_address_known(const char *smtp, bool *known)
 	Datum		arg = CStringGetTextDatum(smtp);
 	char	   *folded;
 
-	if (ews_exec(&plan, &arg, NULL, false, 1) == 1)
+	if (router_exec(&plan, &arg, NULL, 1) == 1)
 	{
 		bool		isnull;
 		pg_uuid_t	g = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
@@ -345,7 +366,7 @@ node_of_owner(const char *role)
 	bool		isnull;
 	pg_uuid_t	g;
 
-	if (ews_exec(&plan, &arg, NULL, false, 2) != 1)
+	if (router_exec(&plan, &arg, NULL, 2) != 1)
 		return -1;
 	g = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	return node_of_guid(&g);
@@ -375,7 +396,7 @@ ews_router_cluster_version(PG_FUNCTION_ARGS)
 				 errmsg("PL/Proxy cluster \"%s\" does not exist", name),
 				 errhint("The router's cluster is ews_nodes.")));
 	router_begin(&rc);
-	ews_exec(&plan, NULL, NULL, false, 1);
+	router_exec(&plan, NULL, NULL, 1);
 	v = ews_col_int32(0, 1);
 	router_end(&rc);
 	PG_RETURN_INT32(v);
@@ -914,7 +935,7 @@ reachable_on(int32 n, Datum guids, Datum addresses)
 	args[2] = addresses;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ews_exec(&plan, args, nulls, false, 1);
+	router_exec(&plan, args, nulls, 1);
 	r = ews_col_bool(0, 1);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
