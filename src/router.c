@@ -77,6 +77,7 @@
 
 #define SMTP_MAX	320			/* longest SMTP address (mailbox.c) */
 #define SCAN_MAX_REFS 4096		/* distinct mailboxes one SOAP request may name */
+#define SCAN_FIRST_REFS 32		/* room of the first pass (a second pass has SCAN_MAX_REFS) */
 
 /* ---- error messages through the router ---- */
 
@@ -638,7 +639,8 @@ typedef struct RouteScan
 	int			naddr;
 	pg_uuid_t  *guid;
 	int			nguid;
-	bool		overflow;		/* more than SCAN_MAX_REFS mailboxes */
+	int			cap;			/* room in addr and guid */
+	bool		overflow;		/* more than cap mailboxes */
 	bool		failed;			/* not well-formed, or a DTD */
 } RouteScan;
 
@@ -680,7 +682,7 @@ scan_add_guid(RouteScan *s, const pg_uuid_t *g)
 	for (int i = 0; i < s->nguid; i++)
 		if (memcmp(&s->guid[i], g, sizeof(*g)) == 0)
 			return;
-	if (s->nguid >= SCAN_MAX_REFS)
+	if (s->nguid >= s->cap)
 	{
 		s->overflow = true;
 		return;
@@ -694,7 +696,7 @@ scan_add_address(RouteScan *s, const char *a)
 	for (int i = 0; i < s->naddr; i++)
 		if (pg_strcasecmp(s->addr[i], a) == 0)
 			return;
-	if (s->naddr >= SCAN_MAX_REFS)
+	if (s->naddr >= s->cap)
 	{
 		s->overflow = true;
 		return;
@@ -860,14 +862,20 @@ scan_error(void *data, xmlErrorPtr err)
 		((RouteScan *) ctxt->_private)->failed = true;
 }
 
+/*
+ * Read the request into *s, with room for cap mailboxes (the callbacks
+ * cannot allocate: a request naming more sets s->overflow).
+ */
 static void
-scan_request(RouteScan *s, const char *utf8, size_t len)
+scan_request(RouteScan *s, const char *utf8, size_t len, int cap)
 {
 	PgXmlErrorContext *errcxt;
 	volatile xmlParserCtxtPtr ctxt = NULL;
 
-	s->addr = palloc(sizeof(*s->addr) * SCAN_MAX_REFS);
-	s->guid = palloc(sizeof(*s->guid) * SCAN_MAX_REFS);
+	memset(s, 0, sizeof(*s));
+	s->cap = cap;
+	s->addr = palloc(sizeof(*s->addr) * cap);
+	s->guid = palloc(sizeof(*s->guid) * cap);
 	if (len > INT_MAX)
 	{
 		s->failed = true;
@@ -1009,7 +1017,10 @@ ews_router_soap(PG_FUNCTION_ARGS)
 		char	   *utf8 = GetDatabaseEncoding() == PG_SQL_ASCII ? s :
 			pg_server_to_any(s, strlen(s), PG_UTF8);
 
-		scan_request(&scan, utf8, strlen(utf8));
+		/* most requests name a mailbox or two: a small first pass, a second one with room */
+		scan_request(&scan, utf8, strlen(utf8), SCAN_FIRST_REFS);
+		if (scan.overflow && !scan.failed)
+			scan_request(&scan, utf8, strlen(utf8), SCAN_MAX_REFS);
 	}
 
 	/*

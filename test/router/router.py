@@ -640,6 +640,12 @@ def test_soap(r, guids):
     ok(rr.status == 200 and rr.codes() == ["NoError", "ErrorNonExistentMailbox"],
        "an address no node holds is a mailbox that does not exist, wherever the keyed hash puts it", rr.body)
 
+    many = "".join(fid(ews_id(str(uuid.UUID(int=k + 1, version=4)), 1, 3)) for k in range(40))
+    rr = soap(r, "many-unknown", get_folder(dfid("inbox") + many, "IdOnly"), mailbox=ADDRS[0])
+    ok(rr.status == 200 and rr.codes() == ["NoError"] + ["ErrorNonExistentMailbox"] * 40,
+       "a request naming 40 mailboxes no node holds (more than the first reading pass has room for): "
+       "each one does not exist, the acting mailbox answers", rr.codes()[:3])
+
     # what is not routed by mailbox
     rr = soap(r, "convert-id", template("convert_id.xml", ID=i0))
     ok(rr.status == 200, "ConvertId (exchangelib's version probe) through the router", rr.body)
