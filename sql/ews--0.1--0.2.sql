@@ -312,7 +312,10 @@ COMMENT ON FUNCTION ews_scaleout_frozen(uuid) IS
 
 -- The rows of one table of one mailbox, in primary key order after
 -- after_key (NULL: from the start), each as the text of its row and its key:
--- at most max_rows, and no more rows once max_bytes of text are out.  The
+-- at most max_rows, and no more rows once max_bytes of text are out.  A
+-- table without a primary key leading with mailbox_id gives all the
+-- mailbox's rows at once, without keys (such tables hold few rows per
+-- mailbox: delegates, say).  The
 -- text form of a row is what ews_scaleout_import reads back; roles
 -- (regrole) travel by name, so they must exist on both nodes.
 CREATE FUNCTION ews_scaleout_export(mailbox uuid, table_name text, after_key text[],
@@ -346,9 +349,12 @@ BEGIN
 	  JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = x.attnum
 	 WHERE i.indrelid = rel AND i.indisprimary;
 	IF key_columns IS NULL OR key_columns[1] IS DISTINCT FROM 'mailbox_id' THEN
-		RAISE EXCEPTION 'table "ews.%" has no primary key leading with mailbox_id', table_name
-			USING ERRCODE = '55000',
-			      HINT = 'A move pages through a mailbox''s rows by primary key: every table that holds mailbox rows needs one.';
+		-- no key to page by: all the mailbox's rows of the table at once, no row_key
+		IF after_key IS NULL THEN
+			RETURN QUERY EXECUTE format('SELECT t::text, NULL::text[] FROM ews.%I t WHERE t.mailbox_id = $1', table_name)
+				USING mailbox;
+		END IF;
+		RETURN;
 	END IF;
 	SELECT array_agg(quote_ident(k) ORDER BY o), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY o)
 	  INTO keys, types

@@ -17,7 +17,9 @@
  * they must not tell a mailbox from one that does not exist.  An address
  * or GUID the directory does not know goes to a node chosen by a keyed hash
  * (SHA-256 of a secret random key kept in the directory, and the address or
- * GUID): without the key no one can tell that node from a real one.
+ * GUID): without the key no one can tell that node from a real one.  And
+ * ews_soap refuses a request naming mailboxes of two nodes only when the
+ * caller may read the other node's mailbox (asked of that node).
  *
  * search_path.  The C functions here are on the path of every routed call
  * and do not pin search_path (a SET clause costs a GUC save and restore per
@@ -32,7 +34,7 @@
  * before the switch must not reach the source after the delete: so every
  * lookup that finds a mailbox takes a share of a lock on it for the
  * router's transaction, and the mover takes that lock exclusively between
- * the switch and the delete (ews_router_barrier), which waits for the calls
+ * the switch and the delete (ews_router.barrier), which waits for the calls
  * that may still be on their way to the old node.
  */
 #include "postgres.h"
@@ -99,7 +101,6 @@ remote_prefix_end(const char *s)
 {
 	const char *p = s;
 	const char *name = s;
-
 	bool		ours = false;
 
 	while (*p && (isalnum((unsigned char) *p) || *p == '_' || *p == '.' || *p == '"'))
@@ -499,7 +500,8 @@ ews_router_node_of_address(PG_FUNCTION_ARGS)
  * When the call cannot be split (the key array NULL, empty or not
  * one-dimensional, another array of a different length or shape), the
  * arrays are NULL and whole is the node (0) that gets the call whole and
- * answers it as it would, error included; whole is NULL otherwise.
+ * answers it as it would, error included; likewise when every id is of one
+ * node (whole is that node: nothing to split).  whole is NULL otherwise.
  */
 PG_FUNCTION_INFO_V1(ews_router_split_plan);
 Datum
@@ -544,6 +546,7 @@ ews_router_split_plan(PG_FUNCTION_ARGS)
 		Datum	   *ords = palloc(sizeof(Datum) * n);
 		pg_uuid_t	last;
 		int32		last_node = -1;
+		int			k;
 
 		router_begin(&rc);
 		for (int i = 0; i < n; i++)
@@ -567,6 +570,14 @@ ews_router_split_plan(PG_FUNCTION_ARGS)
 			ords[i] = Int32GetDatum(i + 1);
 		}
 		router_end(&rc);
+		for (k = 1; k < n && nodes[k] == nodes[0]; k++)
+			;
+		if (k == n)
+		{
+			/* one node holds them all: the whole call goes there, no split to pay for */
+			values[2] = nodes[0];
+			PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+		}
 		values[0] = PointerGetDatum(construct_array(nodes, n, INT4OID, 4, true, TYPALIGN_INT));
 		values[1] = PointerGetDatum(construct_array(ords, n, INT4OID, 4, true, TYPALIGN_INT));
 		nulls[0] = nulls[1] = false;

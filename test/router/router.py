@@ -827,8 +827,9 @@ def test_ties(r, guids):
     h = node_of(r, a)
     peer = next(x for x in ADDRS[7:20] if node_of(r, x) == h)
     for n in nodes:
+        # no primary key: a move copies such a table's rows of the mailbox in one page
         q(n.conn(), "CREATE TABLE ews.rt_tie (mailbox_id uuid REFERENCES ews.mailbox ON DELETE CASCADE,"
-                    " peer_id uuid REFERENCES ews.mailbox ON DELETE CASCADE, PRIMARY KEY (mailbox_id, peer_id))")
+                    " peer_id uuid REFERENCES ews.mailbox ON DELETE CASCADE, note text)")
     try:
         q(nodes[h].conn(), "INSERT INTO ews.rt_tie VALUES (%s, %s)", (str(guids[peer]), str(guids[a])))
         e = err(r, "CALL ews_move_mailbox(%s, %s)", (a, nodes[(h + 1) % NODES].name))
@@ -838,8 +839,13 @@ def test_ties(r, guids):
            "a mailbox another mailbox of its node points to (a foreign key to ews.mailbox, as delegates are): "
            "the move is refused, nothing changes", e)
         q(nodes[h].conn(), "DELETE FROM ews.rt_tie")
+        q(nodes[h].conn(), "INSERT INTO ews.rt_tie SELECT %s, %s, 'self ' || k FROM generate_series(1, 3) k",
+          (str(guids[a]), str(guids[a])))
         q(r, "CALL ews_move_mailbox(%s, %s)", (a, nodes[(h + 1) % NODES].name))
-        ok(node_of(r, a) == (h + 1) % NODES, "without the tie it moves")
+        moved = q(nodes[(h + 1) % NODES].conn(), "SELECT note FROM ews.rt_tie WHERE mailbox_id = %s ORDER BY 1", (str(guids[a]),))
+        ok(node_of(r, a) == (h + 1) % NODES and moved == [("self 1",), ("self 2",), ("self 3",)] and
+           q1(nodes[h].conn(), "SELECT count(*) FROM ews.rt_tie") == 0,
+           "without the tie it moves, and the rows of a table without a primary key go with it", moved)
     finally:
         for n in nodes:
             q(n.conn(), "DROP TABLE IF EXISTS ews.rt_tie")
