@@ -80,6 +80,14 @@ LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION plproxy.get_cluster_version(text) IS
 	'PL/Proxy: the version of the node list of cluster ews_nodes (ews_router)';
 
+CREATE FUNCTION ews_router.touch()
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_router_touch'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ews_router.touch() IS
+	'after a change of the node list: every backend reads the cluster version again (it keeps it otherwise)';
+REVOKE EXECUTE ON FUNCTION ews_router.touch() FROM PUBLIC;
+
 CREATE FUNCTION plproxy.get_cluster_partitions(cluster_name text)
 RETURNS SETOF text
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -213,6 +221,7 @@ BEGIN
 	SELECT count(*) INTO id FROM ews_router.node;
 	INSERT INTO ews_router.node (node_id, name, connstr) VALUES (id, $1, $2);
 	UPDATE ews_router.state SET cluster_version = cluster_version + 1;
+	PERFORM ews_router.touch();
 	v := ews_router.node_ews(id);
 	IF id > 0 THEN
 		first := ews_router.node_ews(0);
@@ -243,6 +252,7 @@ BEGIN
 		RAISE EXCEPTION 'node "%" does not exist', $1 USING ERRCODE = '42704';
 	END IF;
 	UPDATE ews_router.state SET cluster_version = cluster_version + 1;
+	PERFORM ews_router.touch();
 END
 $$;
 COMMENT ON FUNCTION ews_router_set_node(text, text, boolean) IS
@@ -271,6 +281,7 @@ BEGIN
 	END IF;
 	DELETE FROM ews_router.node x WHERE x.node_id = n.node_id;
 	UPDATE ews_router.state SET cluster_version = cluster_version + 1;
+	PERFORM ews_router.touch();
 END
 $$;
 COMMENT ON FUNCTION ews_router_remove_node(text) IS
@@ -645,6 +656,22 @@ $p$$f$,
 				                 nsp, f.function_name, array_to_string(in_n, ', '))
 				     ELSE format('SELECT %s FROM %I.%I(%s) AS r', sel, nsp, f.function_name, array_to_string(in_n, ', ')) END);
 			made := made || (sig || '(' || array_to_string(array_prepend('integer', in_t), ', ') || ')');
+		END IF;
+		-- ews_soap, the call that must be cheap: one function per node, RUN ON its
+		-- number, so that PL/Proxy evaluates nothing to find the node
+		IF rule = 'soap' THEN
+			FOR i IN 0 .. nodes - 1 LOOP
+				sig := format('ews_router.%I', 'p_ews_soap_' || i);
+				EXECUTE format($f$CREATE FUNCTION %s(_node integer%s%s) RETURNS %s LANGUAGE plproxy VOLATILE AS $p$
+	CLUSTER 'ews_nodes';
+	RUN ON %s;
+	SELECT (r).status, (r).response FROM (SELECT %I.%I(%s) AS r OFFSET 0) s;
+$p$$f$,
+					sig,
+					(SELECT string_agg(format(', %s %s', u.n, u.t), '' ORDER BY u.i) FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
+					COALESCE(outs_decl, ''), ret, i, nsp, f.function_name, array_to_string(in_n, ', '));
+				made := made || (sig || '(' || array_to_string(array_prepend('integer', in_t), ', ') || ')');
+			END LOOP;
 		END IF;
 
 		IF rule = 'split' THEN

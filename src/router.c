@@ -61,6 +61,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -379,6 +380,22 @@ node_of_owner(const char *role)
  * on every call whether the node list changed.  In C and with a kept plan,
  * because it is on the path of every routed call.
  */
+static int32 cached_version = -1;	/* -1: read it from ews_router.state */
+static Oid	state_relid = InvalidOid;
+
+/*
+ * The node list changes (ews_router_add_node and the like) end with
+ * ews_router.touch(), a relcache invalidation of ews_router.state: every
+ * backend then forgets the version it read, at the change's commit (its own
+ * backend at once, and again if the change rolls back).
+ */
+static void
+version_invalidated(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == state_relid)
+		cached_version = -1;
+}
+
 PG_FUNCTION_INFO_V1(ews_router_cluster_version);
 Datum
 ews_router_cluster_version(PG_FUNCTION_ARGS)
@@ -386,8 +403,8 @@ ews_router_cluster_version(PG_FUNCTION_ARGS)
 	static EwsPlan plan = {
 		"SELECT cluster_version FROM ews_router.state", 0, {InvalidOid}
 	};
+	static bool callback = false;
 	RouterCtx	rc;
-	int32		v;
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	/* every routed call comes here first: the place to install the message hook */
@@ -397,11 +414,30 @@ ews_router_cluster_version(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("PL/Proxy cluster \"%s\" does not exist", name),
 				 errhint("The router's cluster is ews_nodes.")));
+	if (cached_version >= 0)
+		PG_RETURN_INT32(cached_version);
+	if (!callback)
+	{
+		CacheRegisterRelcacheCallback(version_invalidated, (Datum) 0);
+		callback = true;
+	}
+	state_relid = get_relname_relid("state", get_namespace_oid("ews_router", false));
 	router_begin(&rc);
 	router_exec(&plan, NULL, NULL, 1);
-	v = ews_col_int32(0, 1);
+	cached_version = ews_col_int32(0, 1);
 	router_end(&rc);
-	PG_RETURN_INT32(v);
+	PG_RETURN_INT32(cached_version);
+}
+
+/* ews_router.touch() RETURNS void: after a change of the node list (see above) */
+PG_FUNCTION_INFO_V1(ews_router_touch);
+Datum
+ews_router_touch(PG_FUNCTION_ARGS)
+{
+	Oid			relid = get_relname_relid("state", get_namespace_oid("ews_router", false));
+
+	CacheInvalidateRelcacheByRelid(relid);
+	PG_RETURN_VOID();
 }
 
 /* the mailbox GUID an EWS id carries, or false */
@@ -961,13 +997,24 @@ reachable_on(int32 n, Datum guids, Datum addresses)
 	return r;
 }
 
-/* the PL/Proxy function that runs ews_soap on a node (made by ews_router_sync) */
+/*
+ * The PL/Proxy function that runs ews_soap on node n (made by
+ * ews_router_sync): p_ews_soap_<n>, which runs on that node without
+ * evaluating anything, or p_ews_soap (RUN ON its first argument) for a node
+ * added since.
+ */
 static Oid
-soap_proxy_oid(void)
+soap_proxy_oid(int32 n)
 {
 	Oid			argtypes[3] = {INT4OID, TEXTOID, TEXTOID};
-	Oid			fn = LookupFuncName(list_make2(makeString("ews_router"), makeString("p_ews_soap")),
-									3, argtypes, true);
+	char		name[NAMEDATALEN];
+	Oid			fn;
+
+	snprintf(name, sizeof(name), "p_ews_soap_%d", n);
+	fn = LookupFuncName(list_make2(makeString("ews_router"), makeString(name)), 3, argtypes, true);
+	if (OidIsValid(fn))
+		return fn;
+	fn = LookupFuncName(list_make2(makeString("ews_router"), makeString("p_ews_soap")), 3, argtypes, true);
 
 	if (!OidIsValid(fn))
 		ereport(ERROR,
@@ -1112,7 +1159,7 @@ ews_router_soap(PG_FUNCTION_ARGS)
 		HeapTupleHeader row;
 		LOCAL_FCINFO(call, 3);
 
-		fmgr_info(soap_proxy_oid(), &flinfo);
+		fmgr_info(soap_proxy_oid(target), &flinfo);
 		InitFunctionCallInfoData(*call, &flinfo, 3, InvalidOid, NULL, NULL);
 		call->args[0].value = Int32GetDatum(target);
 		call->args[0].isnull = false;
