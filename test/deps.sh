@@ -9,6 +9,7 @@ ews_packages=(
 	clang libclang-rt-14-dev valgrind
 	python3-exchangelib python3-psycopg2
 	postgresql-15-plproxy
+	davmail-server
 )
 
 ews_install_deps() {
@@ -16,6 +17,12 @@ ews_install_deps() {
 	for p in "${ews_packages[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
+	# the JavaScript client test (test/sh/ejs.sh) needs node and npm: Debian's
+	# (Node 18), unless the machine has its own (e.g. NodeSource's, whose
+	# nodejs package conflicts with Debian's npm)
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		missing+=(nodejs npm)
+	fi
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "# installing: ${missing[*]}"
 		if [ "$(id -u)" -ne 0 ]; then
