@@ -92,12 +92,15 @@ def pgbench(script, conninfo):
 
 def main():
     workdir = workdir_for_postgres("ews_router_bench.")
+    # the same transport for every hop: TCP when the router is reached by TCP
+    # (pg_virtualenv sets PGHOST=localhost), else unix sockets
+    tcp = not os.environ.get("PGHOST", "/").startswith("/")
     nodes = [Node(i, workdir, "ews_node") for i in range(3)]
     admin = psycopg2.connect(dbname="postgres")
     admin.autocommit = True
     try:
         for n in nodes:
-            n.start()
+            n.start(tcp=tcp)
             q(n.conn("postgres"), "CREATE DATABASE ews_node")
             q(n.conn(), "CREATE EXTENSION ews")
         q(admin, f"DROP DATABASE IF EXISTS {ROUTER_DB}")
@@ -106,7 +109,7 @@ def main():
         r.autocommit = True
         q(r, "CREATE EXTENSION ews_router CASCADE")
         for n in nodes:
-            q(r, "SELECT ews_router_add_node(%s, %s)", (n.name, n.connstr()))
+            q(r, "SELECT ews_router_add_node(%s, %s)", (n.name, n.connstr(tcp=tcp)))
         q(r, "SELECT ews_router_sync()")
         ids, inbox = [], []
         for k in range(3):
@@ -121,7 +124,7 @@ def main():
         assert sorted(homes) == [0, 1, 2], homes
         node0 = nodes[homes[0]]
         router_ci = [ROUTER_DB]
-        node_ci = ["-h", workdir, "-p", str(node0.port), "-U", "postgres", "ews_node"]
+        node_ci = ["-h", "127.0.0.1" if tcp else workdir, "-p", str(node0.port), "-U", "postgres", "ews_node"]
 
         def soap_script(req):
             return "SELECT (r).status, length((r).response) FROM (SELECT ews_soap($req$" + req + "$req$) AS r OFFSET 0) s;\n"
@@ -161,7 +164,7 @@ def main():
                 results[name][0].append(a)
                 results[name][1].append(b)
                 results[name][2].append(a / b)
-        print(f"# {ROUNDS} rounds of pgbench -n -T {SECONDS}, one client; medians")
+        print(f"# {ROUNDS} rounds of pgbench -n -T {SECONDS}, one client, over {'TCP' if tcp else 'unix sockets'}; medians")
         print("| request | measured ms | baseline ms | ratio (median of per-round ratios) |")
         print("|---|---|---|---|")
         for name, *_ in cases:

@@ -52,14 +52,15 @@ class Node:
         self.port = free_port()
         self.started = False
 
-    def start(self, conf=""):
+    def start(self, conf="", tcp=False):
         b = bindir()
         r = run_pg([os.path.join(b, "initdb"), "-D", self.data, "-U", "postgres", "-E", "UTF8",
                     "--locale=C.UTF-8", "--auth=trust", "-N"])
         if r.returncode != 0:
             raise RuntimeError(f"initdb {self.name}: {r.stderr}")
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
-            f.write(f"port = {self.port}\nlisten_addresses = ''\nunix_socket_directories = '{self.workdir}'\n"
+            f.write(f"port = {self.port}\nlisten_addresses = '{'127.0.0.1' if tcp else ''}'\n"
+                    f"unix_socket_directories = '{self.workdir}'\n"
                     f"fsync = off\nshared_buffers = 16MB\nmax_connections = 40\n{conf}")
         r = run_pg([os.path.join(b, "pg_ctl"), "-D", self.data, "-l", self.data + ".log", "-w", "start"])
         if r.returncode != 0:
@@ -72,8 +73,8 @@ class Node:
             run_pg([os.path.join(bindir(), "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
             self.started = False
 
-    def connstr(self, db=None):
-        return f"host={self.workdir} port={self.port} dbname={db or self.db}"
+    def connstr(self, db=None, tcp=False):
+        return f"host={'127.0.0.1' if tcp else self.workdir} port={self.port} dbname={db or self.db}"
 
     def conn(self, db=None, user="postgres"):
         c = psycopg2.connect(self.connstr(db) + f" user={user}")
