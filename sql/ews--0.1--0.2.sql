@@ -17,6 +17,239 @@
 -- Access: the acting user, mailbox delegates, provisioning
 -- ---------------------------------------------------------------------
 
+-- Mailbox delegates: the owner of mailbox_id made the user of delegate_id a
+-- reviewer (reads folders and items) or an editor (reads and changes them).
+-- A grant counts when a request acts for that user (src/store.c).  Keyed so
+-- that folder-level permissions fit later: folder_id NULL is the whole
+-- mailbox; a later version drops mailbox_delegate_mailbox_wide, adds
+-- FOREIGN KEY (mailbox_id, folder_id) REFERENCES ews.folder ON DELETE
+-- CASCADE and stores one row per folder, the unique key staying as it is.
+CREATE TABLE ews.mailbox_delegate (
+	mailbox_id  uuid NOT NULL REFERENCES ews.mailbox ON DELETE CASCADE,
+	delegate_id uuid NOT NULL REFERENCES ews.mailbox ON DELETE CASCADE,
+	folder_id   bigint,
+	permission  text NOT NULL CHECK (permission IN ('reviewer', 'editor')),
+	granted_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CONSTRAINT mailbox_delegate_key UNIQUE NULLS NOT DISTINCT (mailbox_id, delegate_id, folder_id),
+	CONSTRAINT mailbox_delegate_mailbox_wide CHECK (folder_id IS NULL),
+	CONSTRAINT mailbox_delegate_not_self CHECK (delegate_id OPERATOR(pg_catalog.<>) mailbox_id)
+);
+-- "which mailboxes delegated to U", and the cascade when U's mailbox is dropped
+CREATE INDEX mailbox_delegate_delegate_idx ON ews.mailbox_delegate (delegate_id);
+SELECT pg_catalog.pg_extension_config_dump('ews.mailbox_delegate', '');
+
+-- The role whose members administer every mailbox, recorded once, instead
+-- of whatever role is called ews_admin at the time of a call.  Not
+-- registered with pg_extension_config_dump: its one row is made by this
+-- script, also when pg_restore runs CREATE EXTENSION (with the checks
+-- below), and a dumped copy would collide with it.
+CREATE TABLE ews.admin_role (
+	role pg_catalog.regrole NOT NULL
+);
+CREATE UNIQUE INDEX admin_role_one_row ON ews.admin_role ((true));
+
+-- ews_admin and ews_user.  Roles are cluster-wide, so either may exist
+-- already: from an ews install in another database of this cluster (then
+-- it carries the comment below, the mark), from pg_dumpall's roles, or made
+-- by someone else for another purpose.  ews_admin's members administer
+-- every mailbox, and ews_user is granted to every role that uses one, so a
+-- role that would hand those roles more than that (login, privileged
+-- attributes, memberships, objects or privileges, and for ews_admin
+-- members) is not adopted on a fresh install.  On an update from 0.1, the
+-- ews_admin 0.1 used is kept as it is: existing grants must keep working.
+--
+-- A fresh install (CREATE EXTENSION runs ews--0.1.sql, then this file) and
+-- an update from 0.1 are told apart by when ews.mailbox joined the
+-- extension: in this same (sub)transaction as ews.admin_role just did, or
+-- long before.  pg_depend rows are inserted and deleted, never updated, so
+-- no other section's ALTER can blur that.
+DO $access$
+DECLARE
+	admin_mark constant text := 'administers every mailbox of the ews extension (made by CREATE EXTENSION ews)';
+	user_mark constant text := 'may call the user functions of the ews extension, which check access per mailbox (made by CREATE EXTENSION ews)';
+	fresh boolean;
+	r record;
+	admin oid;
+	problems text[];
+BEGIN
+	SELECT a.xmin OPERATOR(pg_catalog.=) b.xmin INTO STRICT fresh
+	  FROM pg_catalog.pg_depend a, pg_catalog.pg_depend b
+	 WHERE a.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	   AND a.objid = 'ews.mailbox'::pg_catalog.regclass AND a.deptype = 'e'
+	   AND b.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	   AND b.objid = 'ews.admin_role'::pg_catalog.regclass AND b.deptype = 'e';
+
+	FOR r IN SELECT * FROM (VALUES ('ews_admin', admin_mark), ('ews_user', user_mark)) v(name, mark) LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
+			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+		END IF;
+		-- what members of the role would get beyond what ews gives it
+		SELECT pg_catalog.array_remove(ARRAY[
+				CASE WHEN a.rolsuper THEN 'is a superuser' END,
+				CASE WHEN a.rolcanlogin THEN 'can log in' END,
+				CASE WHEN a.rolcreaterole THEN 'has CREATEROLE' END,
+				CASE WHEN a.rolcreatedb THEN 'has CREATEDB' END,
+				CASE WHEN a.rolreplication THEN 'has REPLICATION' END,
+				CASE WHEN a.rolbypassrls THEN 'has BYPASSRLS' END,
+				CASE WHEN r.name = 'ews_admin' THEN
+					(SELECT 'has members (' || pg_catalog.string_agg(m.member::pg_catalog.regrole::text, ', ' ORDER BY 1) || ')'
+					   FROM pg_catalog.pg_auth_members m WHERE m.roleid = a.oid HAVING pg_catalog.count(*) > 0) END,
+				(SELECT 'is a member of (' || pg_catalog.string_agg(m.roleid::pg_catalog.regrole::text, ', ' ORDER BY 1) || ')'
+				   FROM pg_catalog.pg_auth_members m WHERE m.member = a.oid HAVING pg_catalog.count(*) > 0),
+				(SELECT 'owns objects or holds privileges in a database of this cluster'
+				   FROM pg_catalog.pg_shdepend d
+				  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid = a.oid
+				 HAVING pg_catalog.count(*) > 0)
+			], NULL), a.oid
+		  INTO problems, admin
+		  FROM pg_catalog.pg_roles a WHERE a.rolname = r.name;
+		IF pg_catalog.shobj_description(admin, 'pg_authid') IS NOT DISTINCT FROM r.mark THEN
+			NULL;		-- made by an ews install (here or in another database)
+		ELSIF pg_catalog.cardinality(problems) > 0 AND (fresh OR r.name = 'ews_user') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'duplicate_object',
+				MESSAGE = pg_catalog.format('role "%s" already exists and is not safe to adopt for ews', r.name),
+				DETAIL = pg_catalog.format('It %s. %s', pg_catalog.array_to_string(problems, ', '),
+					CASE WHEN r.name = 'ews_admin' THEN 'Its members would administer every mailbox.'
+					     ELSE 'Every role that uses a mailbox is made a member of it.' END),
+				HINT = pg_catalog.format('Rename or drop that role, or take those away from it, and try again. '
+					'If it is the role of an ews install in another database of this cluster, '
+					'run ALTER EXTENSION ews UPDATE there first, which marks it with the comment ''%s''.', r.mark);
+		ELSE
+			-- an update keeps 0.1's ews_admin; its members are expected, the rest is worth a word
+			problems := ARRAY(SELECT p FROM pg_catalog.unnest(problems) p WHERE p NOT LIKE 'has members%');
+			IF pg_catalog.cardinality(problems) > 0 THEN
+				RAISE WARNING USING
+					MESSAGE = pg_catalog.format('role "%s", kept as ews 0.1 used it, %s', r.name,
+						pg_catalog.array_to_string(problems, ', ')),
+					HINT = 'Its members administer every mailbox: it should be NOLOGIN and hold nothing else.';
+			END IF;
+		END IF;
+		IF pg_catalog.shobj_description(admin, 'pg_authid') IS NULL THEN
+			EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.mark);
+		END IF;
+	END LOOP;
+	INSERT INTO ews.admin_role (role)
+		SELECT oid::pg_catalog.regrole FROM pg_catalog.pg_roles WHERE rolname = 'ews_admin';
+END
+$access$;
+
+-- The acting user of the SQL face (src/actas.c)
+CREATE FUNCTION ews_act_as(mailbox text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_act_as_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_act_as(text) IS
+	'act for the user of a mailbox (SMTP address) until the transaction ends: every ews call then reaches that mailbox and those delegated to it, never more than the calling role; owner, impersonate grant or ews_admin only';
+
+CREATE FUNCTION ews_acting_mailbox()
+RETURNS text
+AS 'MODULE_PATHNAME', 'ews_acting_mailbox_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_acting_mailbox() IS
+	'the SMTP address this transaction acts for (ews_act_as), or NULL';
+
+-- Mailbox delegates (src/mailbox.c)
+CREATE FUNCTION ews_add_delegate(mailbox text, delegate text, permission text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_add_delegate_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_add_delegate(text, text, text) IS
+	'make the user of the delegate mailbox a reviewer (read) or editor (read and write) of a mailbox, when acting for that user; owner, ews_admin or superuser only; again: sets the permission';
+
+CREATE FUNCTION ews_remove_delegate(mailbox text, delegate text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_remove_delegate_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_remove_delegate(text, text) IS
+	'take back a delegate grant, effective at the next statement; owner, ews_admin or superuser only; idempotent';
+
+CREATE FUNCTION ews_list_delegates(mailbox text)
+RETURNS TABLE(delegate text, permission text)
+AS 'MODULE_PATHNAME', 'ews_list_delegates_sql'
+LANGUAGE C STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_list_delegates(text) IS
+	'the delegates of a mailbox and their permissions, by address; owner, ews_admin or superuser only';
+
+-- Who may execute what.  PUBLIC nothing: a login role that is neither a
+-- user nor an administrator of mailboxes has no business reaching the XML
+-- parser or the store.  ews_user: the functions users call, each of which
+-- checks access per mailbox.  ews_admin: all of them, and may let other
+-- roles create mailboxes.  (Superusers may anyway.)  A function added
+-- later states its EXECUTE the same way: test/pgtap/access_provisioning.sql
+-- fails for one that PUBLIC may execute.
+REVOKE EXECUTE ON FUNCTION ews_create_mailbox(text, text, pg_catalog.regrole) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_create_mailbox(text, text, pg_catalog.regrole) TO ews_admin WITH GRANT OPTION;
+
+REVOKE EXECUTE ON FUNCTION ews_folder_id(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_create_folder(text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_get_folder(text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_find_folder(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_delete_folder(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_move_folder(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_copy_folder(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_export_items(text[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_upload_items(text[], bytea[], text[], text[], text[], boolean[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_create_item(text, bytea) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_grant(text, pg_catalog.regrole, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_revoke(text, pg_catalog.regrole, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_drop_mailbox(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_list_mailboxes() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_soap(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_act_as(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_acting_mailbox() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_add_delegate(text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_remove_delegate(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_list_delegates(text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION ews_folder_id(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_create_folder(text, text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_get_folder(text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_find_folder(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_delete_folder(text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_move_folder(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_copy_folder(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_export_items(text[], text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_upload_items(text[], bytea[], text[], text[], text[], boolean[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_create_item(text, bytea) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_grant(text, pg_catalog.regrole, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_revoke(text, pg_catalog.regrole, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_drop_mailbox(text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_list_mailboxes() TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_soap(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_act_as(text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_acting_mailbox() TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_add_delegate(text, text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_remove_delegate(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_list_delegates(text) TO ews_user, ews_admin;
+
+-- 0.1 let PUBLIC execute everything: the roles that own a mailbox or hold
+-- a grant keep working by becoming members of ews_user.  (Members of them
+-- inherit it as they inherit the mailbox.)  Superusers need nothing.
+DO $access$
+DECLARE
+	r pg_catalog.regrole;
+BEGIN
+	FOR r IN
+		SELECT a.oid::pg_catalog.regrole
+		  FROM pg_catalog.pg_roles a
+		 WHERE a.oid IN (SELECT m.owner_role::pg_catalog.oid FROM ews.mailbox m
+		                 UNION SELECT g.grantee::pg_catalog.oid FROM ews.mailbox_grant g)
+		   AND NOT a.rolsuper
+		   AND NOT pg_catalog.pg_has_role(a.oid, 'ews_user', 'USAGE')
+		   AND NOT pg_catalog.pg_has_role('ews_user', a.oid, 'MEMBER')		-- would be circular
+		 ORDER BY a.rolname
+	LOOP
+		EXECUTE pg_catalog.format('GRANT ews_user TO %s', r);
+	END LOOP;
+END
+$access$;
+
 -- ---------------------------------------------------------------------
 -- Limits: depth, batches, encodings
 -- ---------------------------------------------------------------------

@@ -212,6 +212,8 @@ ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep, EwsStatus *s
 		f->total_count = ews_col_int32(r, 8);
 		f->child_count = ews_col_int32(r, 9);
 		f->unread_count = ews_col_int32(r, 10);
+		f->access = p.access;	/* one mailbox: the rights the parent was resolved with */
+		f->delegated = p.delegated;
 		result = lappend(result, f);
 	}
 	return result;

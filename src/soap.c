@@ -41,6 +41,7 @@
 #include "utils/snapmgr.h"
 #include "utils/xml.h"
 
+#include "actas.h"
 #include "ews.h"
 #include "mailbox.h"
 #include "soapwrite.h"
@@ -461,31 +462,44 @@ read_headers(SoapCall *call, xmlNodePtr header, SoapHeaders *h)
 }
 
 /*
- * The acting mailbox (the one a DistinguishedFolderId without t:Mailbox
- * means): the impersonated one, else the backend's mailbox argument, else
- * the one mailbox the calling role owns.  With none, such references get
+ * The acting user: the mailbox ExchangeImpersonation names, the mailbox
+ * argument, or the one ews_act_as() set for the transaction.  Any of them
+ * makes the request act for that user, with the user's rights narrowed to
+ * the calling role's (store.c), and the calling role must be allowed to act
+ * for it (owner, impersonate grant, admin).  Two that name different users
+ * are refused rather than one of them picked; they are compared before any
+ * lookup, so the refusal tells nothing about either address.
+ *
+ * With none, the acting mailbox (what a DistinguishedFolderId without
+ * t:Mailbox means) is the one mailbox the calling role owns, and the request
+ * has the role's own rights.  With no such mailbox, those references get
  * ErrorInvalidRequest per message from the core.
  */
 static bool
 choose_acting(SoapCall *call, const char *mailbox_arg, const SoapHeaders *h)
 {
 	EwsCtx	   *ctx = &call->ctx;
+	const char *named[3];
+	const char *user = NULL;
 
-	if (h->impersonate != NULL)
+	named[0] = h->impersonate;
+	named[1] = mailbox_arg;
+	named[2] = ews_actas_current();
+	for (int i = 0; i < lengthof(named); i++)
 	{
-		EwsStatus	st;
-
-		if (!ews_mailbox_impersonate(ctx, h->impersonate, &ctx->acting, &st))
-			return soap_fault(call, ews_code_name(st.code), "%s", ews_status_text(&st));
-		ctx->has_acting = true;
+		if (named[i] == NULL)
+			continue;
+		if (user != NULL && pg_strcasecmp(user, named[i]) != 0)
+			return soap_fault(call, "ErrorImpersonateUserDenied",
+							  "The request names two different users to act for (ExchangeImpersonation, the mailbox argument of ews_soap, ews_act_as); it can act for one.");
+		user = named[i];
 	}
-	else if (mailbox_arg != NULL)
+	if (user != NULL)
 	{
 		EwsStatus	st;
 
-		if (!ews_mailbox_by_smtp(ctx, mailbox_arg, EWS_NEED_READ, &ctx->acting, &st))
+		if (!ews_ctx_act(ctx, user, &st))
 			return soap_fault(call, ews_code_name(st.code), "%s", ews_status_text(&st));
-		ctx->has_acting = true;
 	}
 	else
 		ctx->has_acting = ews_mailbox_owned(ctx, &ctx->acting) == 1;
@@ -727,7 +741,8 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 	memset(&req, 0, sizeof(req));
 	if (!parse_and_read(call, utf8, len, &req))
 		return;
-	ews_ctx_begin(&call->ctx);
+	/* the acting user comes from the headers, the mailbox argument and ews_act_as */
+	ews_ctx_begin_bare(&call->ctx);
 	if (choose_acting(call, mailbox_arg, &req.headers))
 		req.op->run(call, req.request);
 	ews_ctx_end(&call->ctx);

@@ -174,19 +174,7 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 	if (shape & FP_CHILDREN)
 		sw_elem_int(buf, "t:ChildFolderCount", f->child_count);
 	if (shape & FP_EFFECTIVE_RIGHTS)
-	{
-		/*
-		 * Whoever can see a folder here may do everything with it: access is
-		 * per mailbox (owner, delegate, impersonation), not per folder.
-		 */
-		appendStringInfoString(buf,
-							   "<t:EffectiveRights><t:CreateAssociated>true</t:CreateAssociated>"
-							   "<t:CreateContents>true</t:CreateContents>"
-							   "<t:CreateHierarchy>true</t:CreateHierarchy>"
-							   "<t:Delete>true</t:Delete><t:Modify>true</t:Modify>"
-							   "<t:Read>true</t:Read><t:ViewPrivateItems>true</t:ViewPrivateItems>"
-							   "</t:EffectiveRights>");
-	}
+		sw_effective_rights(buf, f->access == EWS_ACCESS_WRITE, f->delegated);
 	if ((shape & FP_DISTINGUISHED) && f->distinguished != NULL)
 		sw_elem_text(buf, "t:DistinguishedFolderId", f->distinguished);
 	/* CalendarFolderType and ContactsFolderType have no UnreadCount */
@@ -628,9 +616,10 @@ soap_run_delete_folder(SoapCall *call, void *request)
 
 /*
  * Our ids have one format, EwsId, so the only conversion is EwsId to EwsId
- * of an id that decodes; everything else is an error message per id (not a
- * fault: clients such as exchangelib send ConvertId to learn the server's
- * version and only read the header).
+ * of an id that decodes and names a mailbox the request may read (any other
+ * answers exactly as a missing mailbox); everything else is an error message
+ * per id (not a fault: clients such as exchangelib send ConvertId to learn
+ * the server's version and only read the header).
  */
 typedef struct ConvertIdSource
 {
@@ -687,9 +676,10 @@ soap_read_convert_id(SoapCall *call, xmlNodePtr op, void **request)
 
 /*
  * Our ids have one format, EwsId, so the only conversion is EwsId to EwsId
- * of an id that decodes; everything else is an error message per id (not a
- * fault: clients such as exchangelib send ConvertId to learn the server's
- * version and only read the header).
+ * of an id that decodes and names a mailbox the request may read (any other
+ * answers exactly as a missing mailbox); everything else is an error message
+ * per id (not a fault: clients such as exchangelib send ConvertId to learn
+ * the server's version and only read the header).
  */
 void
 soap_run_convert_id(SoapCall *call, void *request)
@@ -702,6 +692,8 @@ soap_run_convert_id(SoapCall *call, void *request)
 	{
 		ConvertIdSource *cs = &r->sources[i];
 		EwsObjectId oid;
+		EwsMailbox	mb;
+		EwsStatus	st;
 
 		if (!cs->convertible)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
@@ -709,6 +701,8 @@ soap_run_convert_id(SoapCall *call, void *request)
 		else if (ews_id_decode(cs->id, strlen(cs->id), &oid) != EWS_ID_OK)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
 							 ews_code_text(EWS_ErrorInvalidIdMalformed), NULL);
+		else if (!ews_mailbox_by_guid(&call->ctx, oid.mailbox, EWS_NEED_READ, &mb, &st))
+			message_begin(call, "ConvertId", &st);	/* as for a missing mailbox */
 		else
 		{
 			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);

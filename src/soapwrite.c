@@ -337,3 +337,26 @@ sw_message_end(StringInfo buf, const char *op)
 {
 	appendStringInfo(buf, "</m:%sResponseMessage>", op);
 }
+
+void
+sw_effective_rights(StringInfo buf, bool write, bool delegated)
+{
+	const char *w = write ? "true" : "false";
+
+	/*
+	 * Rights are per mailbox: whoever may write may create contents,
+	 * subfolders and associated items, change and delete.  A reviewer reads
+	 * and nothing else.  ViewPrivateItems is false for a delegate, as
+	 * Exchange answers by default; the owner, role grants and admins get
+	 * true.  (The store itself does not hide private items yet: README,
+	 * "Access control".)
+	 */
+	appendStringInfo(buf,
+					 "<t:EffectiveRights><t:CreateAssociated>%s</t:CreateAssociated>"
+					 "<t:CreateContents>%s</t:CreateContents>"
+					 "<t:CreateHierarchy>%s</t:CreateHierarchy>"
+					 "<t:Delete>%s</t:Delete><t:Modify>%s</t:Modify>"
+					 "<t:Read>true</t:Read><t:ViewPrivateItems>%s</t:ViewPrivateItems>"
+					 "</t:EffectiveRights>",
+					 w, w, w, w, w, delegated ? "false" : "true");
+}

@@ -9,12 +9,14 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "actas.h"
 #include "folder.h"
 #include "mailbox.h"
 #include "sqlface.h"
@@ -739,6 +741,126 @@ ews_list_mailboxes_sql(PG_FUNCTION_ARGS)
 		values[1] = ews_text_or_null(mb->smtp_address, &nulls[1]);
 		values[2] = ews_text_or_null(mb->display_name, &nulls[2]);
 		values[3] = ObjectIdGetDatum(mb->owner);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+/* ---- the acting user: ews_act_as, ews_acting_mailbox ---- */
+
+PG_FUNCTION_INFO_V1(ews_act_as_sql);
+Datum
+ews_act_as_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	EwsStatus	st;
+	const char *current;
+	char	   *smtp;
+
+	/*
+	 * NULL is refused, not ignored: a backend that passes "no user" must not
+	 * go on with the pooled role's own rights over every mailbox it serves.
+	 * Acting ends with the transaction, never before.
+	 */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("mailbox must not be null"),
+				 errdetail("Acting for a user cannot be turned off inside a transaction; it ends with the transaction.")));
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	/* one user per transaction: compared before any lookup, so the answer tells nothing */
+	current = ews_actas_current();
+	if (current != NULL && pg_strcasecmp(current, smtp) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this transaction already acts for mailbox \"%s\"", current),
+				 errhint("A transaction acts for one user; end it (COMMIT or ROLLBACK) to act for another.")));
+	ews_ctx_begin_bare(&ctx);
+	if (!ews_ctx_act(&ctx, smtp, &st))
+		ews_act_as_refused(smtp, &st);
+	ews_ctx_end(&ctx);
+	ews_actas_set(current != NULL ? current : smtp);
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errmsg("ews_act_as outside a transaction block acts for the mailbox in this statement only"),
+				 errhint("Call it after BEGIN: it lasts until the transaction ends.")));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_acting_mailbox_sql);
+Datum
+ews_acting_mailbox_sql(PG_FUNCTION_ARGS)
+{
+	const char *current = ews_actas_current();
+
+	if (current == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(current));
+}
+
+/* ---- mailbox delegates: ews_add_delegate, ews_remove_delegate, ews_list_delegates ---- */
+
+PG_FUNCTION_INFO_V1(ews_add_delegate_sql);
+Datum
+ews_add_delegate_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	char	   *smtp;
+	char	   *delegate;
+	char	   *permission;
+
+	require_arg(fcinfo, 0, "mailbox");
+	require_arg(fcinfo, 1, "delegate");
+	require_arg(fcinfo, 2, "permission");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	delegate = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	permission = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ews_ctx_begin(&ctx);
+	ews_delegate_add(&ctx, smtp, delegate, permission);
+	ews_ctx_end(&ctx);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_remove_delegate_sql);
+Datum
+ews_remove_delegate_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	char	   *smtp;
+	char	   *delegate;
+
+	require_arg(fcinfo, 0, "mailbox");
+	require_arg(fcinfo, 1, "delegate");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	delegate = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ews_ctx_begin(&ctx);
+	ews_delegate_remove(&ctx, smtp, delegate);
+	ews_ctx_end(&ctx);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_list_delegates_sql);
+Datum
+ews_list_delegates_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	List	   *found;
+	ListCell   *lc;
+
+	require_arg(fcinfo, 0, "mailbox");
+	InitMaterializedSRF(fcinfo, 0);
+	ews_ctx_begin(&ctx);
+	found = ews_delegate_list(&ctx, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	foreach(lc, found)
+	{
+		EwsDelegate *d = (EwsDelegate *) lfirst(lc);
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = CStringGetTextDatum(d->smtp_address);
+		values[1] = CStringGetTextDatum(d->permission);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	ews_ctx_end(&ctx);

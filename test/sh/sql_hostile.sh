@@ -114,6 +114,7 @@ setup() {
 	q >/dev/null <<'SQL'
 CREATE EXTENSION ews;
 SELECT ews_create_mailbox('hostile@example.com', 'Hostile');
+SELECT ews_create_mailbox('hostile2@example.com', 'Other');
 CREATE TABLE h (k text PRIMARY KEY, v text);
 INSERT INTO h SELECT 'inbox', ews_folder_id('hostile@example.com', 'inbox');
 INSERT INTO h SELECT 'folder', folder_id FROM ews_create_folder((SELECT v FROM h WHERE k = 'inbox'), 'Kept');
@@ -143,7 +144,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_mailboxes ews_move_folder ews_revoke ews_scaleout_advance_sequences ews_scaleout_catalog ews_scaleout_checksum ews_scaleout_delete ews_scaleout_export ews_scaleout_freeze ews_scaleout_frozen ews_scaleout_import ews_scaleout_links ews_scaleout_mailbox_tables ews_scaleout_mailboxes ews_scaleout_reachable ews_scaleout_sequences ews_scaleout_tables ews_scaleout_thaw ews_soap ews_upload_items item_columns"
+	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_remove_delegate ews_revoke ews_scaleout_advance_sequences ews_scaleout_catalog ews_scaleout_checksum ews_scaleout_delete ews_scaleout_export ews_scaleout_freeze ews_scaleout_frozen ews_scaleout_import ews_scaleout_links ews_scaleout_mailbox_tables ews_scaleout_mailboxes ews_scaleout_reachable ews_scaleout_sequences ews_scaleout_tables ews_scaleout_thaw ews_soap ews_upload_items item_columns"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -338,6 +339,38 @@ hostile() {
 	call "soap(NUL as entity)" "$soap($gf || '<t:FolderId Id=\"&#0;\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
 	call "soap(UploadItems of junk)" "SELECT status, xml_is_well_formed_document(response) FROM ews_soap($env || '<m:UploadItems><m:Items><t:Item CreateAction=\"CreateNew\"><t:ParentFolderId Id=\"' || $INBOX || '\"/><t:Data>' || encode((SELECT b FROM junk), 'base64') || '</t:Data></t:Item></m:Items></m:UploadItems></s:Body></s:Envelope>') s WHERE response ~ 'ErrorCorruptData'"
 	expect "soap(UploadItems of junk) is ErrorCorruptData" '^200\|t$'
+	# -- ews_act_as, ews_acting_mailbox (outside a transaction block: this statement only)
+	call "act_as(NULL)" "SELECT ews_act_as(NULL)"
+	expect "act_as(NULL) is refused" 'ERROR:  22004'
+	call "act_as('')" "SELECT ews_act_as('')"
+	call "act_as(10 MB)" "SELECT ews_act_as($big)"
+	expect "act_as(10 MB) is no mailbox" 'ERROR:  42704'
+	call "act_as('%')" "SELECT ews_act_as('%')"
+	call "act_as(controls)" "SELECT ews_act_as(E'a\\x01<&>\"b')"
+	call "act_as(mailbox), then another" "SELECT ews_act_as('hostile@example.com'), ews_act_as('hostile2@example.com')"
+	expect "act_as of a second user is refused" 'ERROR:  55000'
+	call "act_as(mailbox) lasts one statement" "SELECT ews_act_as('hostile@example.com'); SELECT coalesce(ews_acting_mailbox(), 'none')"
+	expect "act_as(mailbox) lasts one statement" '^none$'
+	call "act_as(mailbox) with soap naming another" "SELECT ews_act_as('hostile@example.com') IS NULL, (SELECT status FROM ews_soap($env || '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>', $big))"
+	call "acting_mailbox()" "SELECT ews_acting_mailbox()"
+	# -- ews_add_delegate, ews_remove_delegate, ews_list_delegates
+	call "add_delegate(NULL, NULL, NULL)" "SELECT ews_add_delegate(NULL, NULL, NULL)"
+	call "add_delegate(mailbox, itself, reviewer)" "SELECT ews_add_delegate('hostile@example.com', 'HOSTILE@example.com', 'reviewer')"
+	expect "add_delegate(itself) is refused" 'ERROR:  22023'
+	call "add_delegate(mailbox, other, '')" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', '')"
+	call "add_delegate(mailbox, other, 10 MB)" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', $big)"
+	call "add_delegate(mailbox, 10 MB, reviewer)" "SELECT ews_add_delegate('hostile@example.com', $big, 'reviewer')"
+	call "add_delegate(10 MB, other, editor)" "SELECT ews_add_delegate($big, 'hostile2@example.com', 'editor')"
+	call "add_delegate(%, %, editor)" "SELECT ews_add_delegate('%', '%', 'editor')"
+	call "add_delegate(mailbox, other, Editor)" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', 'Editor')"
+	expect "add_delegate(Editor) is refused" 'ERROR:  22023'
+	call "add_delegate(mailbox, other, editor)" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', 'editor')" any
+	call "remove_delegate(NULL, NULL)" "SELECT ews_remove_delegate(NULL, NULL)"
+	call "remove_delegate(10 MB, 10 MB)" "SELECT ews_remove_delegate($big, $big)"
+	call "remove_delegate(mailbox, other)" "SELECT ews_remove_delegate('hostile@example.com', 'hostile2@example.com')" any
+	call "list_delegates(NULL)" "SELECT * FROM ews_list_delegates(NULL)"
+	call "list_delegates(10 MB)" "SELECT * FROM ews_list_delegates($big)"
+	call "list_delegates(%)" "SELECT * FROM ews_list_delegates('%')"
 
 	# -- scale-out, node side (superusers only but ews_scaleout_reachable; src/scaleout.c)
 	local g="(SELECT mailbox_id FROM ews.mailbox WHERE smtp_address = 'hostile@example.com')"
@@ -404,6 +437,9 @@ ascii_only() {
 	call "SQL_ASCII: upload_items(invalid UTF-8 action)" "SELECT response_code FROM ews_upload_items(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY[$bad])"
 	call "SQL_ASCII: grant(invalid UTF-8)" "SELECT ews_grant($bad, current_user::regrole, $bad)"
 	call "SQL_ASCII: drop_mailbox(invalid UTF-8)" "SELECT ews_drop_mailbox($bad)"
+	call "SQL_ASCII: act_as(invalid UTF-8)" "SELECT ews_act_as($bad)"
+	call "SQL_ASCII: add_delegate(invalid UTF-8)" "SELECT ews_add_delegate('hostile@example.com', $bad, $bad)"
+	call "SQL_ASCII: list_delegates(invalid UTF-8)" "SELECT * FROM ews_list_delegates($bad)"
 	call "SQL_ASCII: soap(invalid UTF-8 request)" "SELECT status, xml_is_well_formed_document(response) FROM ews_soap($gf || $bad || '</m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
 	expect "SQL_ASCII: soap(invalid UTF-8 request) is a fault" '^500\|'
 	call "SQL_ASCII: soap(invalid UTF-8 mailbox argument)" "SELECT status, response NOT LIKE '%' || chr(255) || '%' FROM ews_soap($gf || '<t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>', $bad)"
