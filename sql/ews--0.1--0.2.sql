@@ -721,7 +721,8 @@ $$;
 COMMENT ON FUNCTION ews_scaleout_delete(uuid) IS
 	'scale-out: remove every row of a mailbox held for a move by this session (source after the move, or target after a failed one)';
 
--- Not revoked: the calling role asks about its own access (src/scaleout.c).
+-- For the users of mailboxes (ews_user), like the other user functions: the
+-- calling role asks about its own access (src/scaleout.c).
 CREATE FUNCTION ews_scaleout_reachable(mailbox_ids uuid[], smtp_addresses text[])
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'ews_scaleout_reachable'
@@ -786,3 +787,5 @@ REVOKE EXECUTE ON FUNCTION ews_scaleout_export(uuid, text, text[], integer, bigi
 REVOKE EXECUTE ON FUNCTION ews_scaleout_import(uuid, text, text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_checksum(uuid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_scaleout_delete(uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_scaleout_reachable(uuid[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_scaleout_reachable(uuid[], text[]) TO ews_user, ews_admin;

@@ -21,6 +21,24 @@ REVOKE ALL ON SCHEMA ews_router FROM PUBLIC;
 -- the routing functions are called as the calling role; the tables stay closed
 GRANT USAGE ON SCHEMA ews_router TO PUBLIC;
 
+-- The twins copy the nodes' EXECUTE grants (ews_router_sync), which name
+-- ews_user and ews_admin: roles are cluster-wide, the router's cluster needs
+-- them too.  Made here when missing, with the marks an ews install puts on
+-- its own, so that an ews install in this cluster later adopts them.  The
+-- router gives them nothing but EXECUTE on the twins; the nodes decide.
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ews_admin') THEN
+		CREATE ROLE ews_admin NOLOGIN;
+		COMMENT ON ROLE ews_admin IS 'administers every mailbox of the ews extension (made by CREATE EXTENSION ews)';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ews_user') THEN
+		CREATE ROLE ews_user NOLOGIN;
+		COMMENT ON ROLE ews_user IS 'may call the user functions of the ews extension, which check access per mailbox (made by CREATE EXTENSION ews)';
+	END IF;
+END
+$roles$;
+
 CREATE TABLE ews_router.node (
 	node_id     integer PRIMARY KEY CHECK (node_id >= 0),	-- PL/Proxy's partition number
 	name        text NOT NULL UNIQUE CHECK (name ~ '^[A-Za-z0-9_.-]{1,63}$'),
@@ -475,6 +493,10 @@ COMMENT ON FUNCTION ews_router.in_types(text[], text[]) IS 'the input argument t
 --               batch is split by the mailbox of each id, every array
 --               argument along with it, rows back in input order
 --   address     a text argument named mailbox or smtp_address
+--   address_pair  text arguments named mailbox and delegate (delegate grants):
+--               as address, but a delegate on another node is refused with
+--               an error that says so (a delegate grant cannot cross nodes:
+--               the node keeps it with a foreign key to the delegate's mailbox)
 --   and, by name, soap, create_mailbox, drop_mailbox, list_mailboxes, and
 --   refused for the acting user of a transaction (ews_act_as): every routed
 --   call is a transaction of its own on its node, so the setting could not
@@ -497,6 +519,8 @@ AS $$
 		WHEN $1 = 'ews_list_mailboxes' THEN 'list_mailboxes'
 		-- transaction-scoped state on a node does not outlive one routed call
 		WHEN $1 IN ('ews_act_as', 'ews_acting_mailbox') THEN 'refused'
+		WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n = 'mailbox' AND ins.t = 'text')
+		     AND EXISTS (SELECT 1 FROM ins WHERE ins.n = 'delegate' AND ins.t = 'text') THEN 'address_pair'
 		WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n LIKE '%\_id' AND ins.t = 'text') THEN
 			CASE WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n LIKE '%\_ids' AND ins.t = 'text[]')
 			     THEN 'id_sources' ELSE 'id' END
@@ -640,7 +664,7 @@ BEGIN
 		END IF;
 
 		-- p_<name>(_node, args): the whole call on one node
-		IF rule <> 'id' AND rule <> 'address' THEN
+		IF rule NOT IN ('id', 'address', 'refused') THEN
 			sig := format('ews_router.%I', 'p_' || f.function_name);
 			EXECUTE format($f$CREATE FUNCTION %s(_node integer%s%s) RETURNS %s LANGUAGE plproxy %s AS $p$
 	CLUSTER 'ews_nodes';
@@ -809,6 +833,29 @@ END
 $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
 				'p_ews_drop_mailbox');
+		ELSIF rule = 'address_pair' THEN
+			SELECT min(u.i) INTO key FROM unnest(in_n) WITH ORDINALITY AS u(n, i) WHERE u.n = 'mailbox';
+			SELECT min(u.i) INTO src FROM unnest(in_n) WITH ORDINALITY AS u(n, i) WHERE u.n = 'delegate';
+			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE%s SET search_path = pg_catalog, pg_temp AS $twin$
+DECLARE
+	node integer := ews_router.node_of_address($%s);
+BEGIN
+	-- unknown addresses have a node too (the keyed hash): this tells no one what exists
+	IF node <> ews_router.node_of_address($%s) THEN
+		RAISE EXCEPTION 'mailbox "%%" is on another node than mailbox "%%"', $%s, $%s USING ERRCODE = '55000',
+			DETAIL = 'A delegate must be on the node of the mailbox it is a delegate of.',
+			HINT = 'Move one of the two mailboxes with ews_move_mailbox first.';
+	END IF;
+	%s ews_router.%I(node, %s);
+END
+$twin$$f$,
+				ext, f.function_name, f.arguments, f.result, CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
+				key, src, src, key,
+				CASE WHEN f.result = 'void' THEN 'PERFORM'
+				     WHEN f.returns_set THEN 'RETURN QUERY SELECT * FROM'
+				     ELSE 'RETURN' END,
+				'p_' || f.function_name,
+				(SELECT string_agg('$' || i, ', ' ORDER BY i) FROM generate_series(1, cardinality(in_n)) AS i));
 		ELSIF rule = 'refused' THEN
 			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $twin$
 BEGIN

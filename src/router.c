@@ -1059,6 +1059,7 @@ ews_router_soap(PG_FUNCTION_ARGS)
 	bool		nulls[2] = {false, false};
 	int32	   *ref_node;
 	int			nrefs;
+	bool		acting;
 
 	router_hook();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -1087,6 +1088,7 @@ ews_router_soap(PG_FUNCTION_ARGS)
 	 */
 	nrefs = scan.failed ? 0 : scan.naddr + scan.nguid;
 	ref_node = palloc(sizeof(int32) * Max(nrefs, 1));	/* before SPI: it outlives the lookups */
+	acting = (scan.has_imp && !scan.failed) || mailbox != NULL;
 	router_begin(&rc);
 	if (scan.has_imp && !scan.failed)
 		target = node_of_address(scan.imp);
@@ -1113,8 +1115,16 @@ ews_router_soap(PG_FUNCTION_ARGS)
 	 * request; for anyone else they are, as on one node, mailboxes that do
 	 * not exist, and the target answers so.  Each such node is asked once;
 	 * an unknown address costs the same question as a real one.
+	 *
+	 * A request that acts for a user (ExchangeImpersonation, the mailbox
+	 * argument) reaches only that user's mailbox and those delegated to the
+	 * user (soap.c, store.c), and a delegate grant lives on the node of both
+	 * mailboxes (a foreign key to the delegate's mailbox; the router refuses
+	 * grants across nodes, and moves of delegated mailboxes): another node's
+	 * mailbox is never reachable for it, so nothing is asked, and the target
+	 * answers "does not exist", which is what one node would answer too.
 	 */
-	for (int i = 0; i < nrefs && !cross; i++)
+	for (int i = 0; i < nrefs && !cross && !acting; i++)
 	{
 		int32		other = ref_node[i];
 		ArrayBuildState *gb = NULL,

@@ -250,11 +250,13 @@ def setup():
         c = n.conn("postgres")
         q(c, f"CREATE DATABASE {NODE_DB}")
         q(n.conn(), "CREATE EXTENSION ews")
-    # ews_admin exists on the nodes (CREATE EXTENSION ews made it); the router
-    # mirrors the nodes' EXECUTE grants, so it needs the role too
-    q(admin, "DO $$ BEGIN CREATE ROLE ews_admin NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        # the functions are for members of ews_user (made by CREATE EXTENSION ews)
+        q(c, f"GRANT ews_user TO {', '.join(ROLES)}")
     r = router_conn()
+    # ews_router makes ews_user and ews_admin when the router's cluster lacks them:
+    # the twins copy the nodes' EXECUTE grants, which name them
     q(r, "CREATE EXTENSION ews_router CASCADE")
+    q(r, f"GRANT ews_user TO {', '.join(ROLES)}")
     for n in nodes:
         q(r, "SELECT ews_router_add_node(%s, %s)", (n.name, n.connstr()))
     rules = dict(q(r, "SELECT function_name, rule FROM ews_router_sync()"))
@@ -627,8 +629,12 @@ def test_soap(r, guids):
        rr.x("/s:Envelope/s:Header/t:ServerVersionInfo/@Version") == ["Exchange2016"],
        "GetFolder of folders of two nodes, by a role that may read both: the ErrorCrossSiteRequest fault, "
        "never \"no such mailbox\" for one of them", rr.body)
-    rr = soap(r, "cross-address", get_folder(dfid("inbox") + dfid("inbox", ADDRS[1]), "IdOnly"), mailbox=ADDRS[0])
-    ok(rr.fault() == "ErrorCrossSiteRequest", "the acting mailbox on one node, a t:Mailbox on another: the same fault", rr.body)
+    req = get_folder(dfid("inbox") + dfid("inbox", ADDRS[1]), "IdOnly")
+    rr = soap(r, "cross-acting", req, mailbox=ADDRS[0])
+    rd = soap(nodes[node_of(r, ADDRS[0])].conn(), "cross-acting-node", req, mailbox=ADDRS[0])
+    ok(rr.status == 200 and rr.codes() == ["NoError", "ErrorNonExistentMailbox"] and rr.body == rd.body,
+       "acting for a user (the mailbox argument), a t:Mailbox of another node: not the user's and not delegated "
+       "to it (delegates never cross nodes), so it does not exist, as on one node; no fault tells it exists", rr.body)
     req = get_folder(dfid("inbox") + fid(i0), "IdOnly").replace('<t:RequestServerVersion Version="Exchange2016"/>',
                                                                impersonation(ADDRS[20]))
     rr = soap(r, "cross-stranger", req, role="ews_rt_web")
@@ -821,6 +827,41 @@ def test_move(r, guids):
        "the target keeps nothing", (e, on_dst, w))
 
 
+def test_delegates(r, guids):
+    """mailbox delegates (issue 11) through the router: on one node they work; across nodes they are refused"""
+    u = ADDRS[20]                       # alice's; ews_rt_web may impersonate it (test_soap)
+    hu = node_of(r, u)
+    b = next(a for a in ADDRS[7:20] if node_of(r, a) == hu)
+    far = next(a for a in ADDRS[7:20] if node_of(r, a) != hu)
+    dn = nodes[hu].conn()
+    q(r, "SELECT ews_add_delegate(%s, %s, 'reviewer')", (b, u))
+    q(r, "SELECT ews_grant(%s, 'ews_rt_web', 'impersonate')", (b,))
+    ok(q(r, "SELECT * FROM ews_list_delegates(%s)", (b,)) == [(u, "reviewer")],
+       "ews_add_delegate and ews_list_delegates through the router, both mailboxes on one node")
+    acting_u = '<t:RequestServerVersion Version="Exchange2016"/>'
+    req = get_folder(dfid("inbox", b), "IdOnly").replace(acting_u, impersonation(u))
+    rr, rd = soap(r, "delegate-read", req, role="ews_rt_web"), soap(dn, "delegate-read-node", req, role="ews_rt_web")
+    ok(rr.codes() == ["NoError"] and rr.x("//t:FolderId/@Id") == [folder_id(r, b, "inbox")] and rr.body == rd.body,
+       "a delegate reads the delegating mailbox through the router, acting for its user by ExchangeImpersonation", rr.body)
+    req = template("create_folder.xml", PARENT=dfid("inbox", b)).replace(
+        '<t:RequestServerVersion Version="Exchange2016"/>', impersonation(u))
+    rr = soap(r, "delegate-write", req, role="ews_rt_web")
+    ok(rr.status == 200 and set(rr.codes()) == {"ErrorAccessDenied"}, "a reviewer's CreateFolder: ErrorAccessDenied", rr.body)
+    e = err(r, "SELECT ews_add_delegate(%s, %s, 'reviewer')", (far, u))
+    ok(e is not None and e[0] == "55000" and e[1] == f'mailbox "{u}" is on another node than mailbox "{far}"'
+       and q(r, "SELECT * FROM ews_list_delegates(%s)", (far,)) == [],
+       "a delegate on another node: refused with an error that says so (not \"does not exist\"), nothing stored", e)
+    other = nodes[(hu + 1) % NODES].name
+    e1 = err(r, "CALL ews_move_mailbox(%s, %s)", (b, other))
+    e2 = err(r, "CALL ews_move_mailbox(%s, %s)", (u, other))
+    ok(e1 is not None and "is tied to other mailboxes of its node: 1 rows of ews.mailbox_delegate.delegate_id" in e1[1] and
+       e2 is not None and "is tied to other mailboxes of its node: 1 rows of ews.mailbox_delegate.delegate_id" in e2[1] and
+       node_of(r, b) == hu and node_of(r, u) == hu,
+       "neither the delegating mailbox nor its delegate's is moved away from the other", (e1, e2))
+    q(r, "SELECT ews_remove_delegate(%s, %s)", (b, u))
+    ok(q(r, "SELECT * FROM ews_list_delegates(%s)", (b,)) == [], "ews_remove_delegate through the router")
+
+
 def test_ties(r, guids):
     """a mailbox tied to another of its node by a foreign key (a delegate, say) is not moved"""
     a = ADDRS[6]
@@ -931,6 +972,7 @@ def main():
         test_batches(r, guids)
         test_access(r, guids)
         test_soap(r, guids)
+        test_delegates(r, guids)
         test_move(r, guids)
         test_ties(r, guids)
         test_admin(r, guids)
