@@ -8,6 +8,7 @@ ews_packages=(
 	postgresql-15-pgtap pgtap
 	clang libclang-rt-14-dev valgrind
 	python3-exchangelib python3-psycopg2
+	postgresql-15-plproxy
 	davmail-server
 )
 
