@@ -131,13 +131,15 @@ prepare_write_plans(void)
 			get_typlenbyvalalign(item_elem_types[a], &item_typlen[a], &item_typbyval[a], &item_typalign[a]);
 			bulk_insert_plan.argtypes[a] = get_array_type(item_elem_types[a]);
 		}
-		appendStringInfoString(&bulk, " FROM ROWS FROM (");
+		/*
+		 * The arrays unnested in the select list, in step (they have one
+		 * length): a ProjectSet streams the rows, where ROWS FROM would
+		 * first copy every row, blob and all, into a tuplestore.
+		 */
+		appendStringInfoString(&bulk, " FROM (SELECT");
 		for (int a = 0; a < ITEM_NARGS; a++)
-			appendStringInfo(&bulk, "%spg_catalog.unnest($%d)", a ? ", " : "", a + 1);
-		appendStringInfoString(&bulk, ") AS u (");
-		for (int a = 0; a < ITEM_NARGS; a++)
-			appendStringInfo(&bulk, "%sc%d", a ? ", " : "", a + 1);
-		appendStringInfoChar(&bulk, ')');
+			appendStringInfo(&bulk, "%s pg_catalog.unnest($%d) AS c%d", a ? "," : "", a + 1, a + 1);
+		appendStringInfoString(&bulk, ") AS u");
 		getTypeOutputInfo(TEXTARRAYOID, &categories_out, &isvarlena);
 		bulk_insert_plan.nargs = ITEM_NARGS;
 		MemoryContextSwitchTo(old);
@@ -158,7 +160,7 @@ prepare_write_plans(void)
  * but the time.  Large items are written alone (the gain is nil and the
  * arrays would copy them once more).
  */
-#define PENDING_MAX_ROWS 64
+#define PENDING_MAX_ROWS 256
 #define PENDING_MAX_BYTES (1024 * 1024)
 #define PENDING_MAX_ITEM (64 * 1024)
 
