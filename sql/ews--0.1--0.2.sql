@@ -13,13 +13,315 @@
 -- Release engineering
 -- ---------------------------------------------------------------------
 
+-- ews_soap returns SETOF record (always one row).  In FROM, where users write
+-- it (SELECT * FROM ews_soap(...)), it then hands the executor its row in a
+-- tuplestore sized to keep the row in memory; PostgreSQL takes a tuplestore
+-- only from a set-returning function.  As a plain function its row went into
+-- a tuplestore of work_mem, and a response of a few megabytes (ExportItems)
+-- spilled to a temporary file.  A function's set-ness cannot be altered, so it
+-- is dropped and made again (with a new C symbol; 0.1's stays for the old
+-- declaration).  Who may execute it is decided with every other function's
+-- EXECUTE in the Access section below.
+DROP FUNCTION @extschema@.ews_soap(text, text);
+CREATE FUNCTION @extschema@.ews_soap(request text, mailbox text DEFAULT NULL,
+	OUT status integer, OUT response text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_soap_0_2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ews_soap(text, text) IS
+	'the SOAP adapter: an EWS request envelope in; one row with the HTTP status (200, or 500 for a SOAP fault) and the response envelope';
+
 -- ---------------------------------------------------------------------
 -- Access: the acting user, mailbox delegates, provisioning
 -- ---------------------------------------------------------------------
 
+-- Mailbox delegates: the owner of mailbox_id made the user of delegate_id a
+-- reviewer (reads folders and items) or an editor (reads and changes them).
+-- A grant counts when a request acts for that user (src/store.c).  Keyed so
+-- that folder-level permissions fit later: folder_id NULL is the whole
+-- mailbox; a later version drops mailbox_delegate_mailbox_wide, adds
+-- FOREIGN KEY (mailbox_id, folder_id) REFERENCES ews.folder ON DELETE
+-- CASCADE and stores one row per folder, the unique key staying as it is.
+CREATE TABLE ews.mailbox_delegate (
+	mailbox_id  uuid NOT NULL REFERENCES ews.mailbox ON DELETE CASCADE,
+	delegate_id uuid NOT NULL REFERENCES ews.mailbox ON DELETE CASCADE,
+	folder_id   bigint,
+	permission  text NOT NULL CHECK (permission IN ('reviewer', 'editor')),
+	granted_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CONSTRAINT mailbox_delegate_key UNIQUE NULLS NOT DISTINCT (mailbox_id, delegate_id, folder_id),
+	CONSTRAINT mailbox_delegate_mailbox_wide CHECK (folder_id IS NULL),
+	CONSTRAINT mailbox_delegate_not_self CHECK (delegate_id OPERATOR(pg_catalog.<>) mailbox_id)
+);
+-- "which mailboxes delegated to U", and the cascade when U's mailbox is dropped
+CREATE INDEX mailbox_delegate_delegate_idx ON ews.mailbox_delegate (delegate_id);
+SELECT pg_catalog.pg_extension_config_dump('ews.mailbox_delegate', '');
+
+-- The role whose members administer every mailbox, recorded once, instead
+-- of whatever role is called ews_admin at the time of a call.  Not
+-- registered with pg_extension_config_dump: its one row is made by this
+-- script, also when pg_restore runs CREATE EXTENSION (with the checks
+-- below), and a dumped copy would collide with it.
+CREATE TABLE ews.admin_role (
+	role pg_catalog.regrole NOT NULL
+);
+CREATE UNIQUE INDEX admin_role_one_row ON ews.admin_role ((true));
+
+-- ews_admin and ews_user.  Roles are cluster-wide, so either may exist
+-- already: from an ews install in another database of this cluster (then
+-- it carries the comment below, the mark), from pg_dumpall's roles, or made
+-- by someone else for another purpose.  ews_admin's members administer
+-- every mailbox, and ews_user is granted to every role that uses one, so a
+-- role that would hand those roles more than that (login, privileged
+-- attributes, memberships, objects or privileges, and for ews_admin
+-- members) is not adopted on a fresh install.  On an update from 0.1, the
+-- ews_admin 0.1 used is kept as it is: existing grants must keep working.
+--
+-- A fresh install (CREATE EXTENSION runs ews--0.1.sql, then this file) and
+-- an update from 0.1 are told apart by when ews.mailbox joined the
+-- extension: in this same (sub)transaction as ews.admin_role just did, or
+-- long before.  pg_depend rows are inserted and deleted, never updated, so
+-- no other section's ALTER can blur that.
+DO $access$
+DECLARE
+	admin_mark constant text := 'administers every mailbox of the ews extension (made by CREATE EXTENSION ews)';
+	user_mark constant text := 'may call the user functions of the ews extension, which check access per mailbox (made by CREATE EXTENSION ews)';
+	fresh boolean;
+	r record;
+	admin oid;
+	problems text[];
+BEGIN
+	SELECT a.xmin OPERATOR(pg_catalog.=) b.xmin INTO STRICT fresh
+	  FROM pg_catalog.pg_depend a, pg_catalog.pg_depend b
+	 WHERE a.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	   AND a.objid = 'ews.mailbox'::pg_catalog.regclass AND a.deptype = 'e'
+	   AND b.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	   AND b.objid = 'ews.admin_role'::pg_catalog.regclass AND b.deptype = 'e';
+
+	FOR r IN SELECT * FROM (VALUES ('ews_admin', admin_mark), ('ews_user', user_mark)) v(name, mark) LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
+			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+		END IF;
+		-- what members of the role would get beyond what ews gives it
+		SELECT pg_catalog.array_remove(ARRAY[
+				CASE WHEN a.rolsuper THEN 'is a superuser' END,
+				CASE WHEN a.rolcanlogin THEN 'can log in' END,
+				CASE WHEN a.rolcreaterole THEN 'has CREATEROLE' END,
+				CASE WHEN a.rolcreatedb THEN 'has CREATEDB' END,
+				CASE WHEN a.rolreplication THEN 'has REPLICATION' END,
+				CASE WHEN a.rolbypassrls THEN 'has BYPASSRLS' END,
+				CASE WHEN r.name = 'ews_admin' THEN
+					(SELECT 'has members (' || pg_catalog.string_agg(m.member::pg_catalog.regrole::text, ', ' ORDER BY 1) || ')'
+					   FROM pg_catalog.pg_auth_members m WHERE m.roleid = a.oid HAVING pg_catalog.count(*) > 0) END,
+				(SELECT 'is a member of (' || pg_catalog.string_agg(m.roleid::pg_catalog.regrole::text, ', ' ORDER BY 1) || ')'
+				   FROM pg_catalog.pg_auth_members m WHERE m.member = a.oid HAVING pg_catalog.count(*) > 0),
+				(SELECT 'owns objects or holds privileges in a database of this cluster'
+				   FROM pg_catalog.pg_shdepend d
+				  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid = a.oid
+				 HAVING pg_catalog.count(*) > 0)
+			], NULL), a.oid
+		  INTO problems, admin
+		  FROM pg_catalog.pg_roles a WHERE a.rolname = r.name;
+		IF pg_catalog.shobj_description(admin, 'pg_authid') IS NOT DISTINCT FROM r.mark THEN
+			NULL;		-- made by an ews install (here or in another database)
+		ELSIF pg_catalog.cardinality(problems) > 0 AND (fresh OR r.name = 'ews_user') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'duplicate_object',
+				MESSAGE = pg_catalog.format('role "%s" already exists and is not safe to adopt for ews', r.name),
+				DETAIL = pg_catalog.format('It %s. %s', pg_catalog.array_to_string(problems, ', '),
+					CASE WHEN r.name = 'ews_admin' THEN 'Its members would administer every mailbox.'
+					     ELSE 'Every role that uses a mailbox is made a member of it.' END),
+				HINT = pg_catalog.format('Rename or drop that role, or take those away from it, and try again. '
+					'If it is the role of an ews install in another database of this cluster, '
+					'run ALTER EXTENSION ews UPDATE there first, which marks it with the comment ''%s''.', r.mark);
+		ELSE
+			-- an update keeps 0.1's ews_admin; its members are expected, the rest is worth a word
+			problems := ARRAY(SELECT p FROM pg_catalog.unnest(problems) p WHERE p NOT LIKE 'has members%');
+			IF pg_catalog.cardinality(problems) > 0 THEN
+				RAISE WARNING USING
+					MESSAGE = pg_catalog.format('role "%s", kept as ews 0.1 used it, %s', r.name,
+						pg_catalog.array_to_string(problems, ', ')),
+					HINT = 'Its members administer every mailbox: it should be NOLOGIN and hold nothing else.';
+			END IF;
+		END IF;
+		IF pg_catalog.shobj_description(admin, 'pg_authid') IS NULL THEN
+			EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.mark);
+		END IF;
+	END LOOP;
+	INSERT INTO ews.admin_role (role)
+		SELECT oid::pg_catalog.regrole FROM pg_catalog.pg_roles WHERE rolname = 'ews_admin';
+END
+$access$;
+
+-- The acting user of the SQL face (src/actas.c)
+CREATE FUNCTION ews_act_as(mailbox text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_act_as_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_act_as(text) IS
+	'act for the user of a mailbox (SMTP address) until the transaction ends: every ews call then reaches that mailbox and those delegated to it, never more than the calling role; owner, impersonate grant or ews_admin only';
+
+CREATE FUNCTION ews_acting_mailbox()
+RETURNS text
+AS 'MODULE_PATHNAME', 'ews_acting_mailbox_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_acting_mailbox() IS
+	'the SMTP address this transaction acts for (ews_act_as), or NULL';
+
+-- Mailbox delegates (src/mailbox.c)
+CREATE FUNCTION ews_add_delegate(mailbox text, delegate text, permission text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_add_delegate_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_add_delegate(text, text, text) IS
+	'make the user of the delegate mailbox a reviewer (read) or editor (read and write) of a mailbox, when acting for that user; owner, ews_admin or superuser only; again: sets the permission';
+
+CREATE FUNCTION ews_remove_delegate(mailbox text, delegate text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ews_remove_delegate_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_remove_delegate(text, text) IS
+	'take back a delegate grant, effective at the next statement; owner, ews_admin or superuser only; idempotent';
+
+CREATE FUNCTION ews_list_delegates(mailbox text)
+RETURNS TABLE(delegate text, permission text)
+AS 'MODULE_PATHNAME', 'ews_list_delegates_sql'
+LANGUAGE C STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_list_delegates(text) IS
+	'the delegates of a mailbox and their permissions, by address; owner, ews_admin or superuser only';
+
+-- Who may execute what.  PUBLIC nothing: a login role that is neither a
+-- user nor an administrator of mailboxes has no business reaching the XML
+-- parser or the store.  ews_user: the functions users call, each of which
+-- checks access per mailbox.  ews_admin: all of them, and may let other
+-- roles create mailboxes.  (Superusers may anyway.)  A function added
+-- later states its EXECUTE the same way: test/pgtap/access_provisioning.sql
+-- fails for one that PUBLIC may execute.
+REVOKE EXECUTE ON FUNCTION ews_create_mailbox(text, text, pg_catalog.regrole) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_create_mailbox(text, text, pg_catalog.regrole) TO ews_admin WITH GRANT OPTION;
+
+REVOKE EXECUTE ON FUNCTION ews_folder_id(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_create_folder(text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_get_folder(text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_find_folder(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_delete_folder(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_move_folder(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_copy_folder(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_export_items(text[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_upload_items(text[], bytea[], text[], text[], text[], boolean[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_create_item(text, bytea) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_grant(text, pg_catalog.regrole, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_revoke(text, pg_catalog.regrole, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_drop_mailbox(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_list_mailboxes() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_soap(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_act_as(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_acting_mailbox() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_add_delegate(text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_remove_delegate(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_list_delegates(text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION ews_folder_id(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_create_folder(text, text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_get_folder(text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_find_folder(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_delete_folder(text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_move_folder(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_copy_folder(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_export_items(text[], text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_upload_items(text[], bytea[], text[], text[], text[], boolean[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_create_item(text, bytea) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_grant(text, pg_catalog.regrole, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_revoke(text, pg_catalog.regrole, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_drop_mailbox(text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_list_mailboxes() TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_soap(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_act_as(text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_acting_mailbox() TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_add_delegate(text, text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_remove_delegate(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_list_delegates(text) TO ews_user, ews_admin;
+
+-- 0.1 let PUBLIC execute everything: the roles that own a mailbox or hold
+-- a grant keep working by becoming members of ews_user.  (Members of them
+-- inherit it as they inherit the mailbox.)  Superusers need nothing.
+DO $access$
+DECLARE
+	r pg_catalog.regrole;
+BEGIN
+	FOR r IN
+		SELECT a.oid::pg_catalog.regrole
+		  FROM pg_catalog.pg_roles a
+		 WHERE a.oid IN (SELECT m.owner_role::pg_catalog.oid FROM ews.mailbox m
+		                 UNION SELECT g.grantee::pg_catalog.oid FROM ews.mailbox_grant g)
+		   AND NOT a.rolsuper
+		   AND NOT pg_catalog.pg_has_role(a.oid, 'ews_user', 'USAGE')
+		   AND NOT pg_catalog.pg_has_role('ews_user', a.oid, 'MEMBER')		-- would be circular
+		 ORDER BY a.rolname
+	LOOP
+		EXECUTE pg_catalog.format('GRANT ews_user TO %s', r);
+	END LOOP;
+END
+$access$;
+
 -- ---------------------------------------------------------------------
 -- Limits: depth, batches, encodings
 -- ---------------------------------------------------------------------
+
+-- Database encodings.  EWS carries Unicode text (folder names, subjects) as
+-- UTF-8, and every text ews stores must come back as it went in.  A UTF8
+-- database stores it as it is; a SQL_ASCII one stores the bytes unchecked,
+-- and the functions refuse text that is not UTF-8 there.  Any other encoding
+-- would silently lose what it cannot represent (a folder "Résumé" in LATIN1
+-- survives, one named in Japanese does not; EUC_JP cannot hold most of
+-- Latin-1), so installing or updating ews in one is refused, and the C
+-- functions refuse to run in one (src/ews.c).
+DO $$
+BEGIN
+	IF pg_catalog.getdatabaseencoding() NOT IN ('UTF8', 'SQL_ASCII') THEN
+		RAISE EXCEPTION 'the ews extension does not support database encoding "%"',
+			pg_catalog.getdatabaseencoding()
+			USING ERRCODE = 'feature_not_supported',
+				DETAIL = 'ews stores Unicode text (folder names, subjects) and must return it unchanged; only UTF8 (and SQL_ASCII, holding UTF-8) databases can.',
+				HINT = 'Create a UTF8 database (CREATE DATABASE ... ENCODING ''UTF8'' TEMPLATE template0) and install ews there; move existing mailboxes with pg_dump and pg_restore.';
+	END IF;
+END
+$$;
+
+-- Folder depth: Exchange allows at most 300 levels (its mailbox quota
+-- FolderHierarchyDepthReceiveQuota), and so does ews, on create, move and
+-- copy.  A move or copy adds the moved subtree's height to the target's
+-- depth, so every folder keeps its height: 0 for a folder without
+-- subfolders, else one more than its highest subfolder's.  Hierarchy
+-- changes keep it exact by walking up from where the tree changed
+-- (O(depth), under the hierarchy lock, src/folder.c), so a move stays one
+-- row update plus walks, whatever the size of the moved subtree.  The index
+-- gives a folder's highest subfolder without reading its siblings.
+ALTER TABLE ews.folder ADD COLUMN height integer NOT NULL DEFAULT 0;
+COMMENT ON COLUMN ews.folder.height IS
+	'0 for a folder without subfolders, else 1 + the greatest height of its subfolders; kept by every hierarchy change';
+CREATE INDEX folder_parent_height_idx ON ews.folder (mailbox_id, parent_id, height DESC);
+
+-- Existing trees: every leaf passes its distance up to each ancestor, and
+-- each folder keeps the longest (trees deeper than 300, which 0.1 allowed,
+-- get their true heights: they keep working, only growing them is refused).
+WITH RECURSIVE up(mailbox_id, folder_id, parent_id, h) AS (
+	SELECT f.mailbox_id, f.folder_id, f.parent_id, 0
+	  FROM ews.folder f
+	 WHERE NOT EXISTS (SELECT 1 FROM ews.folder c
+	                    WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)
+	UNION ALL
+	SELECT p.mailbox_id, p.folder_id, p.parent_id, up.h + 1
+	  FROM up JOIN ews.folder p ON p.mailbox_id = up.mailbox_id AND p.folder_id = up.parent_id
+)
+UPDATE ews.folder f SET height = m.h
+  FROM (SELECT mailbox_id, folder_id, pg_catalog.max(h) AS h FROM up GROUP BY mailbox_id, folder_id) m
+ WHERE f.mailbox_id = m.mailbox_id AND f.folder_id = m.folder_id AND m.h > 0;
 
 -- ---------------------------------------------------------------------
 -- Items: article numbers, folder content state, extracted properties
@@ -257,6 +559,8 @@ COMMENT ON FUNCTION ews_get_items(text[], text[]) IS
 	'GetItem: one row per id, in order, with the item''s properties, its message''s header block, body (HTML when it has one, and as text), addresses and MIME, or an EWS error';
 REVOKE EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_get_items(text[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_get_items(text[], text[]) TO ews_user, ews_admin;
 
 -- ---------------------------------------------------------------------
 -- Item writes: CreateItem, UpdateItem, DeleteItem, MoveItem, CopyItem,
@@ -355,6 +659,13 @@ REVOKE EXECUTE ON FUNCTION ews_move_items(text, text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_copy_items(text, text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_update_folders(text[], text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ews_empty_folders(text[], text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_create_items(text, text[], bytea[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_update_items(text[], text[], text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_delete_items(text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_move_items(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_copy_items(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_update_folders(text[], text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_empty_folders(text[], text, boolean) TO ews_user, ews_admin;
 
 -- ---------------------------------------------------------------------
 -- Sync: SyncFolderHierarchy, SyncFolderItems, tombstones

@@ -19,19 +19,26 @@ SELECT count(*) AS mailboxes FROM ews.mailbox;
 -- display name defaults to the address
 SELECT ews_create_mailbox('bob@example.com') IS NOT NULL AS created;
 SELECT display_name FROM ews.mailbox WHERE smtp_address = 'bob@example.com';
--- a role may not create a mailbox for a role it is not a member of
+-- creating mailboxes is for superusers, ews_admin and roles they let:
+-- a plain role (a member of ews_user, which uses mailboxes) may not
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ews_test_carol;
 DROP ROLE IF EXISTS ews_test_dave;
 RESET client_min_messages;
-CREATE ROLE ews_test_carol;
-CREATE ROLE ews_test_dave;
+CREATE ROLE ews_test_carol IN ROLE ews_user;
+CREATE ROLE ews_test_dave IN ROLE ews_user;
 SET ROLE ews_test_carol;
+SELECT ews_create_mailbox('carol@example.com', 'Carol') IS NOT NULL AS created_own;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION ews_create_mailbox TO ews_test_carol;
+SET ROLE ews_test_carol;
+-- then only for a role it is a member of
 SELECT ews_create_mailbox('carol@example.com', 'Carol', 'ews_test_dave');
 SELECT ews_create_mailbox('carol@example.com', 'Carol') IS NOT NULL AS created_own;
 -- the tables stay closed to application roles
 SELECT count(*) FROM ews.mailbox;
 RESET ROLE;
+REVOKE EXECUTE ON FUNCTION ews_create_mailbox FROM ews_test_carol;
 SELECT owner_role FROM ews.mailbox WHERE smtp_address = 'carol@example.com';
 -- ews_folder_id
 SELECT ews_folder_id('alice@example.com', 'inbox') ~ '^AAMkA[A-Za-z0-9+/]{65}==$' AS looks_like_exchange;

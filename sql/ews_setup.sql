@@ -3,7 +3,8 @@ CREATE EXTENSION ews;
 SELECT extname, extversion FROM pg_extension WHERE extname = 'ews';
 SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'ews' AND c.relkind IN ('r', 'S') ORDER BY 1;
--- every table and sequence is dumped with the database
+-- every table and sequence is dumped with the database, but ews.admin_role, which
+-- the install script makes (sql/ews--0.1--0.2.sql, Access)
 SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'ews' ORDER BY 1;
 -- every function has a comment and pins search_path
 SELECT p.proname, obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented,

@@ -38,6 +38,9 @@
 	X(ErrorImpersonateUserDenied, "The account does not have permission to impersonate the requested user.") \
 	X(ErrorInvalidServerVersion, "The specified server version is invalid.") \
 	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.") \
+	X(ErrorBatchProcessingStopped, "The batch was stopped before this input was processed.") \
+	X(ErrorExceededFindCountLimit, "The find count limit was exceeded; use paging to get the results in smaller pages.") \
+	X(ErrorMessageSizeExceeded, "The response to this input would be larger than the server allows.") \
 	/* FindItem, GetItem and restrictions (issue 13) */ \
 	X(ErrorInvalidPagingMaxRows, "The MaxEntriesReturned value of the paging view is invalid.") \
 	X(ErrorInvalidIndexedPagingParameters, "The offset of the indexed paging view is invalid.") \
@@ -73,11 +76,16 @@ const char *ews_code_name(EwsCode code);
 /* Exchange's MessageText for the code */
 const char *ews_code_text(EwsCode code);
 
-/* "Success" or "Error" */
+/*
+ * "Success", "Warning" or "Error".  A Warning, in EWS, is an input that was
+ * not processed because the batch stopped before it (Exchange answers the
+ * rest of a batch so after an error that stops batch processing).
+ */
 static inline const char *
 ews_code_class(EwsCode code)
 {
-	return code == EWS_NoError ? "Success" : "Error";
+	return code == EWS_NoError ? "Success" :
+		code == EWS_ErrorBatchProcessingStopped ? "Warning" : "Error";
 }
 
 #endif

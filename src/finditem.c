@@ -13,6 +13,7 @@
  */
 #include "finditem.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -831,32 +832,44 @@ qb_order_by(QB *qb, const EwsSortKey *keys, int n)
 #define ROW_FIXED_COLS 4		/* item_id, change_number, folder_id, folder change */
 
 static void
-select_list(StringInfo sql, const char *folder_change)
+select_list(StringInfo sql, const char *folder_change, const EwsItemNeeds *needs)
 {
 	appendStringInfo(sql, "SELECT i.item_id, i.change_number, i.folder_id, %s", folder_change);
+	/*
+	 * The large values only when asked for: a value stored in the row (a
+	 * small blob, a short body) is copied with every row of the result.
+	 */
 	for (int c = 1; c < EWS_C_COUNT; c++)
-		appendStringInfo(sql, ", i.%s", ews_item_cols[c].name);
-	appendStringInfoString(sql, ", i.blob");
+	{
+		if (ews_item_cols[c].big && !needs->cols[c])
+			appendStringInfo(sql, ", NULL::%s", format_type_be(ews_item_cols[c].type));
+		else
+			appendStringInfo(sql, ", i.%s", ews_item_cols[c].name);
+	}
+	appendStringInfoString(sql, needs->blob ? ", i.blob" : ", NULL::pg_catalog.bytea");
 }
 
 /* fill a row from SPI result row r of tuptable tt, detoasting what needs asks for */
 static void
 row_from_tuple(EwsItemRow *row, SPITupleTable *tt, uint64 r, const EwsItemNeeds *needs, const char *guid)
 {
-	HeapTuple	tup = tt->vals[r];
 	TupleDesc	desc = tt->tupdesc;
-	bool		isnull;
+	Datum	   *vals = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 
+	/* one pass over the row: attribute by attribute would walk it again for each */
+	heap_deform_tuple(tt->vals[r], desc, vals, nulls);
 	memset(row, 0, sizeof(*row));
 	row->guid = guid;
-	row->item_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	row->change_number = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-	row->folder_id = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-	row->folder_change = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+	row->item_id = DatumGetInt64(vals[0]);
+	row->change_number = DatumGetInt64(vals[1]);
+	row->folder_id = DatumGetInt64(vals[2]);
+	row->folder_change = DatumGetInt64(vals[3]);
 	for (int c = 1; c < EWS_C_COUNT; c++)
 	{
-		Datum		d = SPI_getbinval(tup, desc, ROW_FIXED_COLS + c, &row->isnull[c]);
+		Datum		d = vals[ROW_FIXED_COLS + c - 1];
 
+		row->isnull[c] = nulls[ROW_FIXED_COLS + c - 1];
 		if (ews_item_cols[c].big && !needs->cols[c])
 			row->isnull[c] = true;
 		if (row->isnull[c])
@@ -865,17 +878,12 @@ row_from_tuple(EwsItemRow *row, SPITupleTable *tt, uint64 r, const EwsItemNeeds 
 			d = PointerGetDatum(PG_DETOAST_DATUM(d));
 		row->vals[c] = d;
 	}
-	if (needs->blob)
+	if (needs->blob && !nulls[ROW_FIXED_COLS + EWS_C_COUNT - 1])
 	{
-		Datum		b = SPI_getbinval(tup, desc, ROW_FIXED_COLS + EWS_C_COUNT, &isnull);
+		bytea	   *v = DatumGetByteaPP(vals[ROW_FIXED_COLS + EWS_C_COUNT - 1]);
 
-		if (!isnull)
-		{
-			bytea	   *v = DatumGetByteaPP(b);
-
-			row->blob = (const uint8 *) VARDATA_ANY(v);
-			row->blob_len = VARSIZE_ANY_EXHDR(v);
-		}
+		row->blob = (const uint8 *) VARDATA_ANY(v);
+		row->blob_len = VARSIZE_ANY_EXHDR(v);
 	}
 }
 
@@ -995,7 +1003,7 @@ ews_item_find(EwsCtx *ctx, const EwsFolderRef *parent, const EwsItemQuery *q,
 
 	/* the page: sorted, then LIMIT and OFFSET */
 	resetStringInfo(&qb.sql);
-	select_list(&qb.sql, "0::pg_catalog.int8");
+	select_list(&qb.sql, "0::pg_catalog.int8", &q->needs);
 	appendStringInfoString(&qb.sql, where);
 	if (!qb_order_by(&qb, q->sort, q->nsort))
 		return false;
@@ -1016,7 +1024,8 @@ ews_item_find(EwsCtx *ctx, const EwsFolderRef *parent, const EwsItemQuery *q,
 	tt = SPI_tuptable;
 	SPI_freeplan(plan);
 
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ews FindItem row", ALLOCSET_DEFAULT_SIZES);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ews FindItem row", 32 * 1024, 32 * 1024,
+								   ALLOCSET_DEFAULT_MAXSIZE);
 	for (uint64 r = 0; r < rows; r++)
 	{
 		EwsItemRow	row;
@@ -1025,6 +1034,8 @@ ews_item_find(EwsCtx *ctx, const EwsFolderRef *parent, const EwsItemQuery *q,
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(rowcxt);
 		row_from_tuple(&row, tt, r, &q->needs, folder.guid);
+		row.access = folder.access;
+		row.delegated = folder.delegated;
 		row.folder_change = folder.change_number;
 		ews_status_ok(&ok);
 		row_cb(arg, (int) r, &row, &ok);
@@ -1087,7 +1098,11 @@ void
 ews_item_get_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, const EwsItemNeeds *needs,
 				   EwsItemRowCb row_cb, void *arg)
 {
-	static EwsPlan plan = {NULL, 2, {UUIDOID, INT8ARRAYOID}};
+	/* one kept plan for each combination of the large values a batch needs */
+	static EwsPlan plans[8];
+	EwsPlan    *plan;
+	int			variant = (needs->blob ? 1 : 0) | (needs->cols[EWS_C_HEADERS] ? 2 : 0) |
+		(needs->cols[EWS_C_BODY_TEXT] ? 4 : 0);
 	EwsStatus  *st = palloc(sizeof(EwsStatus) * Max(n, 1));
 	int		   *mbx = palloc(sizeof(int) * Max(n, 1));
 	int64	   *local = palloc(sizeof(int64) * Max(n, 1));
@@ -1099,18 +1114,22 @@ ews_item_get_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, const EwsItemNeed
 	MemoryContext rowcxt,
 				old;
 
-	if (plan.sql == NULL)
+	plan = &plans[variant];
+	if (plan->sql == NULL)
 	{
 		StringInfoData sql;
 		MemoryContext o = MemoryContextSwitchTo(TopMemoryContext);
 
 		initStringInfo(&sql);
-		select_list(&sql, "f.change_number");
+		select_list(&sql, "f.change_number", needs);
 		appendStringInfoString(&sql, " FROM ews.item i JOIN ews.folder f"
 							   "   ON f.mailbox_id = i.mailbox_id AND f.folder_id = i.folder_id"
 							   " WHERE i.mailbox_id = $1 AND i.item_id = ANY ($2)");
 		MemoryContextSwitchTo(o);
-		plan.sql = sql.data;
+		plan->nargs = 2;
+		plan->argtypes[0] = UUIDOID;
+		plan->argtypes[1] = INT8ARRAYOID;
+		plan->sql = sql.data;
 	}
 
 	/* 1: decode every id and find its mailbox; reads accept an old ChangeKey */
@@ -1152,7 +1171,7 @@ ews_item_get_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, const EwsItemNeed
 		args[0] = UUIDPGetDatum(&mailboxes[m].id);
 		args[1] = PointerGetDatum(construct_array(ids, nids, INT8OID, sizeof(int64),
 												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		rows = ews_exec(&plan, args, NULL, true, 0);
+		rows = ews_exec(plan, args, NULL, true, 0);
 		if (rows == 0)
 			continue;
 		found = found ? repalloc(found, sizeof(FoundRow) * (nfound + rows))
@@ -1171,7 +1190,13 @@ ews_item_get_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, const EwsItemNeed
 		qsort(found, nfound, sizeof(FoundRow), found_row_cmp);
 
 	/* 3: answer in request order, one row's memory at a time */
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ews GetItem row", ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * A row (its blob, its parsed message) usually fits the first block, kept
+	 * across resets; below malloc's mmap threshold, so that each call does not
+	 * map and fault in fresh pages.
+	 */
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ews GetItem row", 32 * 1024, 32 * 1024,
+								   ALLOCSET_DEFAULT_MAXSIZE);
 	for (int i = 0; i < n; i++)
 	{
 		FoundRow	key;
@@ -1195,6 +1220,8 @@ ews_item_get_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, const EwsItemNeed
 		}
 		old = MemoryContextSwitchTo(rowcxt);
 		row_from_tuple(&row, hit->tuptable, hit->row, needs, mailboxes[mbx[i]].guid);
+		row.access = mailboxes[mbx[i]].access;
+		row.delegated = mailboxes[mbx[i]].delegated;
 		row_cb(arg, i, &row, &st[i]);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);

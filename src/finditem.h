@@ -153,6 +153,9 @@ typedef struct EwsItemRow
 	bool		isnull[EWS_C_COUNT];	/* also true when not fetched */
 	const uint8 *blob;			/* detoasted, NULL when not fetched */
 	size_t		blob_len;
+	/* the request's rights in the item's mailbox (EffectiveRights) */
+	EwsAccess	access;
+	bool		delegated;
 } EwsItemRow;
 
 /* ---- FindItem ---- */

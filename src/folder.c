@@ -23,6 +23,7 @@
 #include "extract.h"
 #include "finditem.h"
 #include "mailbox.h"
+#include "xmlscan.h"
 
 bool
 ews_folder_name_taken(const pg_uuid_t *mailbox, int64 parent_id, const char *name,
@@ -45,6 +46,129 @@ ews_folder_name_taken(const pg_uuid_t *mailbox, int64 parent_id, const char *nam
 	return ews_exec(&plan, args, NULL, false, 1) > 0;
 }
 
+/* ---- depth and heights ---- */
+
+/*
+ * A folder's height (ews.folder.height) is 0 without subfolders, else one
+ * more than its highest subfolder's.  Read under the hierarchy lock, with a
+ * fresh snapshot (not read-only: see ews_folder_fetch in store.c).
+ */
+static int32
+folder_height(const pg_uuid_t *mailbox, int64 folder_id)
+{
+	static EwsPlan plan = {
+		"SELECT height FROM ews.folder WHERE mailbox_id = $1 AND folder_id = $2",
+		2, {UUIDOID, INT8OID}
+	};
+	Datum		args[2];
+
+	args[0] = UUIDPGetDatum(mailbox);
+	args[1] = Int64GetDatum(folder_id);
+	if (ews_exec(&plan, args, NULL, false, 1) != 1)
+		elog(ERROR, "folder " INT64_FORMAT " vanished under the hierarchy lock", folder_id);
+	return ews_col_int32(0, 1);
+}
+
+/*
+ * A walk up from folder `from` to the root: its depth (root is 0), and
+ * whether `look_for` is on the way (from itself included).  O(depth of
+ * from), whatever lies below it.  The bound ends the walk even on a damaged
+ * tree with a cycle.
+ */
+static int64
+walk_up(const pg_uuid_t *mailbox, int64 from, int64 look_for, bool *found)
+{
+	static EwsPlan plan = {
+		"WITH RECURSIVE up(folder_id, parent_id, n) AS ("
+		"   SELECT f.folder_id, f.parent_id, 0 FROM ews.folder f"
+		"    WHERE f.mailbox_id = $1 AND f.folder_id = $2"
+		"  UNION ALL"
+		"   SELECT f.folder_id, f.parent_id, up.n + 1 FROM up JOIN ews.folder f"
+		"     ON f.mailbox_id = $1 AND f.folder_id = up.parent_id"
+		"    WHERE up.n < 1000000"
+		")"
+		" SELECT pg_catalog.max(n), pg_catalog.bool_or(folder_id = $3) FROM up",
+		3, {UUIDOID, INT8OID, INT8OID}
+	};
+	Datum		args[3];
+
+	args[0] = UUIDPGetDatum(mailbox);
+	args[1] = Int64GetDatum(from);
+	args[2] = Int64GetDatum(look_for);
+	/* not read-only: it must see moves committed while we waited for the lock */
+	ews_exec(&plan, args, NULL, false, 1);
+	*found = ews_col_bool(0, 2);
+	return ews_col_int64(0, 1);
+}
+
+/*
+ * May a subtree of the given height go under parent?  The deepest folder
+ * it would hold is at depth(parent) + 1 + height.  Exchange refuses such a
+ * change with its folder hierarchy depth quota (300), which EWS answers as
+ * ErrorInternalServerError; so does ews, with a MessageText that says why.
+ */
+static bool
+depth_allows(const pg_uuid_t *mailbox, int64 parent_id, int64 parent_depth, int32 height, EwsStatus *st)
+{
+	if (parent_depth + 1 + height <= EWS_MAX_FOLDER_DEPTH)
+		return true;
+	ews_status_set(st, EWS_ErrorInternalServerError,
+				   psprintf("The folder hierarchy would be " INT64_FORMAT " levels deep; a mailbox holds at most %d levels of folders.",
+							parent_depth + 1 + height, EWS_MAX_FOLDER_DEPTH));
+	return false;
+}
+
+/*
+ * The children of folder x changed (one was added, removed or grew): make
+ * the heights of x and its ancestors right again.  One recursive query
+ * walks up from x: each step takes the highest subfolder other than the one
+ * on the path (the height index gives it at once) and the path's new
+ * height, and the walk stops at the first folder whose height does not
+ * change, so it is O(depth) and usually ends at x.  The rows that change
+ * are then updated in one statement, in folder id order, the order every
+ * batch locks folder rows in.  The caller holds the hierarchy lock, and
+ * only hierarchy changes write heights.
+ */
+static void
+heights_fix_up(const pg_uuid_t *mailbox, int64 x)
+{
+	/*
+	 * One statement: the walk, then the update of the rows whose height
+	 * changes, taken in folder id order (the changes are sorted, and the
+	 * update joins them in that order: one or two rows, usually none).
+	 */
+	static EwsPlan plan = {
+		"WITH RECURSIVE w(folder_id, parent_id, old_h, new_h, n) AS ("
+		"   SELECT f.folder_id, f.parent_id, f.height,"
+		"          COALESCE((SELECT c.height + 1 FROM ews.folder c"
+		"                     WHERE c.mailbox_id = $1 AND c.parent_id = f.folder_id"
+		"                     ORDER BY c.height DESC LIMIT 1), 0), 0"
+		"     FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2"
+		"  UNION ALL"
+		"   SELECT p.folder_id, p.parent_id, p.height,"
+		"          GREATEST(w.new_h + 1,"
+		"                   COALESCE((SELECT c.height + 1 FROM ews.folder c"
+		"                              WHERE c.mailbox_id = $1 AND c.parent_id = p.folder_id"
+		"                                AND c.folder_id <> w.folder_id"
+		"                              ORDER BY c.height DESC LIMIT 1), 0)),"
+		"          w.n + 1"
+		"     FROM w JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = w.parent_id"
+		"    WHERE w.new_h <> w.old_h AND w.n < 1000000"
+		"), changed AS MATERIALIZED ("
+		"   SELECT folder_id, new_h FROM w WHERE new_h <> old_h ORDER BY folder_id"
+		")"
+		" UPDATE ews.folder f SET height = changed.new_h FROM changed"
+		"  WHERE f.mailbox_id = $1 AND f.folder_id = changed.folder_id",
+		2, {UUIDOID, INT8OID}
+	};
+	Datum		args[2];
+
+	CHECK_FOR_INTERRUPTS();
+	args[0] = UUIDPGetDatum(mailbox);
+	args[1] = Int64GetDatum(x);
+	ews_exec(&plan, args, NULL, false, 0);
+}
+
 void
 ews_folder_reparent(EwsFolder *f, int64 new_parent_id, const char *new_name)
 {
@@ -63,9 +187,39 @@ ews_folder_reparent(EwsFolder *f, int64 new_parent_id, const char *new_name)
 	args[4] = Int64GetDatum(cn);
 	if (ews_exec(&plan, args, NULL, false, 0) != 1)
 		elog(ERROR, "folder " INT64_FORMAT " vanished under the hierarchy lock", f->folder_id);
+	/* the old parent may have lost its highest subfolder, the new one gained one */
+	if (new_parent_id != f->parent_id)
+	{
+		heights_fix_up(&f->mailbox_id, f->parent_id);
+		heights_fix_up(&f->mailbox_id, new_parent_id);
+	}
 	f->parent_id = new_parent_id;
 	f->display_name = pstrdup(new_name);
 	f->change_number = cn;
+}
+
+/*
+ * Every text a folder stores goes into EWS responses, which are XML 1.0: a
+ * character XML cannot carry (U+0000..U+001F but TAB, LF and CR; U+FFFE,
+ * U+FFFF) would make every response that lists the folder ill-formed, so it
+ * is refused on the way in.  (Through SOAP such a name cannot arrive: the
+ * request itself would not be well-formed.)
+ */
+static bool
+xml_text_valid(const char *text, const char *what, EwsStatus *st)
+{
+	size_t		len = strlen(text);
+	size_t		bad = ews_xml_first_invalid_char(text, len);
+	uint32_t	cp;
+
+	if (bad == len)
+		return true;
+	if (ews_utf8_next((const unsigned char *) text + bad, len - bad, &cp) == 0)
+		cp = (unsigned char) text[bad];
+	ews_status_set(st, EWS_ErrorFolderSavePropertyError,
+				   psprintf("The folder %s holds U+%04X at byte %zu, a character XML 1.0 cannot carry.",
+							what, (unsigned) cp, bad));
+	return false;
 }
 
 static bool
@@ -96,7 +250,7 @@ display_name_valid(const char *name, EwsStatus *st)
 		ews_status_set(st, EWS_ErrorFolderSavePropertyError, "The folder display name is not valid UTF-8.");
 		return false;
 	}
-	return true;
+	return xml_text_valid(name, "display name", st);
 }
 
 void
@@ -120,6 +274,8 @@ ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_n
 		ews_status_set(st, EWS_ErrorFolderSavePropertyError, "The folder class is not valid UTF-8.");
 		return;
 	}
+	if (folder_class != NULL && !xml_text_valid(folder_class, "class", st))
+		return;
 	if (!ews_folder_resolve(ctx, parent, EWS_NEED_WRITE, true, &p, st))
 	{
 		if (st->code == EWS_ErrorFolderNotFound)
@@ -130,6 +286,12 @@ ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_n
 	{
 		ews_status_set(st, EWS_ErrorFolderExists, NULL);
 		return;
+	}
+	{
+		bool		unused;
+
+		if (!depth_allows(&p.mailbox_id, p.folder_id, walk_up(&p.mailbox_id, p.folder_id, 0, &unused), 0, st))
+			return;
 	}
 	memset(out, 0, sizeof(*out));
 	out->mailbox_id = p.mailbox_id;
@@ -150,6 +312,8 @@ ews_folder_create(EwsCtx *ctx, const EwsFolderRef *parent, const char *display_n
 	nulls[4] = folder_class ? ' ' : 'n';
 	args[5] = Int64GetDatum(out->change_number);
 	ews_exec(&plan, args, nulls, false, 0);
+	/* a leaf (height 0) under p: p and its ancestors may be higher now */
+	heights_fix_up(&p.mailbox_id, p.folder_id);
 	ews_status_ok(st);
 }
 
@@ -158,102 +322,333 @@ ews_folder_get(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *
 {
 	if (!ews_folder_resolve(ctx, ref, EWS_NEED_READ, false, out, st))
 		return;
-	ews_folder_counts(out);
+	ews_folder_counts_many(out, 1);
 }
 
 /*
- * Shallow: the children by name.  Deep: the whole subtree in pre-order,
- * siblings by name, which is the order a tree view shows.  The restriction,
- * when there is one, filters the rows of the walk (so a Deep traversal still
- * descends through folders that do not match).
+ * The light list of FindFolder: (folder, parent) pairs (the children, or
+ * for Deep the mailbox's folders), sorted by parent and, among siblings, by
+ * name, read through a cursor into two arrays; then a depth-first walk in C
+ * puts the ids below the parent in pre-order.  No arrays of names are built
+ * or sorted (ordering on the path of names made a 3 000-deep chain cost
+ * O(depth^2) bytes: 116 s and 19 GB of temporary files), the work is the
+ * same for every page, and it is O(M log M) for a mailbox of M folders,
+ * whatever their depth.
  */
-#define FOLDER_FIND_SQL \
-	"WITH RECURSIVE t(folder_id, path) AS (" \
-	"   SELECT c.folder_id, ARRAY[c.display_name] FROM ews.folder c" \
-	"    WHERE c.mailbox_id = $1 AND c.parent_id = $2" \
-	"  UNION ALL" \
-	"   SELECT c.folder_id, t.path || c.display_name FROM t JOIN ews.folder c" \
-	"     ON c.mailbox_id = $1 AND c.parent_id = t.folder_id" \
-	"    WHERE $3" \
-	")" \
-	" SELECT f.folder_id, f.parent_id, f.display_name, f.folder_class, f.distinguished," \
-	"        f.change_number, p.change_number," \
-	"        f.total_count," \
-	"        (SELECT pg_catalog.count(*) FROM ews.folder s WHERE s.mailbox_id = $1" \
-	"           AND s.parent_id = f.folder_id)::int4," \
-	"        f.unread_count, f.next_article, f.content_changed_at" \
-	" FROM t JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = t.folder_id" \
-	"        JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = f.parent_id"
-#define FOLDER_FIND_ORDER " ORDER BY t.path"
+#define FIND_FETCH 10000
 
-List *
-ews_folder_find(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
-				const EwsRestriction *restriction, EwsStatus *st)
+/* the children of parent: the range [*lo, *hi) of the list sorted by parent */
+static void
+children_range(const int64 *parents, int64 n, int64 parent, int64 *lo, int64 *hi)
 {
-	static EwsPlan plan = {
-		FOLDER_FIND_SQL FOLDER_FIND_ORDER,
-		3, {UUIDOID, INT8OID, BOOLOID}
+	int64		a = 0,
+				b = n;
+
+	while (a < b)
+	{
+		int64		m = a + (b - a) / 2;
+
+		if (parents[m] < parent)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	b = n;
+	while (a < b)
+	{
+		int64		m = a + (b - a) / 2;
+
+		if (parents[m] <= parent)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*hi = a;
+}
+
+/*
+ * Keep the folders of list that match restriction, in order: one statement
+ * over the whole list, the restriction compiled to a WHERE clause over the
+ * folder's row (alias f) whose values are parameters.
+ */
+static bool
+find_list_restrict(EwsFolderList *list, const EwsRestriction *restriction, EwsStatus *st)
+{
+	StringInfoData sql;
+	Oid		   *types;
+	Datum	   *values;
+	int			nparams;
+	SPIPlanPtr	plan;
+	Datum	   *ids;
+	int64		kept;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (list->n == 0)
+		return true;
+	if (list->n > (int64) (MaxAllocSize / sizeof(Datum)))
+		elog(ERROR, "FindFolder: too many folders to restrict");
+	initStringInfo(&sql);
+	appendStringInfoString(&sql,
+						   "SELECT u.ord FROM pg_catalog.unnest($2::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+						   " JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = u.id WHERE ");
+	if (!ews_folder_restriction_sql(restriction, 3, &sql, &types, &values, &nparams, st))
+		return false;
+	appendStringInfoString(&sql, " ORDER BY u.ord");
+	ids = palloc_extended(sizeof(Datum) * list->n, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < list->n; i++)
+		ids[i] = Int64GetDatum(list->ids[i]);
+	types[0] = UUIDOID;
+	values[0] = UUIDPGetDatum(&list->mailbox_id);
+	types[1] = INT8ARRAYOID;
+	values[1] = PointerGetDatum(construct_array(ids, (int) list->n, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	plan = SPI_prepare(sql.data, nparams, types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data, SPI_result_code_string(SPI_result));
+	if (SPI_execute_plan(plan, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "FindFolder with a restriction failed");
+	MemoryContextSwitchTo(caller);
+	/* the rows are ordinals into the list, ascending: compact it in place */
+	kept = 0;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		int64		ord = ews_col_int64(r, 1);
+
+		list->ids[kept++] = list->ids[ord - 1];
+	}
+	list->n = kept;
+	SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
+	pfree(ids);
+	return true;
+}
+
+EwsFolderList *
+ews_folder_find_list(EwsCtx *ctx, const EwsFolderRef *parent, bool deep,
+					 const EwsRestriction *restriction, EwsStatus *st)
+{
+	static EwsPlan shallow_plan = {
+		"SELECT folder_id, parent_id FROM ews.folder"
+		" WHERE mailbox_id = $1 AND parent_id = $2 ORDER BY display_name",
+		2, {UUIDOID, INT8OID}
+	};
+	/*
+	 * Deep: every folder of the mailbox, (id, parent) sorted by parent and
+	 * name, and the walk below keeps those under the parent.  One scan and
+	 * one sort of the mailbox's folders: a recursive query over the subtree
+	 * did the same work level by level, ten times slower for a mailbox's
+	 * root (a join per level) and far slower still for a deep chain.
+	 */
+	static EwsPlan deep_plan = {
+		"SELECT folder_id, parent_id FROM ews.folder WHERE mailbox_id = $1 AND parent_id IS NOT NULL"
+		" ORDER BY parent_id, display_name",
+		1, {UUIDOID}
 	};
 	EwsFolder	p;
-	Datum		args[3];
-	uint64		n;
-	List	   *result = NIL;
+	EwsFolderList *list;
+	Datum		args[2];
+	Portal		portal;
+	int64		n = 0;
+	int64		cap = 1024;
+	int64	   *ids;
+	int64	   *parents;
+	MemoryContext caller = CurrentMemoryContext;
 
 	if (!ews_folder_resolve(ctx, parent, EWS_NEED_READ, false, &p, st))
-		return NIL;
+		return NULL;
 	args[0] = UUIDPGetDatum(&p.mailbox_id);
 	args[1] = Int64GetDatum(p.folder_id);
-	args[2] = BoolGetDatum(deep);
-	if (restriction == NULL)
-		n = ews_exec(&plan, args, NULL, true, 0);
-	else
+	ids = palloc_extended(sizeof(int64) * cap, 0);
+	parents = palloc_extended(sizeof(int64) * cap, 0);
+	portal = SPI_cursor_open(NULL, ews_plan(deep ? &deep_plan : &shallow_plan), args, NULL, true);
+	/* SPI leaves its procedure context current: back to ours after each call (see ews_exec) */
+	MemoryContextSwitchTo(caller);
+	for (;;)
 	{
-		/* the statement is built from fixed text; the restriction's values are parameters */
-		StringInfoData sql;
-		Oid		   *types;
-		Datum	   *values;
-		int			nparams;
-		SPIPlanPtr	dyn;
-
-		initStringInfo(&sql);
-		appendStringInfoString(&sql, FOLDER_FIND_SQL " WHERE ");
-		if (!ews_folder_restriction_sql(restriction, 4, &sql, &types, &values, &nparams, st))
-			return NIL;
-		appendStringInfoString(&sql, FOLDER_FIND_ORDER);
-		for (int i = 0; i < 3; i++)
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, FIND_FETCH);
+		MemoryContextSwitchTo(caller);
+		if (SPI_processed == 0)
+			break;
+		if (n + (int64) SPI_processed > cap)
 		{
-			types[i] = plan.argtypes[i];
-			values[i] = args[i];
+			while (n + (int64) SPI_processed > cap)
+				cap *= 2;
+			ids = repalloc_huge(ids, sizeof(int64) * cap);
+			parents = repalloc_huge(parents, sizeof(int64) * cap);
 		}
-		dyn = SPI_prepare(sql.data, nparams, types);
-		if (dyn == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data, SPI_result_code_string(SPI_result));
-		if (SPI_execute_plan(dyn, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "FindFolder with a restriction failed");
-		n = SPI_processed;
-		SPI_freeplan(dyn);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			ids[n] = ews_col_int64(r, 1);
+			parents[n] = ews_col_int64(r, 2);
+			n++;
+		}
+		SPI_freetuptable(SPI_tuptable);
 	}
-	for (uint64 r = 0; r < n; r++)
-	{
-		EwsFolder  *f = palloc0(sizeof(EwsFolder));
+	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(caller);
 
-		f->mailbox_id = p.mailbox_id;
-		strlcpy(f->guid, p.guid, sizeof(f->guid));
-		f->folder_id = ews_col_int64(r, 1);
-		f->parent_id = ews_col_int64(r, 2);
-		f->display_name = ews_col_text(r, 3);
-		f->folder_class = ews_col_text(r, 4);
-		f->distinguished = ews_col_text(r, 5);
-		f->change_number = ews_col_int64(r, 6);
-		f->parent_change = ews_col_int64(r, 7);
-		f->total_count = ews_col_int32(r, 8);
-		f->child_count = ews_col_int32(r, 9);
-		f->unread_count = ews_col_int32(r, 10);
-		f->next_article = ews_col_int64(r, 11);
-		f->content_changed_at = (TimestampTz) ews_col_int64(r, 12);
-		result = lappend(result, f);
+	list = palloc0(sizeof(EwsFolderList));
+	list->mailbox_id = p.mailbox_id;
+	strlcpy(list->guid, p.guid, sizeof(list->guid));
+	list->access = p.access;	/* one mailbox: the rights the parent was resolved with */
+	list->delegated = p.delegated;
+	list->n = n;
+	if (!deep)
+	{
+		/* the children by name, as the query gave them */
+		list->ids = ids;
+		pfree(parents);
+		if (restriction != NULL && !find_list_restrict(list, restriction, st))
+			return NULL;
+		return list;
 	}
-	return result;
+
+	/* pre-order: a depth-first walk over the parent-sorted list, siblings in name order */
+	{
+		typedef struct Level
+		{
+			int64		next;
+			int64		end;
+		} Level;
+		int64	   *order = palloc_extended(sizeof(int64) * Max(n, 1), MCXT_ALLOC_HUGE);
+		Level	   *stack = palloc(sizeof(Level) * 64);
+		int			stack_cap = 64;
+		int			depth = 0;
+		int64		out = 0;
+
+		children_range(parents, n, p.folder_id, &stack[0].next, &stack[0].end);
+		while (depth >= 0)
+		{
+			Level	   *l = &stack[depth];
+			int64		i;
+
+			if ((out & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (l->next >= l->end)
+			{
+				depth--;
+				continue;
+			}
+			i = l->next++;
+			if (out >= n)
+				elog(ERROR, "the folder tree below " INT64_FORMAT " is not a tree", p.folder_id);
+			order[out++] = ids[i];
+			if (depth + 1 == stack_cap)
+			{
+				stack_cap *= 2;
+				stack = repalloc(stack, sizeof(Level) * stack_cap);
+			}
+			depth++;
+			children_range(parents, n, ids[i], &stack[depth].next, &stack[depth].end);
+		}
+		pfree(stack);
+		pfree(ids);
+		pfree(parents);
+		list->ids = order;
+		list->n = out;
+	}
+	if (restriction != NULL && !find_list_restrict(list, restriction, st))
+		return NULL;
+	return list;
+}
+
+void
+ews_folder_find_fetch(const EwsFolderList *list, int64 start, int count, bool with_counts, EwsFolder *out)
+{
+	static EwsPlan plan = {
+		"SELECT f.folder_id, f.parent_id, f.display_name, f.folder_class, f.distinguished,"
+		"       f.change_number, p.change_number"
+		"  FROM pg_catalog.unnest($2::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+		"  JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = u.id"
+		"  LEFT JOIN ews.folder p ON p.mailbox_id = $1 AND p.folder_id = f.parent_id"
+		" ORDER BY u.ord",
+		2, {UUIDOID, INT8ARRAYOID}
+	};
+	Datum	   *ids;
+	Datum		args[2];
+	uint64		n;
+
+	if (count <= 0)
+		return;
+	ids = palloc(sizeof(Datum) * count);
+	for (int i = 0; i < count; i++)
+		ids[i] = Int64GetDatum(list->ids[start + i]);
+	args[0] = UUIDPGetDatum(&list->mailbox_id);
+	args[1] = PointerGetDatum(construct_array(ids, count, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	n = ews_exec(&plan, args, NULL, true, 0);
+	/* the list was read in this statement's snapshot, so every folder is there */
+	if (n != (uint64) count)
+		elog(ERROR, "FindFolder found %d folders, then " UINT64_FORMAT " of them", count, n);
+	for (int i = 0; i < count; i++)
+	{
+		EwsFolder  *f = &out[i];
+
+		memset(f, 0, sizeof(*f));
+		f->mailbox_id = list->mailbox_id;
+		strlcpy(f->guid, list->guid, sizeof(f->guid));
+		f->folder_id = ews_col_int64(i, 1);
+		f->parent_id = ews_col_int64(i, 2);
+		f->display_name = ews_col_text(i, 3);
+		f->folder_class = ews_col_text(i, 4);
+		f->distinguished = ews_col_text(i, 5);
+		f->change_number = ews_col_int64(i, 6);
+		f->parent_change = ews_col_int64(i, 7);
+		f->access = list->access;
+		f->delegated = list->delegated;
+	}
+	if (with_counts)
+		ews_folder_counts_many(out, count);
+}
+
+/*
+ * Total and unread items (associated ones not counted) and subfolders of n
+ * folders of one mailbox, in one query.  Every count ews answers comes from
+ * here (GetFolder, FindFolder, both faces).  The item counts are the
+ * folder's counters (content.h), kept exact by every item write; the
+ * subfolders are counted (one index range each).
+ */
+void
+ews_folder_counts_many(EwsFolder *folders, int n)
+{
+	static EwsPlan plan = {
+		"SELECT f.total_count,"
+		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
+		"         WHERE c.mailbox_id = $1 AND c.parent_id = u.id)::int4,"
+		"       f.unread_count, f.next_article, f.content_changed_at"
+		"  FROM pg_catalog.unnest($2::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+		"  JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = u.id"
+		" ORDER BY u.ord",
+		2, {UUIDOID, INT8ARRAYOID}
+	};
+	Datum	   *ids;
+	Datum		args[2];
+
+	if (n <= 0)
+		return;
+	ids = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (memcmp(&folders[i].mailbox_id, &folders[0].mailbox_id, sizeof(pg_uuid_t)) != 0)
+			elog(ERROR, "ews_folder_counts_many: folders of more than one mailbox");
+		ids[i] = Int64GetDatum(folders[i].folder_id);
+	}
+	args[0] = UUIDPGetDatum(&folders[0].mailbox_id);
+	args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (ews_exec(&plan, args, NULL, true, 0) != (uint64) n)
+		elog(ERROR, "ews_folder_counts_many: wrong number of rows");
+	for (int i = 0; i < n; i++)
+	{
+		folders[i].total_count = ews_col_int32(i, 1);
+		folders[i].child_count = ews_col_int32(i, 2);
+		folders[i].unread_count = ews_col_int32(i, 3);
+		folders[i].next_article = ews_col_int64(i, 4);
+		folders[i].content_changed_at = (TimestampTz) ews_col_int64(i, 5);
+	}
+	pfree(ids);
 }
 
 /*
@@ -316,14 +711,20 @@ ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsS
 		args[0] = UUIDPGetDatum(&f.mailbox_id);
 		args[1] = Int64GetDatum(f.folder_id);
 		ews_exec(&hard, args, NULL, false, 0);
+		heights_fix_up(&f.mailbox_id, f.parent_id);
 	}
 	else
 	{
 		const char *target_name = type == EWS_DELETE_SOFT ? "recoverableitemsdeletions" : "deleteditems";
 		int64		target = ews_distinguished_folder_id(&f.mailbox_id, target_name);
+		bool		unused;
 
 		if (target == 0)
 			elog(ERROR, "mailbox has no distinguished folder \"%s\"", target_name);
+		/* the deleted subtree goes under the target, and must fit there as a move would */
+		if (!depth_allows(&f.mailbox_id, target, walk_up(&f.mailbox_id, target, 0, &unused),
+						  folder_height(&f.mailbox_id, f.folder_id), st))
+			return;
 		/*
 		 * No cycle is possible: the targets' ancestors are all distinguished,
 		 * and distinguished folders cannot be deleted.
@@ -334,6 +735,68 @@ ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsS
 	ews_status_ok(st);
 }
 
+/* ---- batches ---- */
+
+void
+ews_folder_keep(EwsFolder *f, EwsStatus *st)
+{
+	if (f != NULL)
+	{
+		f->display_name = f->display_name ? pstrdup(f->display_name) : NULL;
+		f->folder_class = f->folder_class ? pstrdup(f->folder_class) : NULL;
+		f->distinguished = f->distinguished ? pstrdup(f->distinguished) : NULL;
+	}
+	if (st != NULL && st->text != NULL)
+		st->text = pstrdup(st->text);
+}
+
+static int
+mailbox_id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(pg_uuid_t));
+}
+
+void
+ews_folder_lock_hierarchies(EwsCtx *ctx, const EwsFolderRef *refs, int n, EwsNeed need)
+{
+	pg_uuid_t  *ids;
+	int			m = 0;
+
+	if (n < 2)
+		return;					/* one input takes one lock: no order to keep */
+	ids = palloc(sizeof(pg_uuid_t) * n);
+	for (int i = 0; i < n; i++)
+	{
+		EwsMailbox	mb;
+		EwsStatus	st;
+		bool		ok;
+
+		CHECK_FOR_INTERRUPTS();
+		if (refs[i].distinguished != NULL)
+		{
+			if (refs[i].mailbox != NULL)
+				ok = ews_mailbox_by_smtp(ctx, refs[i].mailbox, need, &mb, &st);
+			else if ((ok = ctx->has_acting))
+				mb = ctx->acting;
+		}
+		else
+		{
+			EwsObjectId oid;
+			int64		cn;
+
+			ok = ews_object_id_decode(refs[i].id, refs[i].change_key, EWS_ID_KIND_FOLDER, &oid, &cn, &st) &&
+				ews_mailbox_by_guid(ctx, oid.mailbox, need, &mb, &st);
+		}
+		if (ok)
+			ids[m++] = mb.id;
+	}
+	qsort(ids, m, sizeof(pg_uuid_t), mailbox_id_cmp);
+	for (int i = 0; i < m; i++)
+		if (i == 0 || memcmp(&ids[i], &ids[i - 1], sizeof(pg_uuid_t)) != 0)
+			ews_lock_hierarchy(&ids[i]);
+	pfree(ids);
+}
+
 /* ---- MoveFolder and CopyFolder ---- */
 
 typedef enum MoveCopyOp
@@ -341,35 +804,6 @@ typedef enum MoveCopyOp
 	OP_MOVE,
 	OP_COPY
 } MoveCopyOp;
-
-/*
- * Is folder a the folder b itself or one of b's ancestors?  A walk up from
- * b: O(depth of b), whatever the size of a's subtree.  UNION (not UNION ALL)
- * ends the walk even on a damaged tree with a cycle.
- */
-static bool
-folder_is_self_or_ancestor(const pg_uuid_t *mailbox, int64 a, int64 b)
-{
-	static EwsPlan plan = {
-		"WITH RECURSIVE up(folder_id, parent_id) AS ("
-		"   SELECT f.folder_id, f.parent_id FROM ews.folder f"
-		"    WHERE f.mailbox_id = $1 AND f.folder_id = $3"
-		"  UNION"
-		"   SELECT f.folder_id, f.parent_id FROM up JOIN ews.folder f"
-		"     ON f.mailbox_id = $1 AND f.folder_id = up.parent_id"
-		"    WHERE up.folder_id <> $2"
-		")"
-		" SELECT 1 FROM up WHERE folder_id = $2",
-		3, {UUIDOID, INT8OID, INT8OID}
-	};
-	Datum		args[3];
-
-	args[0] = UUIDPGetDatum(mailbox);
-	args[1] = Int64GetDatum(a);
-	args[2] = Int64GetDatum(b);
-	/* not read-only: it must see moves committed while we waited for the lock */
-	return ews_exec(&plan, args, NULL, false, 1) > 0;
-}
 
 /*
  * Copy the subtree of folder src under parent with set-based SQL: one
@@ -431,10 +865,10 @@ prepare_copy_plan(void)
 					 "), new_folders AS ("
 					 "   INSERT INTO ews.folder (mailbox_id, folder_id, parent_id, display_name,"
 					 "                           folder_class, distinguished, change_number, next_article,"
-					 "                           total_count, unread_count, assoc_count, content_cn)"
+					 "                           total_count, unread_count, assoc_count, content_cn, height)"
 					 "   SELECT $1, m.new_id, COALESCE(pm.new_id, $3), f.display_name, f.folder_class, NULL, m.cn,"
 					 "          COALESCE(c.n, 0) + 1, COALESCE(c.total, 0), COALESCE(c.unread, 0),"
-					 "          COALESCE(c.assoc, 0), COALESCE(c.cn, 0)"
+					 "          COALESCE(c.assoc, 0), COALESCE(c.cn, 0), f.height"
 					 "     FROM map m JOIN ews.folder f ON f.mailbox_id = $1 AND f.folder_id = m.old_id"
 					 "     LEFT JOIN map pm ON pm.old_id = f.parent_id AND m.old_id <> $2"
 					 "     LEFT JOIN counts c ON c.folder_id = m.new_id"
@@ -489,6 +923,8 @@ copy_subtree(const EwsFolder *src, const EwsFolder *parent, EwsFolder *out)
 	strlcpy(out->guid, src->guid, sizeof(out->guid));
 	out->folder_id = ews_col_int64(0, 1);
 	out->change_number = ews_col_int64(0, 2);
+	/* the copy has the source's heights; the target may be higher now (after reading the result: this queries) */
+	heights_fix_up(&src->mailbox_id, parent->folder_id);
 	out->parent_id = parent->folder_id;
 	out->parent_change = parent->change_number;
 	out->display_name = src->display_name;
@@ -507,6 +943,8 @@ move_copy_one(EwsCtx *ctx, MoveCopyOp op, const EwsFolder *target, const EwsFold
 {
 	EwsFolder	s;
 	const char *verb = op == OP_MOVE ? "move" : "copy";
+	bool		below_itself;
+	int64		target_depth;
 
 	/* id codes, ErrorNonExistentMailbox, ErrorFolderNotFound */
 	if (!ews_folder_resolve(ctx, ref, op == OP_MOVE ? EWS_NEED_WRITE : EWS_NEED_READ, false, &s, st))
@@ -531,7 +969,13 @@ move_copy_one(EwsCtx *ctx, MoveCopyOp op, const EwsFolder *target, const EwsFold
 					   psprintf("Cannot %s a folder into itself.", verb));
 		return;
 	}
-	if (folder_is_self_or_ancestor(&s.mailbox_id, s.folder_id, target->folder_id))
+	/*
+	 * One walk up from the target, O(depth of the target), whatever the size
+	 * of the moved subtree: is the folder on the way (a cycle), and how deep
+	 * is the target?
+	 */
+	target_depth = walk_up(&s.mailbox_id, target->folder_id, s.folder_id, &below_itself);
+	if (below_itself)
 	{
 		ews_status_set(st, EWS_ErrorMoveCopyFailed,
 					   psprintf("Cannot %s a folder into one of its own subfolders.", verb));
@@ -550,6 +994,10 @@ move_copy_one(EwsCtx *ctx, MoveCopyOp op, const EwsFolder *target, const EwsFold
 								s.display_name));
 		return;
 	}
+	/* the subtree keeps its shape: its deepest folder ends up height levels below it */
+	if (!depth_allows(&s.mailbox_id, target->folder_id, target_depth,
+					  folder_height(&s.mailbox_id, s.folder_id), st))
+		return;
 	if (op == OP_MOVE)
 	{
 		/* one row update: the subtree and its items travel with their parent */
@@ -573,8 +1021,17 @@ error_ends_batch(int sqlerrcode)
 {
 	int			category = ERRCODE_TO_CATEGORY(sqlerrcode);
 
+	/*
+	 * Out of memory, disk or connections (53xxx) and program limits such as
+	 * the stack depth (54xxx) are the server's state, not this folder's: the
+	 * next folder would most likely fail the same way, and the caller must
+	 * learn that the call failed rather than read an "internal error" per
+	 * folder.
+	 */
 	return category == ERRCODE_TRANSACTION_ROLLBACK ||
-		category == ERRCODE_OPERATOR_INTERVENTION;
+		category == ERRCODE_OPERATOR_INTERVENTION ||
+		category == ERRCODE_INSUFFICIENT_RESOURCES ||
+		category == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 }
 
 /*
@@ -658,11 +1115,27 @@ move_copy(EwsCtx *ctx, MoveCopyOp op, const EwsFolderRef *target, const EwsFolde
 		}
 		return;
 	}
-	for (int i = 0; i < n; i++)
+	/*
+	 * Each source in a memory context of its own, reset after it: what the
+	 * caller gets (out[i], st[i]) is copied out first.  So a batch of many
+	 * folders holds one folder's work at a time.
+	 */
 	{
-		CHECK_FOR_INTERRUPTS();
-		memset(&out[i], 0, sizeof(out[i]));
-		move_copy_in_subxact(ctx, op, &t, &sources[i], &out[i], &st[i]);
+		MemoryContext outer = CurrentMemoryContext;
+		MemoryContext input_cxt = AllocSetContextCreate(outer, "ews move/copy input",
+														ALLOCSET_DEFAULT_SIZES);
+
+		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memset(&out[i], 0, sizeof(out[i]));
+			MemoryContextSwitchTo(input_cxt);
+			move_copy_in_subxact(ctx, op, &t, &sources[i], &out[i], &st[i]);
+			MemoryContextSwitchTo(outer);
+			ews_folder_keep(&out[i], &st[i]);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
 	}
 }
 

@@ -54,16 +54,18 @@ found_cmp(const void *a, const void *b)
 
 void
 ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
-					  EwsExportEmit emit, void *arg)
+					  EwsExportPlan plan, EwsExportEmit emit, void *arg)
 {
 	/*
 	 * One query per mailbox for the whole batch, not one per id: per-id
 	 * statements cost more than the lookup itself for small items.  The
 	 * query returns toast pointers; each blob is fetched (detoasted) only
-	 * when its row is emitted, so memory holds one blob at a time.
+	 * when its row is emitted, so memory holds one blob at a time.  Its
+	 * stored size comes along (octet_length reads it from the toast
+	 * pointer, without fetching the blob), for the plan.
 	 */
-	static EwsPlan plan = {
-		"SELECT item_id, change_number, blob FROM ews.item"
+	static EwsPlan lookup_plan = {
+		"SELECT item_id, change_number, blob, pg_catalog.octet_length(blob) FROM ews.item"
 		" WHERE mailbox_id = $1 AND item_id = ANY ($2)",
 		2, {UUIDOID, INT8ARRAYOID}
 	};
@@ -75,6 +77,9 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 	FoundItem  *found = NULL;
 	int			nfound = 0;
 	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
+	FoundItem **hits;
+	int			stop = n;
+	MemoryContext input_cxt;
 
 	/* 1: decode every id and find its mailbox */
 	for (int i = 0; i < n; i++)
@@ -115,7 +120,8 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 		args[0] = UUIDPGetDatum(&mailboxes[m].id);
 		args[1] = PointerGetDatum(construct_array(ids, nids, INT8OID, sizeof(int64),
 												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		rows = ews_exec(&plan, args, NULL, true, 0);
+		CHECK_FOR_INTERRUPTS();
+		rows = ews_exec(&lookup_plan, args, NULL, true, 0);
 		if (rows == 0)
 			continue;
 		found = found ? repalloc(found, sizeof(FoundItem) * (nfound + rows))
@@ -134,26 +140,62 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 	if (nfound > 1)
 		qsort(found, nfound, sizeof(FoundItem), found_cmp);
 
-	/* 3: answer in request order */
+	/* 3: the stored sizes, and how many inputs to export */
+	hits = palloc(sizeof(FoundItem *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		EwsExportedItem out = {0};
 		FoundItem	key;
-		FoundItem  *hit;
+
+		hits[i] = NULL;
+		if (mbx[i] < 0 || nfound == 0)
+			continue;
+		key.mailbox = mbx[i];
+		key.local_id = local[i];
+		hits[i] = bsearch(&key, found, nfound, sizeof(FoundItem), found_cmp);
+	}
+	if (plan != NULL)
+	{
+		int64	   *sizes = palloc(sizeof(int64) * Max(n, 1));
+
+		for (int i = 0; i < n; i++)
+		{
+			bool		isnull;
+
+			sizes[i] = hits[i] == NULL ? -1 :
+				DatumGetInt32(SPI_getbinval(hits[i]->tuptable->vals[hits[i]->row],
+											hits[i]->tuptable->tupdesc, 4, &isnull));
+		}
+		stop = plan(arg, sizes, n);
+		pfree(sizes);
+	}
+
+	/*
+	 * 4: answer in request order, each input in a memory context of its own
+	 * (the detoasted blob, the ChangeKey text, what emit builds), reset after
+	 * it: a batch holds one input's work at a time.
+	 */
+	input_cxt = AllocSetContextCreate(CurrentMemoryContext, "ews export input", ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < stop; i++)
+	{
+		EwsExportedItem out = {0};
+		FoundItem  *hit = hits[i];
+		MemoryContext outer;
 
 		CHECK_FOR_INTERRUPTS();
+		outer = MemoryContextSwitchTo(input_cxt);
 		if (mbx[i] < 0)
 		{
 			emit(arg, i, NULL, &st[i]);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
 			continue;
 		}
-		key.mailbox = mbx[i];
-		key.local_id = local[i];
-		hit = nfound ? bsearch(&key, found, nfound, sizeof(FoundItem), found_cmp) : NULL;
 		if (hit == NULL)
 		{
 			ews_status_set(&st[i], EWS_ErrorItemNotFound, NULL);
 			emit(arg, i, NULL, &st[i]);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
 			continue;
 		}
 		{
@@ -179,10 +221,10 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 			out.blob = detoast ? (bytea *) PG_DETOAST_DATUM_COPY(blob) : (bytea *) DatumGetPointer(blob);
 		}
 		emit(arg, i, &out, &st[i]);
-		if (detoast)
-			pfree(out.blob);
-		pfree(out.change_key);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(input_cxt);
 	}
+	MemoryContextDelete(input_cxt);
 }
 
 

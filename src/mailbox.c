@@ -1,7 +1,8 @@
 /*
  * mailbox.c
- *	  Mailboxes: creation with Exchange's default folder tree, access grants
- *	  (delegate, impersonate), listing and dropping.
+ *	  Mailboxes: creation with Exchange's default folder tree, role access
+ *	  grants (delegate, impersonate), mailbox delegates (reviewer, editor),
+ *	  listing and dropping.
  */
 #include "mailbox.h"
 
@@ -82,12 +83,13 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 	};
 	static EwsPlan insert_folder = {
 		"INSERT INTO ews.folder (mailbox_id, folder_id, parent_id, display_name,"
-		"                        folder_class, distinguished, change_number)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		7, {UUIDOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID}
+		"                        folder_class, distinguished, change_number, height)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		8, {UUIDOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT4OID}
 	};
 	pg_uuid_t	id;
 	int64		folder_ids[lengthof(ews_default_folders)];
+	int32		heights[lengthof(ews_default_folders)];
 	Datum		arg;
 
 	if (!smtp_address_valid(smtp) || !ews_text_is_utf8(smtp))
@@ -110,6 +112,13 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 				 errmsg("permission denied to create a mailbox owned by role \"%s\"",
 						GetUserNameFromId(owner, false)),
 				 errdetail("Only members of the owner role, members of ews_admin and superusers may.")));
+	/* a user does not provision mailboxes: acting for one can only narrow */
+	if (ctx->acting_user)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to create a mailbox while acting for mailbox \"%s\"",
+						ctx->acting.smtp_address),
+				 errdetail("A transaction that acts for a user (ews_act_as) cannot create mailboxes.")));
 	arg = CStringGetTextDatum(smtp);
 	if (ews_exec(&exists_plan, &arg, NULL, true, 1) > 0)
 		ereport(ERROR,
@@ -131,11 +140,21 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 		ews_exec(&insert_mailbox, args, NULL, false, 0);
 	}
 
+	/* each folder's height (ews.folder.height, see folder.c): children come later in the table */
+	for (int i = ews_default_folder_count - 1; i >= 0; i--)
+	{
+		heights[i] = 0;
+		for (int j = i + 1; j < ews_default_folder_count; j++)
+			if (ews_default_folders[j].parent != NULL &&
+				strcmp(ews_default_folders[j].parent, ews_default_folders[i].distinguished) == 0)
+				heights[i] = Max(heights[i], heights[j] + 1);
+	}
+
 	for (int i = 0; i < ews_default_folder_count; i++)
 	{
 		const EwsDefaultFolder *df = &ews_default_folders[i];
-		Datum		args[7];
-		char		nulls[7] = "       ";
+		Datum		args[8];
+		char		nulls[8] = "        ";
 
 		folder_ids[i] = ews_next_local_id();
 		args[0] = UUIDPGetDatum(&id);
@@ -158,6 +177,7 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 		nulls[4] = df->folder_class ? ' ' : 'n';
 		args[5] = CStringGetTextDatum(df->distinguished);
 		args[6] = Int64GetDatum(ews_next_change_number());
+		args[7] = Int32GetDatum(heights[i]);
 		ews_exec(&insert_folder, args, nulls, false, 0);
 	}
 	return id;
@@ -207,11 +227,11 @@ mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("mailbox \"%s\" does not exist", smtp)));
-	if (!has_privs_of_role(ctx->caller, mb->owner) && !ews_caller_is_admin(ctx))
+	if (!ews_mailbox_manages(ctx, mb))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to manage mailbox \"%s\"", smtp),
-				 errdetail("Only members of the owner role, members of ews_admin and superusers may grant, revoke or drop; delegates and impersonators may not.")));
+				 errdetail("Only members of the owner role, members of ews_admin and superusers may grant, revoke, delegate or drop; delegates and impersonators may not, nor a transaction acting for another user.")));
 }
 
 /* grant and revoke: the same checks, then one statement on ews.mailbox_grant */
@@ -279,25 +299,41 @@ ews_mailbox_drop(EwsCtx *ctx, const char *smtp)
 List *
 ews_mailbox_list(EwsCtx *ctx)
 {
-	/* the same rule as ews_mailbox_allows(EWS_RIGHT_USE), for every row */
+	/*
+	 * The same rule as mailbox_access in store.c, for every row: the
+	 * calling role's (owner, grant, admin), and when acting for a user only
+	 * that user's mailbox and those delegated to it.
+	 */
 	static EwsPlan plan = {
 		"SELECT m.mailbox_id, m.smtp_address, m.display_name, m.owner_role::pg_catalog.oid"
 		" FROM ews.mailbox m"
-		" WHERE $2"
+		" WHERE ($2"
 		"    OR pg_catalog.pg_has_role($1, m.owner_role::pg_catalog.oid, 'USAGE')"
 		"    OR EXISTS (SELECT 1 FROM ews.mailbox_grant g"
 		"                WHERE g.mailbox_id = m.mailbox_id"
-		"                  AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE'))"
+		"                  AND pg_catalog.pg_has_role($1, g.grantee::pg_catalog.oid, 'USAGE')))"
+		"   AND ($3::pg_catalog.uuid IS NULL OR m.mailbox_id = $3"
+		"    OR EXISTS (SELECT 1 FROM ews.mailbox_delegate d"
+		"                WHERE d.mailbox_id = m.mailbox_id AND d.delegate_id = $3"
+		"                  AND d.folder_id IS NULL))"
 		" ORDER BY pg_catalog.lower(m.smtp_address) COLLATE pg_catalog.\"C\"",
-		2, {OIDOID, BOOLOID}
+		3, {OIDOID, BOOLOID, UUIDOID}
 	};
-	Datum		args[2];
+	Datum		args[3];
+	char		nulls[3] = "   ";
 	uint64		n;
 	List	   *out = NIL;
 
 	args[0] = ObjectIdGetDatum(ctx->caller);
 	args[1] = BoolGetDatum(ews_caller_is_admin(ctx));
-	n = ews_exec(&plan, args, NULL, true, 0);
+	if (ctx->acting_user)
+		args[2] = UUIDPGetDatum(&ctx->acting.id);
+	else
+	{
+		args[2] = (Datum) 0;
+		nulls[2] = 'n';
+	}
+	n = ews_exec(&plan, args, nulls, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		EwsMailbox *mb = palloc0(sizeof(EwsMailbox));
@@ -313,6 +349,133 @@ ews_mailbox_list(EwsCtx *ctx)
 		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull);
 		mb->owner = DatumGetObjectId(d);
 		out = lappend(out, mb);
+	}
+	return out;
+}
+
+/* ---- mailbox delegates ---- */
+
+/*
+ * The permissions a delegate grant can give.  Checked before any mailbox is
+ * looked up, so a bad one gives the same error whether or not they exist.
+ */
+static const char *
+delegate_permission(const char *permission)
+{
+	if (permission != NULL && strcmp(permission, "reviewer") == 0)
+		return "reviewer";
+	if (permission != NULL && strcmp(permission, "editor") == 0)
+		return "editor";
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid delegate permission \"%s\"", permission ? permission : "(null)"),
+			 errhint("Use reviewer (read folders and items) or editor (read and change them).")));
+	return NULL;				/* not reached */
+}
+
+/*
+ * The delegate's mailbox, by address.  Whoever manages a mailbox may name
+ * any other as its delegate, so this lookup is by existence alone: it tells
+ * a mailbox's manager that an address is in use (as an address book
+ * would), and nothing else.
+ */
+static void
+delegate_mailbox(const char *smtp, EwsMailbox *out)
+{
+	static EwsPlan plan = {
+		"SELECT mailbox_id, smtp_address, display_name, owner_role::pg_catalog.oid"
+		" FROM ews.mailbox WHERE pg_catalog.lower(smtp_address) = pg_catalog.lower($1)",
+		1, {TEXTOID}
+	};
+	Datum		arg = CStringGetTextDatum(smtp);
+	bool		isnull;
+	char	   *g;
+
+	if (ews_exec(&plan, &arg, NULL, true, 1) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("mailbox \"%s\" does not exist", smtp)));
+	memset(out, 0, sizeof(*out));
+	memcpy(&out->id, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+		   sizeof(pg_uuid_t));
+	g = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&out->id)));
+	strlcpy(out->guid, g, sizeof(out->guid));
+	out->smtp_address = ews_col_text(0, 2);
+}
+
+void
+ews_delegate_add(EwsCtx *ctx, const char *smtp, const char *delegate, const char *permission)
+{
+	/* granting again changes the permission: reviewer to editor and back */
+	static EwsPlan plan = {
+		"INSERT INTO ews.mailbox_delegate (mailbox_id, delegate_id, folder_id, permission)"
+		" VALUES ($1, $2, NULL, $3)"
+		" ON CONFLICT ON CONSTRAINT mailbox_delegate_key"
+		" DO UPDATE SET permission = EXCLUDED.permission, granted_at = pg_catalog.now()"
+		"   WHERE mailbox_delegate.permission <> EXCLUDED.permission",
+		3, {UUIDOID, UUIDOID, TEXTOID}
+	};
+	const char *p = delegate_permission(permission);
+	EwsMailbox	mb;
+	EwsMailbox	d;
+	Datum		args[3];
+
+	mailbox_for_manage(ctx, smtp, &mb);
+	delegate_mailbox(delegate, &d);
+	if (memcmp(&mb.id, &d.id, sizeof(pg_uuid_t)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mailbox \"%s\" cannot be its own delegate", smtp)));
+	args[0] = UUIDPGetDatum(&mb.id);
+	args[1] = UUIDPGetDatum(&d.id);
+	args[2] = CStringGetTextDatum(p);
+	ews_exec(&plan, args, NULL, false, 0);
+}
+
+void
+ews_delegate_remove(EwsCtx *ctx, const char *smtp, const char *delegate)
+{
+	static EwsPlan plan = {
+		"DELETE FROM ews.mailbox_delegate"
+		" WHERE mailbox_id = $1 AND delegate_id = $2 AND folder_id IS NULL",
+		2, {UUIDOID, UUIDOID}
+	};
+	EwsMailbox	mb;
+	EwsMailbox	d;
+	Datum		args[2];
+
+	mailbox_for_manage(ctx, smtp, &mb);
+	delegate_mailbox(delegate, &d);
+	args[0] = UUIDPGetDatum(&mb.id);
+	args[1] = UUIDPGetDatum(&d.id);
+	ews_exec(&plan, args, NULL, false, 0);
+}
+
+List *
+ews_delegate_list(EwsCtx *ctx, const char *smtp)
+{
+	static EwsPlan plan = {
+		"SELECT m.smtp_address, d.permission FROM ews.mailbox_delegate d"
+		"  JOIN ews.mailbox m ON m.mailbox_id = d.delegate_id"
+		" WHERE d.mailbox_id = $1 AND d.folder_id IS NULL"
+		" ORDER BY pg_catalog.lower(m.smtp_address) COLLATE pg_catalog.\"C\"",
+		1, {UUIDOID}
+	};
+	EwsMailbox	mb;
+	Datum		arg;
+	uint64		n;
+	List	   *out = NIL;
+
+	mailbox_for_manage(ctx, smtp, &mb);
+	arg = UUIDPGetDatum(&mb.id);
+	n = ews_exec(&plan, &arg, NULL, true, 0);
+	for (uint64 i = 0; i < n; i++)
+	{
+		EwsDelegate *d = palloc(sizeof(EwsDelegate));
+
+		d->smtp_address = ews_col_text(i, 1);
+		d->permission = ews_col_text(i, 2);
+		out = lappend(out, d);
 	}
 	return out;
 }

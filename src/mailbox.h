@@ -33,8 +33,9 @@ extern pg_uuid_t ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *d
 
 /*
  * Access management.  Only the owner (a member of the owner role), members
- * of ews_admin and superusers may grant, revoke or drop; delegates and
- * impersonators may not pass their access on.  A caller who may not use the
+ * of ews_admin and superusers may grant, revoke or drop (and a request that
+ * acts for a user only in that user's mailbox); delegates and impersonators
+ * may not pass their access on.  A caller who may not use the
  * mailbox at all gets the same "does not exist" error as for a missing one.
  * right is "delegate" or "impersonate"; anything else raises.  Granting what
  * is granted and revoking what is not are no-ops.
@@ -43,7 +44,30 @@ extern void ews_mailbox_grant(EwsCtx *ctx, const char *smtp, Oid grantee, const 
 extern void ews_mailbox_revoke(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right);
 /* remove a mailbox with its folders, items and grants */
 extern void ews_mailbox_drop(EwsCtx *ctx, const char *smtp);
-/* the mailboxes the caller may use (admins: all), as EwsMailbox *, by lower-case address in byte order */
+/*
+ * The mailboxes the request may use (admins: all; acting for a user: that
+ * user's and those delegated to it, of those), as EwsMailbox *, by
+ * lower-case address in byte order.
+ */
 extern List *ews_mailbox_list(EwsCtx *ctx);
+
+/*
+ * Mailbox delegates: the manager of mailbox smtp (as for grants) makes the
+ * user of mailbox delegate a reviewer (reads folders and items) or an
+ * editor (reads and changes them) of it.  The grant counts when a request
+ * acts for that user (DESIGN.md "Access").  Adding again sets the
+ * permission; removing what is not there is a no-op.  A delegate address
+ * that names no mailbox raises "does not exist".
+ */
+typedef struct EwsDelegate
+{
+	char	   *smtp_address;	/* the delegate's mailbox */
+	char	   *permission;		/* reviewer or editor */
+} EwsDelegate;
+
+extern void ews_delegate_add(EwsCtx *ctx, const char *smtp, const char *delegate, const char *permission);
+extern void ews_delegate_remove(EwsCtx *ctx, const char *smtp, const char *delegate);
+/* the delegates of mailbox smtp, as EwsDelegate *, by lower-case address in byte order */
+extern List *ews_delegate_list(EwsCtx *ctx, const char *smtp);
 
 #endif

@@ -43,6 +43,8 @@ typedef struct G
 {
 	EwsmBuf		b;
 	size_t		line_start;		/* offset where the current line began */
+	size_t		reserve;		/* characters that will follow the next token
+								 * (a list's comma) */
 	ews_mime_alloc_fn alloc;
 	void	   *ctx;
 } G;
@@ -70,7 +72,7 @@ token(G *g, const char *t, size_t n, bool space)
 {
 	if (space)
 	{
-		if (line_len(g) + 1 + n > FOLD_AT && line_len(g) > 0)
+		if (line_len(g) + 1 + n + g->reserve > FOLD_AT && line_len(g) > 0)
 		{
 			ewsm_buf_put(&g->b, "\r\n", 2);
 			g->line_start = g->b.len;
@@ -500,6 +502,7 @@ address_field(G *g, const char *name, const EwsMimeAddressList *l)
 			return EWS_MIMEGEN_BAD_ADDRESS;
 		if (a->name != NULL && !clean_str(g, a->name, &nm, &nn))
 			return EWS_MIMEGEN_BAD_UTF8;
+		g->reserve = i + 1 < l->n ? 1 : 0;
 		if (nn > 0)
 		{
 			char	   *angle = g->alloc(g->ctx, an + 3);
@@ -512,6 +515,7 @@ address_field(G *g, const char *name, const EwsMimeAddressList *l)
 		}
 		else
 			token(g, ad, an, true);
+		g->reserve = 0;
 		if (i + 1 < l->n)
 			ewsm_buf_putc(&g->b, ',');
 	}
@@ -853,7 +857,10 @@ ews_mime_generate(const EwsMimeFields *f, uint64_t seed, uint8_t **out, size_t *
 				field_start(&g, "Keywords");
 			else
 				ewsm_buf_putc(&g.b, ',');
+			/* a comma may follow: keep room for it (conservative for every token) */
+			g.reserve = 1;
 			phrase_out(&g, (const uint8_t *) v, n, true);
+			g.reserve = 0;
 			any = true;
 		}
 		if (any)

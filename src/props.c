@@ -692,8 +692,32 @@ ews_format_time(StringInfo buf, TimestampTz ts)
 		return false;
 	if (tm.tm_year < 1601 || tm.tm_year > 9999)
 		return false;
-	appendStringInfo(buf, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-					 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	{
+		char		t[20];
+
+		/* YYYY-MM-DDTHH:MM:SSZ, written digit by digit (this is on every item of a page) */
+		t[0] = '0' + tm.tm_year / 1000;
+		t[1] = '0' + tm.tm_year / 100 % 10;
+		t[2] = '0' + tm.tm_year / 10 % 10;
+		t[3] = '0' + tm.tm_year % 10;
+		t[4] = '-';
+		t[5] = '0' + tm.tm_mon / 10;
+		t[6] = '0' + tm.tm_mon % 10;
+		t[7] = '-';
+		t[8] = '0' + tm.tm_mday / 10;
+		t[9] = '0' + tm.tm_mday % 10;
+		t[10] = 'T';
+		t[11] = '0' + tm.tm_hour / 10;
+		t[12] = '0' + tm.tm_hour % 10;
+		t[13] = ':';
+		t[14] = '0' + tm.tm_min / 10;
+		t[15] = '0' + tm.tm_min % 10;
+		t[16] = ':';
+		t[17] = '0' + tm.tm_sec / 10;
+		t[18] = '0' + tm.tm_sec % 10;
+		t[19] = 'Z';
+		appendBinaryStringInfo(buf, t, 20);
+	}
 	return true;
 }
 

@@ -89,6 +89,49 @@ extern void soap_step_begin(void);
 extern void soap_step_end(void);
 
 /*
+ * Batches.  Every operation that takes several inputs (ids, folders, items)
+ * checks their number in read, with soap_batch_size_ok: more than
+ * ews.max_batch_size is a fault before anything is done.  Its run handles
+ * each input between soap_batch_next and soap_batch_done, which
+ *   - run the input in a memory context of its own, reset after it (what
+ *	   must outlive the input goes to call->out, or is copied out);
+ *   - keep the response within ews.max_response_size: an input whose
+ *	   answer would not fit, and every input after it, is answered
+ *	   ErrorBatchProcessingStopped (ResponseClass Warning), as Exchange
+ *	   answers the rest of a batch it stopped, and is not run at all.
+ * soap_batch_next takes the most bytes the input's message can need; an
+ * operation whose messages can be large (FindFolder) gives a typical size
+ * and passes may_undo to soap_batch_done, which then takes back a message
+ * that overflowed (read-only operations only: nothing may have changed).
+ */
+extern bool soap_batch_size_ok(SoapCall *call, int n, const char *what);
+
+typedef struct SoapBatch
+{
+	SoapCall   *call;
+	const char *op;				/* GetFolder, ... */
+	const char *tail;			/* what the op's error messages end with ("<m:Folders/>", "") */
+	int			n;
+	bool		stopped;
+	int			mark;			/* where the current input's message began */
+	MemoryContext outer;
+	MemoryContext input;
+} SoapBatch;
+
+/* the size of a message of ErrorBatchProcessingStopped, with room to spare */
+#define SOAP_STOPPED_MESSAGE 640
+
+extern void soap_batch_begin(SoapBatch *b, SoapCall *call, const char *op, const char *tail, int n);
+/* false when input i is not to be run (its Warning is written); else the input's context is current */
+extern bool soap_batch_next(SoapBatch *b, int i, size_t need);
+extern void soap_batch_done(SoapBatch *b, int i, bool may_undo);
+/* answer input i (and mark the batch stopped) without running it */
+extern void soap_batch_stop(SoapBatch *b, int i);
+extern void soap_batch_end(SoapBatch *b);
+/* bytes the response may still grow by while leaving room for the stopped answers of `remaining` inputs */
+extern size_t soap_response_room(SoapCall *call, int remaining);
+
+/*
  * An EWS operation is two functions, registered in the one operation table
  * in soap.c (soap_operations):
  *

@@ -12,9 +12,11 @@
 
 #include <limits.h>
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "base64.h"
+#include "ews.h"
 #include "folder.h"
 #include "ids.h"
 #include "item.h"
@@ -60,6 +62,15 @@ static const struct
 	{"folder:DistinguishedFolderId", FP_DISTINGUISHED},
 	{"folder:UnreadCount", FP_UNREAD},
 };
+
+/*
+ * The most a response message of the folder operations takes: ids,
+ * ChangeKeys, a display name of up to 1 kB escaped, class, counts (soap.h,
+ * SoapBatch).
+ */
+#define FOLDER_MESSAGE_MAX	(16 * 1024)
+/* an error message: its MessageText is short, or names an id */
+#define ERROR_MESSAGE_MAX	2048
 
 static void
 message_begin(SoapCall *call, const char *op, const EwsStatus *st)
@@ -253,19 +264,7 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 	for (int i = 0; ext != NULL && i < ext->n; i++)
 		write_folder_extended(buf, f, &ext->paths[i]);
 	if (shape & FP_EFFECTIVE_RIGHTS)
-	{
-		/*
-		 * Whoever can see a folder here may do everything with it: access is
-		 * per mailbox (owner, delegate, impersonation), not per folder.
-		 */
-		appendStringInfoString(buf,
-							   "<t:EffectiveRights><t:CreateAssociated>true</t:CreateAssociated>"
-							   "<t:CreateContents>true</t:CreateContents>"
-							   "<t:CreateHierarchy>true</t:CreateHierarchy>"
-							   "<t:Delete>true</t:Delete><t:Modify>true</t:Modify>"
-							   "<t:Read>true</t:Read><t:ViewPrivateItems>true</t:ViewPrivateItems>"
-							   "</t:EffectiveRights>");
-	}
+		sw_effective_rights(buf, f->access == EWS_ACCESS_WRITE, f->delegated);
 	if ((shape & FP_DISTINGUISHED) && f->distinguished != NULL)
 		sw_elem_text(buf, "t:DistinguishedFolderId", f->distinguished);
 	/* CalendarFolderType and ContactsFolderType have no UnreadCount */
@@ -306,13 +305,18 @@ soap_run_get_folder(SoapCall *call, void *request)
 {
 	GetFolderRequest *r = request;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "GetFolder");
+	soap_batch_begin(&b, call, "GetFolder", "<m:Folders/>", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
 
+		if (!soap_batch_next(&b, i, FOLDER_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
 		ews_folder_get(&call->ctx, &r->refs[i], &f, &st);
 		soap_step_end();
@@ -326,7 +330,9 @@ soap_run_get_folder(SoapCall *call, void *request)
 		else
 			appendStringInfoString(call->out, "<m:Folders/>");
 		sw_message_end(call->out, "GetFolder");
+		soap_batch_done(&b, i, true);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "GetFolder");
 	sw_envelope_end(call->out);
 }
@@ -458,30 +464,44 @@ soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request)
 	return true;
 }
 
+/*
+ * FindFolder.  Each parent's folders come as a light list of ids
+ * (ews_folder_find_list); the page the view asks for is cut from it and
+ * only that page is fetched, counts included, so a page at offset 10 000
+ * costs what the first page costs.  Exchange's EWSFindCountLimit is
+ * ews.max_find_count: without a view, more folders than it is
+ * ErrorExceededFindCountLimit (the client should page); with one, the page
+ * is cut to it, and IncludesLastItemInRange and the next offset say so.
+ */
 void
 soap_run_find_folder(SoapCall *call, void *request)
 {
 	FindFolderRequest *r = request;
 	const FolderView view = r->view;
+	SoapBatch	b;
+	bool		with_counts = (r->shape & (FP_TOTAL | FP_CHILDREN | FP_UNREAD)) != 0 || r->ext.n > 0;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "FindFolder");
+	soap_batch_begin(&b, call, "FindFolder", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
-		List	   *found;
-		int			total;
-		int			start = 0,
+		EwsFolderList *list;
+		int64		total;
+		int64		start = 0,
 					stop;
+		int64		limit = ews_max_find_count;
 
 		/* paging errors have codes EwsCode lacks: they are written by name */
 		const char *paging_code = NULL;
 		const char *paging_text = NULL;
 
+		if (!soap_batch_next(&b, i, FOLDER_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
-		found = ews_folder_find(&call->ctx, &r->refs[i], r->deep, r->restriction, &st);
-		soap_step_end();
-		stop = total = list_length(found);
+		list = ews_folder_find_list(&call->ctx, &r->refs[i], r->deep, r->restriction, &st);
+		stop = total = list ? list->n : 0;
 
 		if (st.code == EWS_NoError && view.kind != VIEW_NONE)
 		{
@@ -497,50 +517,76 @@ soap_run_find_folder(SoapCall *call, void *request)
 				paging_text = "The paging offset is out of range.";
 			}
 		}
+		if (st.code == EWS_NoError && paging_code == NULL && view.kind == VIEW_NONE && total > limit)
+		{
+			ews_status_set(&st, EWS_ErrorExceededFindCountLimit,
+						   psprintf("FindFolder would return " INT64_FORMAT " folders, more than ews.max_find_count (%d): page with m:IndexedPageFolderView.",
+									total, ews_max_find_count));
+		}
 		if (st.code != EWS_NoError || paging_code != NULL)
 		{
+			soap_step_end();
 			if (paging_code != NULL)
 				sw_message_begin(call->out, "FindFolder", paging_code, paging_text, NULL);
 			else
 				message_begin(call, "FindFolder", &st);
 			sw_message_end(call->out, "FindFolder");
+			soap_batch_done(&b, i, true);
 			continue;
 		}
+		/* a page holds at most ews.max_find_count folders, as Exchange cuts one */
 		if (view.kind == VIEW_INDEXED)
 		{
+			int64		max = view.has_max ? Min((int64) view.max, limit) : limit;
+
 			if (view.from_end)
 			{
 				stop = Max(total - view.offset, 0);
-				start = view.has_max ? Max(stop - view.max, 0) : 0;
+				start = Max(stop - max, 0);
 			}
 			else
 			{
-				start = Min(view.offset, total);
-				stop = view.has_max ? (int) Min((int64) start + view.max, (int64) total) : total;
+				start = Min((int64) view.offset, total);
+				stop = Min(start + max, total);
 			}
 		}
 		else if (view.kind == VIEW_FRACTIONAL)
 		{
-			start = (int) ((int64) total * view.offset / view.denominator);
-			stop = view.has_max ? (int) Min((int64) start + view.max, (int64) total) : total;
+			int64		max = view.has_max ? Min((int64) view.max, limit) : limit;
+
+			start = total * view.offset / view.denominator;
+			stop = Min(start + max, total);
 		}
 
 		message_begin(call, "FindFolder", &st);
 		appendStringInfoString(call->out, "<m:RootFolder");
 		if (view.kind == VIEW_FRACTIONAL)
-			appendStringInfo(call->out, " NumeratorOffset=\"%d\" AbsoluteDenominator=\"%d\"",
+			appendStringInfo(call->out, " NumeratorOffset=\"" INT64_FORMAT "\" AbsoluteDenominator=\"" INT64_FORMAT "\"",
 							 stop, total);
 		else
-			appendStringInfo(call->out, " IndexedPagingOffset=\"%d\"",
+			appendStringInfo(call->out, " IndexedPagingOffset=\"" INT64_FORMAT "\"",
 							 view.kind == VIEW_INDEXED && view.from_end ? total - start : stop);
-		appendStringInfo(call->out, " TotalItemsInView=\"%d\" IncludesLastItemInRange=\"%s\">",
-						 total, (view.from_end ? start == 0 : stop >= total) ? "true" : "false");
+		appendStringInfo(call->out, " TotalItemsInView=\"" INT64_FORMAT "\" IncludesLastItemInRange=\"%s\">",
+						 total, (view.kind == VIEW_INDEXED && view.from_end ? start == 0 : stop >= total) ? "true" : "false");
 		appendStringInfoString(call->out, "<t:Folders>");
-		for (int j = start; j < stop; j++)
-			write_folder(call->out, (EwsFolder *) list_nth(found, j), r->shape, NULL, &r->ext);
+		/* the page, fetched in pieces so that one piece's folders are in memory at a time */
+		for (int64 j = start; j < stop; j += 100)
+		{
+			int			count = (int) Min((int64) 100, stop - j);
+			EwsFolder  *page = palloc(sizeof(EwsFolder) * count);
+
+			CHECK_FOR_INTERRUPTS();
+			ews_folder_find_fetch(list, j, count, with_counts, page);
+			for (int k = 0; k < count; k++)
+				write_folder(call->out, &page[k], r->shape, NULL, &r->ext);
+			pfree(page);
+		}
+		soap_step_end();
 		appendStringInfoString(call->out, "</t:Folders></m:RootFolder>");
 		sw_message_end(call->out, "FindFolder");
+		soap_batch_done(&b, i, true);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "FindFolder");
 	sw_envelope_end(call->out);
 }
@@ -593,6 +639,8 @@ soap_read_create_folder(SoapCall *call, xmlNodePtr op, void **request)
 		n++;
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:Folders needs at least one folder.");
+	if (!soap_batch_size_ok(call, n, "folders"))
+		return false;
 	folders = palloc0(sizeof(NewFolder) * n);
 	n = 0;
 	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
@@ -630,13 +678,18 @@ soap_run_create_folder(SoapCall *call, void *request)
 	CreateFolderRequest *r = request;
 	NewFolder  *folders = r->folders;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "CreateFolder");
+	soap_batch_begin(&b, call, "CreateFolder", "<m:Folders/>", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
 
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
 		ews_folder_create(&call->ctx, &r->parent, folders[i].display_name, folders[i].folder_class,
 						  &f, &st);
@@ -651,7 +704,9 @@ soap_run_create_folder(SoapCall *call, void *request)
 		else
 			appendStringInfoString(call->out, "<m:Folders/>");
 		sw_message_end(call->out, "CreateFolder");
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "CreateFolder");
 	sw_envelope_end(call->out);
 }
@@ -689,18 +744,29 @@ soap_run_delete_folder(SoapCall *call, void *request)
 {
 	DeleteFolderRequest *r = request;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "DeleteFolder");
+	/* the mailboxes' hierarchy locks in a fixed order, before the first delete */
+	soap_step_begin();
+	ews_folder_lock_hierarchies(&call->ctx, r->refs, r->n, EWS_NEED_WRITE);
+	soap_step_end();
+	soap_batch_begin(&b, call, "DeleteFolder", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
 
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
 		ews_folder_delete(&call->ctx, &r->refs[i], r->type, &st);
 		soap_step_end();
 		message_begin(call, "DeleteFolder", &st);
 		sw_message_end(call->out, "DeleteFolder");
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "DeleteFolder");
 	sw_envelope_end(call->out);
 }
@@ -709,9 +775,10 @@ soap_run_delete_folder(SoapCall *call, void *request)
 
 /*
  * Our ids have one format, EwsId, so the only conversion is EwsId to EwsId
- * of an id that decodes; everything else is an error message per id (not a
- * fault: clients such as exchangelib send ConvertId to learn the server's
- * version and only read the header).
+ * of an id that decodes and names a mailbox the request may read (any other
+ * answers exactly as a missing mailbox); everything else is an error message
+ * per id (not a fault: clients such as exchangelib send ConvertId to learn
+ * the server's version and only read the header).
  */
 typedef struct ConvertIdSource
 {
@@ -751,6 +818,8 @@ soap_read_convert_id(SoapCall *call, xmlNodePtr op, void **request)
 	}
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:SourceIds needs at least one id.");
+	if (!soap_batch_size_ok(call, n, "ids"))
+		return false;
 	r->sources = palloc0(sizeof(ConvertIdSource) * n);
 	for (xmlNodePtr c = soap_first(src); c != NULL; c = soap_next(c))
 	{
@@ -768,52 +837,57 @@ soap_read_convert_id(SoapCall *call, xmlNodePtr op, void **request)
 
 /*
  * Our ids have one format, EwsId, so the only conversion is EwsId to EwsId
- * of an id that decodes; everything else is an error message per id (not a
- * fault: clients such as exchangelib send ConvertId to learn the server's
- * version and only read the header).
+ * of an id that decodes and names a mailbox the request may read (any other
+ * answers exactly as a missing mailbox); everything else is an error message
+ * per id (not a fault: clients such as exchangelib send ConvertId to learn
+ * the server's version and only read the header).
  */
 void
 soap_run_convert_id(SoapCall *call, void *request)
 {
 	ConvertIdRequest *r = request;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "ConvertId");
+	soap_batch_begin(&b, call, "ConvertId", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		ConvertIdSource *cs = &r->sources[i];
 		EwsObjectId oid;
+		EwsMailbox	mb;
+		EwsStatus	st;
 
+		/* an answer echoes the id and the mailbox, whatever their length */
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX + 6 * (strlen(cs->id ? cs->id : "") +
+															  strlen(cs->mailbox ? cs->mailbox : ""))))
+			continue;
 		if (!cs->convertible)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
 							 "This server converts ids from EwsId to EwsId only.", NULL);
 		else if (ews_id_decode(cs->id, strlen(cs->id), &oid) != EWS_ID_OK)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
 							 ews_code_text(EWS_ErrorInvalidIdMalformed), NULL);
+		else if (!ews_mailbox_by_guid(&call->ctx, oid.mailbox, EWS_NEED_READ, &mb, &st))
+			message_begin(call, "ConvertId", &st);	/* as for a missing mailbox */
 		else
 		{
-			EwsMailbox	mb;
-			EwsStatus	st;
-
 			/*
 			 * @Mailbox answers the mailbox the id belongs to, by its primary
 			 * SMTP address, whatever the client sent: DavMail learns the
-			 * user's address from it at login.  A mailbox the request may
-			 * not read answers as one that does not exist.
+			 * user's address from it at login.
 			 */
-			if (!ews_mailbox_by_guid(&call->ctx, oid.mailbox, EWS_NEED_READ, &mb, &st))
-				message_begin(call, "ConvertId", &st);
-			else
-			{
-				sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
-				appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
-				sw_attr(call->out, "Id", cs->id);
-				sw_attr(call->out, "Mailbox", mb.smtp_address);
-				appendStringInfoString(call->out, "/>");
-			}
+			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
+			appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
+			sw_attr(call->out, "Id", cs->id);
+			sw_attr(call->out, "Mailbox", mb.smtp_address);
+			appendStringInfoString(call->out, "/>");
 		}
 		sw_message_end(call->out, "ConvertId");
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "ConvertId");
 	sw_envelope_end(call->out);
 }
@@ -849,12 +923,18 @@ typedef void (*MoveCopyFn) (EwsCtx *ctx, const EwsFolderRef *target, const EwsFo
 static void
 run_move_or_copy(SoapCall *call, MoveCopyRequest *r, const char *name, MoveCopyFn fn)
 {
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, name);
+	soap_batch_begin(&b, call, name, "<m:Folders/>", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
+
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 
 		/*
 		 * One source per core call, each seeing what the ones before it did:
@@ -876,7 +956,9 @@ run_move_or_copy(SoapCall *call, MoveCopyRequest *r, const char *name, MoveCopyF
 		else
 			appendStringInfoString(call->out, "<m:Folders/>");
 		sw_message_end(call->out, name);
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, name);
 	sw_envelope_end(call->out);
 }
@@ -907,12 +989,66 @@ soap_run_copy_folder(SoapCall *call, void *request)
 
 /* ---- ExportItems ---- */
 
+/*
+ * ExportItems.  The response is sized from the stored sizes of the items
+ * (the plan, before any blob is read): the buffer is grown once to what the
+ * batch needs, and when that is more than ews.max_response_size, the first
+ * input that does not fit and every one after it get
+ * ErrorBatchProcessingStopped (their blobs are never read).  An item whose
+ * answer alone could never fit gets ErrorMessageSizeExceeded, and the batch
+ * goes on.
+ */
 typedef struct ExportState
 {
 	SoapCall   *call;
-	int			n;				/* ids in the request */
-	bool		sized;			/* the buffer has been grown for the batch */
+	const EwsItemRef *refs;
+	int			n;
+	bool	   *too_large;		/* inputs that can never fit */
+	int			stop;			/* the inputs from here on are not exported */
 } ExportState;
+
+/* the bytes of a success message for an item of size bytes */
+static size_t
+export_message_size(const EwsItemRef *ref, int64 size)
+{
+	return ews_base64_encoded_len((size_t) size) + 512 + strlen(ref->id) + EWS_CK_CHARS;
+}
+
+static int
+export_plan(void *arg, const int64 *sizes, int n)
+{
+	ExportState *es = (ExportState *) arg;
+	SoapCall   *call = es->call;
+	size_t		base = (size_t) call->out->len;
+	size_t		want = 0;
+	int			stop = n;
+
+	es->too_large = palloc0(sizeof(bool) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		size_t		msg = sizes[i] < 0 ? ERROR_MESSAGE_MAX : export_message_size(&es->refs[i], sizes[i]);
+
+		/* alone in a response, with nothing else answered: never fits */
+		if (sizes[i] >= 0 && (int64) msg + 4096 > ews_max_response_size)
+		{
+			es->too_large[i] = true;
+			msg = ERROR_MESSAGE_MAX;
+		}
+		if ((int64) (base + want + msg) + 256 + (int64) (n - i - 1) * SOAP_STOPPED_MESSAGE >
+			ews_max_response_size)
+		{
+			stop = i;
+			break;
+		}
+		want += msg;
+	}
+	/* one enlargement for the whole batch: a doubling buffer would copy the megabytes again and again */
+	want += (size_t) (n - stop) * SOAP_STOPPED_MESSAGE + 256;
+	if (want < (size_t) (MaxAllocSize - call->out->len - 1))
+		enlargeStringInfo(call->out, (int) want);
+	es->stop = stop;
+	return stop;
+}
 
 static void
 export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *st)
@@ -920,23 +1056,21 @@ export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *
 	ExportState *es = (ExportState *) arg;
 	SoapCall   *call = es->call;
 
+	CHECK_FOR_INTERRUPTS();
+	if (es->too_large[index])
+	{
+		EwsStatus	big;
+
+		ews_status_set(&big, EWS_ErrorMessageSizeExceeded,
+					   psprintf("The item's data, in base64, is larger than ews.max_response_size (%d bytes) allows in a response.",
+								ews_max_response_size));
+		message_begin(call, "ExportItems", &big);
+		sw_message_end(call->out, "ExportItems");
+		return;
+	}
 	message_begin(call, "ExportItems", st);
 	if (st->code == EWS_NoError && item != NULL)
 	{
-		/*
-		 * Grow the response once, at the first item, for the rest of the
-		 * batch as if its items were this size: a doubling StringInfo would
-		 * otherwise copy the megabytes written so far again and again.
-		 */
-		if (!es->sized)
-		{
-			double		want = (double) (es->n - index) *
-				(ews_base64_encoded_len(VARSIZE_ANY_EXHDR(item->blob)) + 512);
-
-			es->sized = true;
-			if (want < (double) (MaxAllocSize / 2 - call->out->len))
-				enlargeStringInfo(call->out, (int) want);
-		}
 		appendStringInfoString(call->out, "<m:ItemId");
 		sw_attr(call->out, "Id", item->item_id);
 		sw_attr(call->out, "ChangeKey", item->change_key);
@@ -976,6 +1110,8 @@ soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request)
 	}
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:ItemIds needs at least one t:ItemId.");
+	if (!soap_batch_size_ok(call, n, "item ids"))
+		return false;
 	refs = palloc(sizeof(EwsItemRef) * n);
 	n = 0;
 	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
@@ -997,14 +1133,22 @@ soap_run_export_items(SoapCall *call, void *request)
 {
 	ExportItemsRequest *r = request;
 	ExportState es;
+	SoapBatch	b;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "ExportItems");
 	/* detoasted one at a time: the base64 goes into the response, the bytes are freed */
+	memset(&es, 0, sizeof(es));
 	es.call = call;
+	es.refs = r->refs;
 	es.n = r->n;
-	es.sized = false;
-	ews_item_export_batch(&call->ctx, r->refs, r->n, true, export_emit, &es);
+	es.stop = r->n;
+	ews_item_export_batch(&call->ctx, r->refs, r->n, true, export_plan, export_emit, &es);
+	/* the inputs the plan stopped before: answered, never read */
+	soap_batch_begin(&b, call, "ExportItems", "", r->n);
+	for (int i = es.stop; i < r->n; i++)
+		soap_batch_stop(&b, i);
+	soap_batch_end(&b);
 	sw_response_end(call->out, "ExportItems");
 	sw_envelope_end(call->out);
 }
@@ -1043,6 +1187,8 @@ soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request)
 	}
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:Items needs at least one t:Item.");
+	if (!soap_batch_size_ok(call, n, "items"))
+		return false;
 	in = palloc0(sizeof(EwsUploadInput) * n);
 	n = 0;
 	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
@@ -1106,14 +1252,19 @@ void
 soap_run_upload_items(SoapCall *call, void *request)
 {
 	UploadItemsRequest *r = request;
+	SoapBatch	b;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "UploadItems");
+	soap_batch_begin(&b, call, "UploadItems", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
 		char	   *item_id = NULL;
 		char	   *change_key = NULL;
+
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 
 		soap_step_begin();
 		ews_item_upload(&call->ctx, &r->in[i], &item_id, &change_key, &st);
@@ -1127,7 +1278,13 @@ soap_run_upload_items(SoapCall *call, void *request)
 			appendStringInfoString(call->out, "/>");
 		}
 		sw_message_end(call->out, "UploadItems");
+		soap_batch_done(&b, i, false);
+		/* the decoded item is not needed any more */
+		if (r->in[i].data != NULL)
+			pfree((void *) r->in[i].data);
+		r->in[i].data = NULL;
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "UploadItems");
 	sw_envelope_end(call->out);
 }

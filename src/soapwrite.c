@@ -11,6 +11,7 @@
 #include "utils/memutils.h"
 
 #include "base64.h"
+#include "xmlscan.h"
 
 /* what the server says it is: Exchange 2019 (15.2), a build of CU12 */
 #define SV_MAJOR	"15"
@@ -19,9 +20,13 @@
 #define SV_REVISION	"7"
 
 /*
- * Bytes that XML 1.0 cannot carry at all (C0 controls other than TAB, LF,
- * CR) are written as U+FFFD: a stored name with such a byte must not make
- * the whole response ill-formed.
+ * Characters that XML 1.0 cannot carry at all are written as U+FFFD: the C0
+ * controls other than TAB, LF and CR, and U+FFFE and U+FFFF (EF BF BE, EF BF
+ * BF); so are bytes that are not UTF-8 (the store keeps UTF-8 only, so these
+ * are for text stored by 0.1 or outside the functions).  A stored name or
+ * subject with such a character must not make the whole response
+ * ill-formed: the writer never emits one.  U+FFFD is what XML parsers and
+ * Exchange themselves put in place of what they cannot decode.
  */
 static void
 escape(StringInfo buf, const char *s, bool attr)
@@ -33,11 +38,30 @@ escape(StringInfo buf, const char *s, bool attr)
 	{
 		const char *rep;
 		unsigned char c = *p;
+		int			skip = 0;	/* more bytes the replaced sequence takes */
 
 		if (c == '\0')
 			break;
-		if (c >= 0x20 && c != '&' && c != '<' && c != '>' && c != '"')
+		if (c >= 0x20 && c < 0x80 && c != '&' && c != '<' && c != '>' && c != '"')
 			continue;
+		if (c >= 0x80)
+		{
+			uint32_t	cp;
+			int			n = ews_utf8_next(p, strnlen((const char *) p, 4), &cp);
+
+			if (n > 0 && ews_xml_is_char(cp))
+			{
+				p += n - 1;
+				continue;
+			}
+			/* not a character XML can carry, or not UTF-8: one U+FFFD */
+			skip = n > 0 ? n - 1 : 0;
+			appendBinaryStringInfo(buf, (const char *) run, p - run);
+			appendStringInfoString(buf, "\xEF\xBF\xBD");
+			p += skip;
+			run = p + 1;
+			continue;
+		}
 		switch (c)
 		{
 			case '&':
@@ -183,7 +207,9 @@ sw_message_begin(StringInfo buf, const char *op, const char *code,
 						 "<m:ResponseCode>NoError</m:ResponseCode>", op);
 		return;
 	}
-	appendStringInfo(buf, "<m:%sResponseMessage ResponseClass=\"Error\">", op);
+	/* a batch that stopped answers the rest "not processed": a Warning, as Exchange does */
+	appendStringInfo(buf, "<m:%sResponseMessage ResponseClass=\"%s\">", op,
+					 strcmp(code, "ErrorBatchProcessingStopped") == 0 ? "Warning" : "Error");
 	sw_elem_text(buf, "m:MessageText", text ? text : "");
 	appendStringInfo(buf,
 					 "<m:ResponseCode>%s</m:ResponseCode>"
@@ -200,4 +226,27 @@ void
 sw_message_end(StringInfo buf, const char *op)
 {
 	appendStringInfo(buf, "</m:%sResponseMessage>", op);
+}
+
+void
+sw_effective_rights(StringInfo buf, bool write, bool delegated)
+{
+	const char *w = write ? "true" : "false";
+
+	/*
+	 * Rights are per mailbox: whoever may write may create contents,
+	 * subfolders and associated items, change and delete.  A reviewer reads
+	 * and nothing else.  ViewPrivateItems is false for a delegate, as
+	 * Exchange answers by default; the owner, role grants and admins get
+	 * true.  (The store itself does not hide private items yet: README,
+	 * "Access control".)
+	 */
+	appendStringInfo(buf,
+					 "<t:EffectiveRights><t:CreateAssociated>%s</t:CreateAssociated>"
+					 "<t:CreateContents>%s</t:CreateContents>"
+					 "<t:CreateHierarchy>%s</t:CreateHierarchy>"
+					 "<t:Delete>%s</t:Delete><t:Modify>%s</t:Modify>"
+					 "<t:Read>true</t:Read><t:ViewPrivateItems>%s</t:ViewPrivateItems>"
+					 "</t:EffectiveRights>",
+					 w, w, w, w, w, delegated ? "false" : "true");
 }

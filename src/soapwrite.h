@@ -52,4 +52,11 @@ extern void sw_message_begin(StringInfo buf, const char *op, const char *code,
 							 const char *text, const char *mailbox_guid);
 extern void sw_message_end(StringInfo buf, const char *op);
 
+/*
+ * t:EffectiveRights of a folder (or item) for a request that may write in
+ * its mailbox or only read it (a reviewer), and whose rights come from a
+ * mailbox delegate grant or not.
+ */
+extern void sw_effective_rights(StringInfo buf, bool write, bool delegated);
+
 #endif

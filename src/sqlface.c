@@ -9,15 +9,19 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "actas.h"
+#include "ews.h"
 #include "folder.h"
 #include "mailbox.h"
 #include "sqlface.h"
+#include "utils/memutils.h"
 
 char **
 ews_text_array(ArrayType *arr, int *n)
@@ -81,6 +85,33 @@ ews_status_datums(const EwsStatus *st, Datum *values, bool *nulls)
 		nulls[3] = true;
 		values[3] = (Datum) 0;
 	}
+}
+
+/*
+ * ews.max_batch_size holds for both faces: a larger batch is refused before
+ * anything is done, as a programming error of the caller (it chose the
+ * batch), with the limit's name so that it can split it.
+ */
+static void
+require_batch_size(const char *what, int n)
+{
+	if (n > ews_max_batch_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%d %s exceed ews.max_batch_size (%d)", n, what, ews_max_batch_size),
+				 errhint("Split the batch, or have a superuser raise ews.max_batch_size.")));
+}
+
+/*
+ * Each input of a batch runs in a memory context of its own, reset after
+ * it (core's per-tuple idiom): its row is copied into the result's
+ * tuplestore, and nothing else of it is kept, so a batch of 200 000 ids
+ * holds one input's work at a time instead of all of them.
+ */
+static MemoryContext
+input_context(void)
+{
+	return AllocSetContextCreate(CurrentMemoryContext, "ews SQL input", ALLOCSET_DEFAULT_SIZES);
 }
 
 static void
@@ -259,16 +290,26 @@ ews_get_folder_sql(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "folder_ids");
 	InitMaterializedSRF(fcinfo, 0);
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("folder ids", n);
 	ews_ctx_begin(&ctx);
-	for (int i = 0; i < n; i++)
 	{
-		EwsFolderRef ref = ref_from_id(ids[i]);
-		EwsFolder	f;
-		EwsStatus	st;
+		MemoryContext input_cxt = input_context();
 
-		CHECK_FOR_INTERRUPTS();
-		ews_folder_get(&ctx, &ref, &f, &st);
-		put_folder_row(rsinfo, &f, &st);
+		for (int i = 0; i < n; i++)
+		{
+			EwsFolderRef ref = ref_from_id(ids[i]);
+			EwsFolder	f;
+			EwsStatus	st;
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_folder_get(&ctx, &ref, &f, &st);
+			put_folder_row(rsinfo, &f, &st);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
 	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
@@ -286,8 +327,7 @@ ews_find_folder_sql(PG_FUNCTION_ARGS)
 	EwsStatus	st;
 	char	   *traversal;
 	bool		deep;
-	List	   *found;
-	ListCell   *lc;
+	EwsFolderList *list;
 
 	require_arg(fcinfo, 1, "traversal");
 	traversal = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -303,11 +343,34 @@ ews_find_folder_sql(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	ref = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	ews_ctx_begin(&ctx);
-	found = ews_folder_find(&ctx, &ref, deep, NULL, &st);
+	list = ews_folder_find_list(&ctx, &ref, deep, NULL, &st);
 	if (st.code != EWS_NoError)
 		put_folder_row(rsinfo, NULL, &st);
-	foreach(lc, found)
-		put_folder_row(rsinfo, (EwsFolder *) lfirst(lc), &st);
+	else
+	{
+		/*
+		 * The folders in pieces, each piece fetched (counts included) and
+		 * turned into rows in a memory context reset after it: a subtree of
+		 * any size streams through the tuplestore.
+		 */
+		MemoryContext input_cxt = input_context();
+		EwsFolder  *page = palloc(sizeof(EwsFolder) * 1000);
+
+		for (int64 j = 0; j < list->n; j += 1000)
+		{
+			int			count = (int) Min((int64) 1000, list->n - j);
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_folder_find_fetch(list, j, count, true, page);
+			for (int k = 0; k < count; k++)
+				put_folder_row(rsinfo, &page[k], &st);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
+	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
@@ -335,19 +398,33 @@ ews_delete_folder_sql(PG_FUNCTION_ARGS)
 				 errhint("Use HardDelete, SoftDelete or MoveToDeletedItems.")));
 	InitMaterializedSRF(fcinfo, 0);
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("folder ids", n);
 	ews_ctx_begin(&ctx);
-	for (int i = 0; i < n; i++)
 	{
-		EwsFolderRef ref = ref_from_id(ids[i]);
-		EwsStatus	st;
-		Datum		values[1 + EWS_STATUS_COLS];
-		bool		nulls[1 + EWS_STATUS_COLS] = {0};
+		EwsFolderRef *refs = palloc0(sizeof(EwsFolderRef) * Max(n, 1));
+		MemoryContext input_cxt = input_context();
 
-		CHECK_FOR_INTERRUPTS();
-		ews_folder_delete(&ctx, &ref, type, &st);
-		values[0] = ews_text_or_null(ids[i], &nulls[0]);
-		ews_status_datums(&st, values + 1, nulls + 1);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		for (int i = 0; i < n; i++)
+			refs[i] = ref_from_id(ids[i]);
+		/* the mailboxes' hierarchy locks in a fixed order, before the first delete */
+		ews_folder_lock_hierarchies(&ctx, refs, n, EWS_NEED_WRITE);
+		for (int i = 0; i < n; i++)
+		{
+			EwsStatus	st;
+			Datum		values[1 + EWS_STATUS_COLS];
+			bool		nulls[1 + EWS_STATUS_COLS] = {0};
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_folder_delete(&ctx, &refs[i], type, &st);
+			values[0] = ews_text_or_null(ids[i], &nulls[0]);
+			ews_status_datums(&st, values + 1, nulls + 1);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
 	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
@@ -376,6 +453,7 @@ move_copy_sql(FunctionCallInfo fcinfo, bool copy)
 	InitMaterializedSRF(fcinfo, 0);
 	target = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(1), &n);
+	require_batch_size("folder ids", n);
 	sources = palloc0(sizeof(EwsFolderRef) * Max(n, 1));
 	out = palloc0(sizeof(EwsFolder) * Max(n, 1));
 	st = palloc0(sizeof(EwsStatus) * Max(n, 1));
@@ -507,6 +585,7 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 
 	require_arg(fcinfo, 0, "item_ids");
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("item ids", n);
 	cks = ews_text_array_opt(fcinfo, 1, &ncks);
 	if (cks != NULL)
 		require_same_length("change_keys", ncks, "item_ids", n);
@@ -521,7 +600,7 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 	/* the stored datum, not a detoasted copy: see ews_item_export_batch */
 	memset(&rows, 0, sizeof(rows));
 	rows.rsinfo = rsinfo;
-	ews_item_export_batch(&ctx, refs, n, false, put_export_row, &rows);
+	ews_item_export_batch(&ctx, refs, n, false, NULL, put_export_row, &rows);
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
@@ -567,6 +646,7 @@ ews_upload_items_sql(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "parent_folder_ids");
 	require_arg(fcinfo, 1, "data");
 	parents = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("items", n);
 	{
 		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 
@@ -622,15 +702,24 @@ ews_upload_items_sql(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	ews_ctx_begin(&ctx);
-	for (int i = 0; i < n; i++)
 	{
-		EwsStatus	st;
-		char	   *id;
-		char	   *ck;
+		MemoryContext input_cxt = input_context();
 
-		CHECK_FOR_INTERRUPTS();
-		ews_item_upload(&ctx, &in[i], &id, &ck, &st);
-		put_item_row(rsinfo, id, ck, &st);
+		for (int i = 0; i < n; i++)
+		{
+			EwsStatus	st;
+			char	   *id;
+			char	   *ck;
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_item_upload(&ctx, &in[i], &id, &ck, &st);
+			put_item_row(rsinfo, id, ck, &st);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
 	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
@@ -739,6 +828,126 @@ ews_list_mailboxes_sql(PG_FUNCTION_ARGS)
 		values[1] = ews_text_or_null(mb->smtp_address, &nulls[1]);
 		values[2] = ews_text_or_null(mb->display_name, &nulls[2]);
 		values[3] = ObjectIdGetDatum(mb->owner);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ews_ctx_end(&ctx);
+	return (Datum) 0;
+}
+
+/* ---- the acting user: ews_act_as, ews_acting_mailbox ---- */
+
+PG_FUNCTION_INFO_V1(ews_act_as_sql);
+Datum
+ews_act_as_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	EwsStatus	st;
+	const char *current;
+	char	   *smtp;
+
+	/*
+	 * NULL is refused, not ignored: a backend that passes "no user" must not
+	 * go on with the pooled role's own rights over every mailbox it serves.
+	 * Acting ends with the transaction, never before.
+	 */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("mailbox must not be null"),
+				 errdetail("Acting for a user cannot be turned off inside a transaction; it ends with the transaction.")));
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	/* one user per transaction: compared before any lookup, so the answer tells nothing */
+	current = ews_actas_current();
+	if (current != NULL && pg_strcasecmp(current, smtp) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this transaction already acts for mailbox \"%s\"", current),
+				 errhint("A transaction acts for one user; end it (COMMIT or ROLLBACK) to act for another.")));
+	ews_ctx_begin_bare(&ctx);
+	if (!ews_ctx_act(&ctx, smtp, &st))
+		ews_act_as_refused(smtp, &st);
+	ews_ctx_end(&ctx);
+	ews_actas_set(current != NULL ? current : smtp);
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errmsg("ews_act_as outside a transaction block acts for the mailbox in this statement only"),
+				 errhint("Call it after BEGIN: it lasts until the transaction ends.")));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_acting_mailbox_sql);
+Datum
+ews_acting_mailbox_sql(PG_FUNCTION_ARGS)
+{
+	const char *current = ews_actas_current();
+
+	if (current == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(current));
+}
+
+/* ---- mailbox delegates: ews_add_delegate, ews_remove_delegate, ews_list_delegates ---- */
+
+PG_FUNCTION_INFO_V1(ews_add_delegate_sql);
+Datum
+ews_add_delegate_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	char	   *smtp;
+	char	   *delegate;
+	char	   *permission;
+
+	require_arg(fcinfo, 0, "mailbox");
+	require_arg(fcinfo, 1, "delegate");
+	require_arg(fcinfo, 2, "permission");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	delegate = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	permission = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ews_ctx_begin(&ctx);
+	ews_delegate_add(&ctx, smtp, delegate, permission);
+	ews_ctx_end(&ctx);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_remove_delegate_sql);
+Datum
+ews_remove_delegate_sql(PG_FUNCTION_ARGS)
+{
+	EwsCtx		ctx;
+	char	   *smtp;
+	char	   *delegate;
+
+	require_arg(fcinfo, 0, "mailbox");
+	require_arg(fcinfo, 1, "delegate");
+	smtp = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	delegate = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ews_ctx_begin(&ctx);
+	ews_delegate_remove(&ctx, smtp, delegate);
+	ews_ctx_end(&ctx);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ews_list_delegates_sql);
+Datum
+ews_list_delegates_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EwsCtx		ctx;
+	List	   *found;
+	ListCell   *lc;
+
+	require_arg(fcinfo, 0, "mailbox");
+	InitMaterializedSRF(fcinfo, 0);
+	ews_ctx_begin(&ctx);
+	found = ews_delegate_list(&ctx, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	foreach(lc, found)
+	{
+		EwsDelegate *d = (EwsDelegate *) lfirst(lc);
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = CStringGetTextDatum(d->smtp_address);
+		values[1] = CStringGetTextDatum(d->permission);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	ews_ctx_end(&ctx);

@@ -34,6 +34,9 @@
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 
+#include "actas.h"
+#include "ews.h"
+#include "folder.h"
 #include "ids.h"
 
 static Oid
@@ -119,18 +122,55 @@ check_schema_version(void)
 }
 
 void
-ews_ctx_begin(EwsCtx *ctx)
+ews_ctx_begin_bare(EwsCtx *ctx)
 {
+	ews_require_database_encoding();
 	check_schema_version();
 	memset(ctx, 0, sizeof(*ctx));
 	last_result = NULL;
 	ctx->caller = GetUserId();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	ctx->cxt = CurrentMemoryContext;
 	GetUserIdAndSecContext(&ctx->saved_userid, &ctx->saved_sec_context);
 	SetUserIdAndSecContext(store_owner(),
 						   ctx->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	ews_content_begin(&ctx->content);
+}
+
+void
+ews_ctx_begin(EwsCtx *ctx)
+{
+	const char *smtp;
+
+	ews_ctx_begin_bare(ctx);
+	/*
+	 * In a transaction that acts for a user, every call checks again that
+	 * the calling role may act for it: after SET ROLE, or once the
+	 * impersonate grant is revoked, the next call is refused.
+	 */
+	smtp = ews_actas_current();
+	if (smtp != NULL)
+	{
+		EwsStatus	st;
+
+		if (!ews_ctx_act(ctx, smtp, &st))
+			ews_act_as_refused(smtp, &st);
+	}
+}
+
+void
+ews_act_as_refused(const char *smtp, const EwsStatus *st)
+{
+	if (st->code == EWS_ErrorImpersonateUserDenied)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to act for mailbox \"%s\"", smtp),
+				 errdetail("Only its owner, roles granted impersonate on it, members of ews_admin and superusers may act for a mailbox.")));
+	/* no such mailbox, or one the caller may not use: the same error */
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("mailbox \"%s\" does not exist", smtp)));
 }
 
 void
@@ -182,8 +222,11 @@ ews_plan(EwsPlan *p)
 {
 	if (p->plan == NULL)
 	{
+		MemoryContext caller = CurrentMemoryContext;
 		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
 
+		/* SPI leaves its procedure context current: see ews_exec */
+		MemoryContextSwitchTo(caller);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql,
 				 SPI_result_code_string(SPI_result));
@@ -235,6 +278,7 @@ uint64
 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count)
 {
 	int			rc;
+	MemoryContext caller = CurrentMemoryContext;
 
 	if (deferred_fn != NULL)
 		ews_exec_flush();
@@ -245,6 +289,14 @@ ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long coun
 	last_result = NULL;
 	rc = SPI_execute_plan(ews_plan(p), values, nulls, read_only, count);
 	last_result = SPI_tuptable;
+
+	/*
+	 * SPI returns with its procedure context current (which lives until
+	 * SPI_finish), not the caller's: without this, everything a batch loop
+	 * allocated after its first query went there, past the per-input
+	 * context the loop resets, and a batch of 200 000 inputs kept all of it.
+	 */
+	MemoryContextSwitchTo(caller);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", p->sql, SPI_result_code_string(rc));
@@ -373,6 +425,53 @@ mailbox_from_row(EwsMailbox *out)
 	out->smtp_address = ews_col_text(0, 2);
 	out->display_name = ews_col_text(0, 3);
 	out->owner = DatumGetObjectId(col_datum(0, 4, &isnull));
+	out->access = EWS_ACCESS_NONE;
+	out->delegated = false;
+}
+
+static bool
+same_mailbox(const pg_uuid_t *a, const pg_uuid_t *b)
+{
+	return memcmp(a, b, sizeof(pg_uuid_t)) == 0;
+}
+
+/*
+ * The admin role is the one the install recorded in ews.admin_role (the
+ * update script checks it before it records it), not whatever role is
+ * called ews_admin today.  Read once per call; run outside ews_exec so that
+ * a caller's current result (SPI_tuptable) stays valid.
+ */
+static Oid
+admin_role(EwsCtx *ctx)
+{
+	static EwsPlan plan = {
+		"SELECT role::pg_catalog.oid FROM ews.admin_role",
+		0, {InvalidOid}
+	};
+
+	if (!ctx->admin_known)
+	{
+		SPITupleTable *saved = SPI_tuptable;
+		uint64		saved_n = SPI_processed;
+		int			rc = SPI_execute_plan(ews_plan(&plan), NULL, NULL, true, 2);
+
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", plan.sql, SPI_result_code_string(rc));
+		ctx->admin_role = InvalidOid;
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				ctx->admin_role = DatumGetObjectId(d);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		SPI_tuptable = saved;
+		SPI_processed = saved_n;
+		ctx->admin_known = true;
+	}
+	return ctx->admin_role;
 }
 
 bool
@@ -382,7 +481,7 @@ ews_caller_is_admin(EwsCtx *ctx)
 
 	if (superuser_arg(ctx->caller))
 		return true;
-	admin = get_role_oid("ews_admin", true);
+	admin = admin_role(ctx);
 	return OidIsValid(admin) && has_privs_of_role(ctx->caller, admin);
 }
 
@@ -416,32 +515,104 @@ ews_mailbox_allows(EwsCtx *ctx, const EwsMailbox *mb, EwsRight right)
 }
 
 /*
+ * What the acting user may do in mb by a mailbox delegate grant of mb's
+ * owner: reviewer reads, editor reads and writes.  Only grants on the whole
+ * mailbox (folder_id IS NULL) exist so far; per-folder rows are a later
+ * step (sql/ews--0.1--0.2.sql).
+ */
+static EwsAccess
+delegated_access(EwsCtx *ctx, const pg_uuid_t *mailbox, bool *delegated)
+{
+	static EwsPlan plan = {
+		"SELECT d.permission FROM ews.mailbox_delegate d"
+		" WHERE d.mailbox_id = $1 AND d.delegate_id = $2 AND d.folder_id IS NULL",
+		2, {UUIDOID, UUIDOID}
+	};
+	Datum		args[2];
+	char	   *permission;
+
+	*delegated = false;
+	args[0] = UUIDPGetDatum(mailbox);
+	args[1] = UUIDPGetDatum(&ctx->acting.id);
+	if (ews_exec(&plan, args, NULL, true, 1) != 1)
+		return EWS_ACCESS_NONE;
+	permission = ews_col_text(0, 1);
+	*delegated = true;
+	if (strcmp(permission, "editor") == 0)
+		return EWS_ACCESS_WRITE;
+	if (strcmp(permission, "reviewer") == 0)
+		return EWS_ACCESS_READ;
+	return EWS_ACCESS_NONE;
+}
+
+/*
+ * This request's rights in a mailbox.  The calling role's own: owner (a
+ * member of the owner role), admin, a delegate or impersonate grant, each
+ * all or nothing.  With an acting user U the rights are the intersection of
+ * the calling role's and U's (all of U's own mailbox, what a delegate grant
+ * to U gives elsewhere): acting can only narrow.
+ *
+ * mb may be a mailbox that does not exist (owner InvalidOid, the GUID the
+ * request named or zeros): then the same lookups run as for one the request
+ * may not reach, so the work does not tell the two apart either.
+ */
+static EwsAccess
+mailbox_access(EwsCtx *ctx, const EwsMailbox *mb, bool *delegated)
+{
+	EwsAccess	role;
+	EwsAccess	user;
+
+	*delegated = false;
+	if (ctx->acting_user && same_mailbox(&mb->id, &ctx->acting.id))
+	{
+		/* the calling role was found allowed to act for U: owner, impersonate or admin */
+		return EWS_ACCESS_WRITE;
+	}
+	role = ews_mailbox_allows(ctx, mb, EWS_RIGHT_USE) ? EWS_ACCESS_WRITE : EWS_ACCESS_NONE;
+	if (!ctx->acting_user)
+		return role;
+	user = delegated_access(ctx, &mb->id, delegated);
+	if (role == EWS_ACCESS_NONE)
+		*delegated = false;
+	return Min(role, user);
+}
+
+/*
  * A lookup that found no mailbox does the same checks a stranger's lookup of
- * an existing one does (owner, admin, the grant index scan), so the time a
- * call takes does not tell a stranger whether the mailbox exists.
+ * an existing one does (owner, admin, the grant index scan, and when acting
+ * for a user the delegate index scan), so the time a call takes does not
+ * tell a stranger whether the mailbox exists.
  */
 static void
 mailbox_not_found_work(EwsCtx *ctx, const pg_uuid_t *id)
 {
 	EwsMailbox	none;
+	bool		delegated;
 
 	memset(&none, 0, sizeof(none));
 	if (id)
 		none.id = *id;
 	none.owner = InvalidOid;
-	(void) ews_mailbox_allows(ctx, &none, EWS_RIGHT_USE);
+	(void) mailbox_access(ctx, &none, &delegated);
 }
 
 /*
  * May this request use the mailbox it found for `need`?  The one place the
- * decision is made for every operation of both faces.
+ * decision is made for every operation of both faces: a mailbox it may not
+ * reach at all answers exactly as a missing one; one it may only read
+ * (a reviewer's), asked to be changed, answers ErrorAccessDenied.
  */
 static bool
-mailbox_reachable(EwsCtx *ctx, const EwsMailbox *mb, bool usable, EwsNeed need, EwsStatus *st)
+mailbox_reachable(EwsCtx *ctx, EwsMailbox *mb, EwsNeed need, EwsStatus *st)
 {
-	if (!usable)
+	if (mb->access == EWS_ACCESS_NONE)
 	{
 		ews_status_no_mailbox(st, mb->guid);
+		return false;
+	}
+	if (need == EWS_NEED_WRITE && mb->access < EWS_ACCESS_WRITE)
+	{
+		ews_status_set(st, EWS_ErrorAccessDenied, NULL);
 		return false;
 	}
 	return true;
@@ -464,8 +635,12 @@ ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, EwsMailbox *out
 		found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
 		if (found)
 		{
+			/* the cache outlives the input that filled it (batch loops reset theirs) */
+			MemoryContext old = MemoryContextSwitchTo(ctx->cxt);
+
 			mailbox_from_row(&ctx->cache);
-			ctx->cache_usable = ews_mailbox_allows(ctx, &ctx->cache, EWS_RIGHT_USE);
+			MemoryContextSwitchTo(old);
+			ctx->cache.access = mailbox_access(ctx, &ctx->cache, &ctx->cache.delegated);
 		}
 		else
 		{
@@ -482,7 +657,7 @@ ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, EwsMailbox *out
 		return false;
 	}
 	*out = ctx->cache;
-	return mailbox_reachable(ctx, out, ctx->cache_usable, need, st);
+	return mailbox_reachable(ctx, out, need, st);
 }
 
 bool
@@ -503,7 +678,8 @@ ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsNeed need, EwsMailbox *out
 		return false;
 	}
 	mailbox_from_row(out);
-	if (!mailbox_reachable(ctx, out, ews_mailbox_allows(ctx, out, EWS_RIGHT_USE), need, st))
+	out->access = mailbox_access(ctx, out, &out->delegated);
+	if (!mailbox_reachable(ctx, out, need, st))
 	{
 		/* by address, the text names the address, exactly as for a missing one */
 		if (st->code == EWS_ErrorNonExistentMailbox)
@@ -512,6 +688,19 @@ ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsNeed need, EwsMailbox *out
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Granting, revoking, delegating and dropping are the owner's (a member of
+ * the owner role), an admin's or a superuser's.  A request acting for a
+ * user manages that user's own mailbox only.
+ */
+bool
+ews_mailbox_manages(EwsCtx *ctx, const EwsMailbox *mb)
+{
+	if (ctx->acting_user && !same_mailbox(&mb->id, &ctx->acting.id))
+		return false;
+	return has_privs_of_role(ctx->caller, mb->owner) || ews_caller_is_admin(ctx);
 }
 
 /*
@@ -573,28 +762,12 @@ ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, Ew
 	return true;
 }
 
+/* the counts of one folder: see ews_folder_counts_many (folder.c), the one place they come from */
 void
 ews_folder_counts(EwsFolder *f)
 {
-	/* the item counts are the folder's counters (content.h), kept exact by every write */
-	static EwsPlan plan = {
-		"SELECT f.total_count,"
-		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
-		"         WHERE c.mailbox_id = $1 AND c.parent_id = $2)::int4,"
-		"       f.unread_count, f.next_article, f.content_changed_at"
-		"  FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2",
-		2, {UUIDOID, INT8OID}
-	};
-	Datum		args[2];
-
-	args[0] = UUIDPGetDatum(&f->mailbox_id);
-	args[1] = Int64GetDatum(f->folder_id);
-	ews_exec(&plan, args, NULL, true, 1);
-	f->total_count = ews_col_int32(0, 1);
-	f->child_count = ews_col_int32(0, 2);
-	f->unread_count = ews_col_int32(0, 3);
-	f->next_article = ews_col_int64(0, 4);
-	f->content_changed_at = (TimestampTz) ews_col_int64(0, 5);
+	/* the one place counts come from: ews_folder_counts_many (folder.c) */
+	ews_folder_counts_many(f, 1);
 }
 
 int64
@@ -692,6 +865,8 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, EwsNeed need, bool lock
 			ews_status_set(st, EWS_ErrorFolderNotFound, NULL);
 			return false;
 		}
+		out->access = mb.access;
+		out->delegated = mb.delegated;
 		return true;
 	}
 	else
@@ -712,6 +887,8 @@ ews_folder_resolve(EwsCtx *ctx, const EwsFolderRef *ref, EwsNeed need, bool lock
 			ews_status_set(st, EWS_ErrorFolderNotFound, NULL);
 			return false;
 		}
+		out->access = mb.access;
+		out->delegated = mb.delegated;
 		return true;
 	}
 }
@@ -731,7 +908,10 @@ ews_mailbox_owned(EwsCtx *ctx, EwsMailbox *out)
 	uint64		n = ews_exec(&plan, &arg, NULL, true, 2);
 
 	if (n >= 1)
+	{
 		mailbox_from_row(out);
+		out->access = EWS_ACCESS_WRITE;		/* its owner */
+	}
 	return (int) n;
 }
 
@@ -779,4 +959,21 @@ ews_mailbox_impersonate(EwsCtx *ctx, const char *smtp, EwsMailbox *out, EwsStatu
 	ews_status_set(st, EWS_ErrorNonExistentMailbox,
 				   psprintf("No mailbox with SMTP address %s.", smtp));
 	return false;
+}
+
+bool
+ews_ctx_act(EwsCtx *ctx, const char *smtp, EwsStatus *st)
+{
+	EwsMailbox	mb;
+
+	if (!ews_mailbox_impersonate(ctx, smtp, &mb, st))
+		return false;
+	mb.access = EWS_ACCESS_WRITE;
+	mb.delegated = false;
+	ctx->acting = mb;
+	ctx->has_acting = true;
+	ctx->acting_user = true;
+	/* a mailbox looked up before now was judged without the acting user */
+	ctx->cache_valid = false;
+	return true;
 }

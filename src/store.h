@@ -29,6 +29,17 @@ typedef struct EwsStatus
 	char		mailbox_guid[EWS_GUID_CHARS + 1];	/* for ErrorNonExistentMailbox's MessageXml */
 } EwsStatus;
 
+/*
+ * What a request may do in a mailbox (DESIGN.md "Access").  Ordered: a
+ * request that may write may read.
+ */
+typedef enum EwsAccess
+{
+	EWS_ACCESS_NONE,			/* nothing: the mailbox answers as a missing one */
+	EWS_ACCESS_READ,			/* folders and items are read (a reviewer) */
+	EWS_ACCESS_WRITE			/* read and change (owner, role grants, admin, an editor) */
+} EwsAccess;
+
 typedef struct EwsMailbox
 {
 	pg_uuid_t	id;
@@ -36,6 +47,9 @@ typedef struct EwsMailbox
 	char	   *smtp_address;
 	char	   *display_name;
 	Oid			owner;
+	/* set by ews_mailbox_by_guid / _by_smtp: this request's rights in it */
+	EwsAccess	access;
+	bool		delegated;		/* reached through a mailbox delegate grant (reviewer, editor) */
 } EwsMailbox;
 
 /*
@@ -75,6 +89,9 @@ typedef struct EwsFolder
 	char	   *display_name;
 	char	   *folder_class;	/* NULL when none was given */
 	char	   *distinguished;	/* NULL for ordinary folders */
+	/* the request's rights in the folder's mailbox (EffectiveRights), set by ews_folder_resolve */
+	EwsAccess	access;
+	bool		delegated;
 	/* filled by ews_folder_counts */
 	int32		total_count;
 	int32		child_count;
@@ -87,14 +104,27 @@ typedef struct EwsFolder
 typedef struct EwsCtx
 {
 	Oid			caller;			/* the role all access checks are made for */
+	MemoryContext cxt;			/* lives as long as the call: what the context caches goes here */
 	Oid			saved_userid;
 	int			saved_sec_context;
-	bool		has_acting;		/* SOAP: the acting mailbox, for refs without one */
+	/*
+	 * The acting mailbox: what a DistinguishedFolderId without a Mailbox
+	 * means.  With acting_user it is also the request's acting user U
+	 * (ExchangeImpersonation, ews_soap's mailbox argument, ews_act_as): the
+	 * request then reaches U's mailbox and those whose owners made U a
+	 * delegate, and never more than the calling role itself.  Without
+	 * acting_user (SOAP: the one mailbox the calling role owns) it only
+	 * names the default mailbox.
+	 */
+	bool		has_acting;
+	bool		acting_user;
 	EwsMailbox	acting;
+	/* the extension's admin role (ews.admin_role), read once per call */
+	bool		admin_known;
+	Oid			admin_role;
 	/* one-entry cache of the last mailbox looked up by GUID */
 	bool		cache_valid;
-	bool		cache_found;	/* the GUID names a mailbox ... */
-	bool		cache_usable;	/* ... that the caller may use */
+	bool		cache_found;	/* the GUID names a mailbox (with its access) */
 	EwsMailbox	cache;
 	/* the content changes of this call, written to the folders at ews_ctx_end */
 	EwsContent	content;
@@ -109,10 +139,29 @@ typedef struct EwsCtx
 	void	   *pending_items;
 } EwsCtx;
 
-/* Open: remember the caller, SPI_connect, switch to the store's owner. */
+/*
+ * Open: remember the caller, SPI_connect, switch to the store's owner.  In
+ * a transaction that acts for a user (ews_act_as), the call acts for that
+ * user: the calling role must still be allowed to act for it, else this
+ * raises the error ews_act_as raises.  Every SQL function opens this way.
+ */
 extern void ews_ctx_begin(EwsCtx *ctx);
+/* Open without the transaction's acting user: the SOAP face decides it (ews_ctx_act) */
+extern void ews_ctx_begin_bare(EwsCtx *ctx);
 /* Close: write the folders' content changes (content.h), switch back, SPI_finish. */
 extern void ews_ctx_end(EwsCtx *ctx);
+
+/*
+ * Make the request act for the mailbox with this SMTP address.  The calling
+ * role must own it (be a member of its owner role), hold the impersonate
+ * grant for it, or be an admin.  Otherwise false, *st
+ * ErrorImpersonateUserDenied for a role that may use the mailbox in another
+ * way, ErrorNonExistentMailbox ("No mailbox with SMTP address ...", exactly
+ * as for a missing address) for everyone else.
+ */
+extern bool ews_ctx_act(EwsCtx *ctx, const char *smtp, EwsStatus *st);
+/* raise the SQL error for an ews_ctx_act refusal (42501, or 42704 "does not exist") */
+extern void ews_act_as_refused(const char *smtp, const EwsStatus *st) pg_attribute_noreturn();
 
 /* status helpers */
 extern void ews_status_ok(EwsStatus *st);
@@ -179,8 +228,12 @@ extern bool ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, Ews
 								EwsStatus *st);
 extern bool ews_mailbox_by_smtp(EwsCtx *ctx, const char *smtp, EwsNeed need, EwsMailbox *out,
 								EwsStatus *st);
+/* the calling role's own rights (owner, grants, admin), whatever it acts for */
 extern bool ews_mailbox_allows(EwsCtx *ctx, const EwsMailbox *mb, EwsRight right);
+/* superuser, or a member of the extension's admin role (ews.admin_role) */
 extern bool ews_caller_is_admin(EwsCtx *ctx);
+/* may the request manage (grant, revoke, drop, delegate) this mailbox it found? */
+extern bool ews_mailbox_manages(EwsCtx *ctx, const EwsMailbox *mb);
 extern void ews_status_no_mailbox(EwsStatus *st, const char *guid);
 /* serialize hierarchy changes of one mailbox: see store.c */
 extern void ews_lock_hierarchy(const pg_uuid_t *mailbox);

@@ -187,13 +187,13 @@ def main(login_port, pooled_port, users_file, trace_dir):
                 and blank.sub(b"G", d1) == blank.sub(b"G", d2)), (r1.status, d1[-500:], r2.status, d2[-500:])
     guard("pooled: alice asking for bob's inbox by FolderId gets what a mailbox that does not exist gets",
           lambda: same_as_missing(get_folder(f'<t:FolderId Id="{mine["bob"]}"/>'),
-                                  get_folder(f'<t:FolderId Id="{nobody}"/>')), needs=["ActingUser"])
+                                  get_folder(f'<t:FolderId Id="{nobody}"/>')))
     guard("pooled: alice naming bob's mailbox in a DistinguishedFolderId gets what an unknown address gets",
           lambda: same_as_missing(
               get_folder('<t:DistinguishedFolderId Id="inbox"><t:Mailbox><t:EmailAddress>bob@example.com'
                          '</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>'),
               get_folder('<t:DistinguishedFolderId Id="inbox"><t:Mailbox><t:EmailAddress>nobody@example.com'
-                         '</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>')), needs=["ActingUser"])
+                         '</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>')))
 
     def impersonating(address):
         return ENVELOPE.format(
@@ -201,16 +201,40 @@ def main(login_port, pooled_port, users_file, trace_dir):
                    '</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>',
             body='<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>'
                  '<t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>').encode()
-    guard("pooled: alice sending ExchangeImpersonation of bob gets what an unknown address gets",
-          lambda: same_as_missing(impersonating("bob@example.com"), impersonating("nobody@example.com")),
-          needs=["ActingUser"])
+    # the front acts for alice (ews_soap's mailbox argument): a header naming
+    # another user is refused, before any lookup, so bob and nobody get the same
+    def two_users(req_bob, req_nobody):
+        r1, d1 = request(pooled_port, body=req_bob, auth=users["alice"])
+        r2, d2 = request(pooled_port, body=req_nobody, auth=users["alice"])
+        return (r1.status == r2.status == 500 and code_of(d1) == "ErrorImpersonateUserDenied"
+                and blank.sub(b"G", d1) == blank.sub(b"G", d2)), (r1.status, d1[-500:], r2.status, d2[-500:])
+    guard("pooled: alice sending ExchangeImpersonation of bob is refused (two users named), as for an unknown address",
+          lambda: two_users(impersonating("bob@example.com"), impersonating("nobody@example.com")))
     item = store.items("bob@example.com", mine["bob"])[0]["id"]
     _, ik, il = decode_id(item)
 
     def export(iid):
         return envelope(f'<m:ExportItems><m:ItemIds><t:ItemId Id="{iid}"/></m:ItemIds></m:ExportItems>')
     guard("pooled: alice exporting one of bob's items gets what a mailbox that does not exist gets",
-          lambda: same_as_missing(export(item), export(encode_id(str(uuid.uuid4()), ik, il))), needs=["ActingUser"])
+          lambda: same_as_missing(export(item), export(encode_id(str(uuid.uuid4()), ik, il))))
+    r, data = request(pooled_port, body=export(item), auth=users["bob"])
+    check(r.status == 200 and code_of(data) == "NoError", "pooled: bob exports his own item", (r.status, data[-300:]))
+
+    # ---- pooled mode: what bob shares with alice, alice reaches through the front
+    store.q("SELECT ews_add_delegate('bob@example.com', 'alice@example.com', 'reviewer')")
+    r, data = request(pooled_port, body=export(item), auth=users["alice"])
+    check(r.status == 200 and code_of(data) == "NoError",
+          "pooled: once bob makes alice a reviewer, alice exports bob's item", (r.status, data[-300:]))
+    create = envelope(f'<m:CreateFolder><m:ParentFolderId><t:FolderId Id="{mine["bob"]}"/></m:ParentFolderId>'
+                      '<m:Folders><t:Folder><t:DisplayName>From alice</t:DisplayName></t:Folder></m:Folders>'
+                      '</m:CreateFolder>')
+    r, data = request(pooled_port, body=create, auth=users["alice"])
+    check(r.status == 200 and code_of(data) == "ErrorAccessDenied",
+          "pooled: a reviewer's CreateFolder in bob's inbox is ErrorAccessDenied", (r.status, data[-300:]))
+    store.q("SELECT ews_remove_delegate('bob@example.com', 'alice@example.com')")
+    r, data = request(pooled_port, body=export(item), auth=users["alice"])
+    check(r.status == 200 and code_of(data) == "ErrorNonExistentMailbox",
+          "pooled: once bob removes the grant, alice's next request answers as for a missing mailbox", (r.status, data[-300:]))
 
     Trace(trace_dir).validate(tap, "HTTP front")
 

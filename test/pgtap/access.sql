@@ -3,7 +3,7 @@
 -- must learn nothing: for a mailbox it may not use it gets exactly what it
 -- gets for a mailbox that does not exist (code, text, mailbox_guid).
 BEGIN;
-SELECT plan(88);
+SELECT plan(91);
 
 CREATE ROLE acc_owner NOLOGIN;
 CREATE ROLE acc_delegate NOLOGIN;
@@ -13,6 +13,8 @@ CREATE ROLE acc_admin NOLOGIN;
 CREATE ROLE acc_member NOLOGIN;			-- inherits acc_delegate's grant
 GRANT ews_admin TO acc_admin;
 GRANT acc_delegate TO acc_member;
+-- roles that use mailboxes may call the user functions
+GRANT ews_user TO acc_owner, acc_delegate, acc_imp, acc_stranger;
 
 -- Run a query as a role; its rows as text joined by ' | ' (NULL for none),
 -- or 'ERROR <sqlstate>: <message>'.
@@ -213,15 +215,28 @@ SELECT is(pg_temp.as_role(r, format('SELECT response_code FROM ews_get_folder(AR
 SELECT is(pg_temp.as_role('acc_delegate', 'SELECT smtp_address FROM ews_list_mailboxes()'), NULL,
           'after the revoke, the former delegate lists nothing');
 
--- ---- ews_create_mailbox for others ----
+-- ---- ews_create_mailbox: administrators only ----
 SELECT is(pg_temp.as_role(r, $$SELECT ews_create_mailbox('acc-new@example.com', NULL, 'acc_owner') IS NOT NULL$$),
-          'ERROR 42501: permission denied to create a mailbox owned by role "acc_owner"',
+          'ERROR 42501: permission denied for function ews_create_mailbox',
           'ews_create_mailbox for the owner refused for ' || r)
   FROM unnest(ARRAY['acc_stranger', 'acc_delegate', 'acc_imp']) r;
+SELECT is(pg_temp.as_role('acc_owner', $$SELECT ews_create_mailbox('acc-own@example.com') IS NOT NULL$$),
+          'ERROR 42501: permission denied for function ews_create_mailbox',
+          'ews_create_mailbox: an owner may not create even its own');
 SELECT is(pg_temp.as_role('acc_admin', $$SELECT ews_create_mailbox('acc-new@example.com', NULL, 'acc_owner') IS NOT NULL$$),
           '(t)', 'ews_create_mailbox: admin creates for the owner');
+-- an admin may let a role create mailboxes (for the roles it is a member of)
+SET LOCAL ROLE acc_admin;
+GRANT EXECUTE ON FUNCTION ews_create_mailbox(text, text, regrole) TO acc_owner;
+RESET ROLE;
+SELECT is((SELECT a.grantor::regrole::text FROM pg_proc p, aclexplode(p.proacl) a
+            WHERE p.oid = 'ews_create_mailbox(text, text, regrole)'::regprocedure AND a.grantee = 'acc_owner'::regrole),
+          'ews_admin', 'ews_create_mailbox: a member of ews_admin may grant EXECUTE on it (as ews_admin)');
 SELECT is(pg_temp.as_role('acc_owner', $$SELECT ews_create_mailbox('acc-own@example.com') IS NOT NULL$$),
-          '(t)', 'ews_create_mailbox: owner creates its own');
+          '(t)', 'ews_create_mailbox: a role the admin let creates its own');
+SELECT is(pg_temp.as_role('acc_owner', $$SELECT ews_create_mailbox('acc-own2@example.com', NULL, 'acc_delegate') IS NOT NULL$$),
+          'ERROR 42501: permission denied to create a mailbox owned by role "acc_delegate"',
+          'ews_create_mailbox: but not one for a role it is not a member of');
 SELECT is((SELECT owner_role::text FROM ews.mailbox WHERE smtp_address = 'acc-own@example.com'), 'acc_owner',
           'ews_create_mailbox: the default owner is the calling role');
 

@@ -13,6 +13,7 @@ CREATE ROLE acci_imp NOLOGIN;
 CREATE ROLE acci_stranger NOLOGIN;
 CREATE ROLE acci_admin NOLOGIN;
 GRANT ews_admin TO acci_admin;
+GRANT ews_user TO acci_owner, acci_delegate, acci_imp, acci_stranger;
 
 -- Run a query as a role; its rows as text joined by ' | ' (NULL for none),
 -- or 'ERROR <sqlstate>: <message>'.

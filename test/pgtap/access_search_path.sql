@@ -7,19 +7,12 @@
 -- their SQL, so none of the traps may be called.  A control call from the
 -- role's own SQL shows the traps do work where names are not pinned.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 
 CREATE ROLE sp_evil NOLOGIN;
 CREATE ROLE sp_victim NOLOGIN;
 -- as in a database created before PostgreSQL 15, anyone may create in public
 GRANT CREATE ON SCHEMA public TO sp_evil;
--- the FindItem/GetItem functions are not PUBLIC's: the role may call them
-GRANT EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text),
-                          ews_get_items(text[], text[]) TO sp_evil;
--- nor are the item and folder writes
-GRANT EXECUTE ON FUNCTION ews_create_items(text, text[], bytea[]), ews_update_items(text[], text[], text[], text),
-                          ews_delete_items(text[], text), ews_move_items(text, text[]), ews_copy_items(text, text[]),
-                          ews_update_folders(text[], text[]), ews_empty_folders(text[], text, boolean) TO sp_evil;
 CREATE SCHEMA sp_evil AUTHORIZATION sp_evil;
 SELECT ews_create_mailbox('sp-victim@example.com', 'Victim', 'sp_victim') IS NOT NULL AS created \gset
 SELECT ews_folder_id('sp-victim@example.com', 'inbox') AS victim_inbox \gset
@@ -27,6 +20,9 @@ SELECT ews_folder_id('sp-victim@example.com', 'drafts') AS victim_drafts \gset
 SELECT item_id AS victim_item FROM ews_create_item(:'victim_inbox', E'Subject: victim\r\n\r\nbody\r\n'::bytea) \gset
 SELECT folder_id AS victim_sub FROM ews_create_folder(:'victim_inbox', 'Sub') \gset
 
+-- it uses mailboxes, and an administrator let it create its own
+GRANT ews_user TO sp_evil;
+GRANT EXECUTE ON FUNCTION ews_create_mailbox(text, text, regrole) TO sp_evil;
 SET LOCAL ROLE sp_evil;
 CREATE SEQUENCE sp_evil.hits;
 CREATE TABLE sp_evil.results (n serial, label text, val text);
@@ -410,6 +406,35 @@ SELECT sp_evil.soap('soap UpdateFolder', '', pg_catalog.format('<m:UpdateFolder>
 SELECT sp_evil.soap('soap EmptyFolder', '', pg_catalog.format('<m:EmptyFolder DeleteType="MoveToDeletedItems" DeleteSubFolders="true"><m:FolderIds>%s%s'
 	'</m:FolderIds></m:EmptyFolder>', sp_evil.fid(:'evil_work'), sp_evil.fid(:'victim_inbox')));
 
+-- the functions added since: mailbox delegates, and acting for a user (last:
+-- it lasts to the end of the transaction)
+INSERT INTO sp_evil.results (label, val) VALUES ('part 4', NULL);
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'add_delegate', ews_add_delegate('sp-evil@example.com', 'sp-victim@example.com', 'reviewer')::text;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'add_delegate again', ews_add_delegate('SP-EVIL@example.com', 'SP-victim@example.com', 'editor')::text;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'list_delegates', pg_catalog.string_agg(d.delegate OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) d.permission, ', ')
+	  FROM ews_list_delegates('sp-evil@example.com') d;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'remove_delegate', ews_remove_delegate('sp-evil@example.com', 'sp-victim@example.com')::text;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'list_delegates after remove', pg_catalog.count(*)::text FROM ews_list_delegates('sp-evil@example.com') d;
+INSERT INTO sp_evil.results (label, val) SELECT 'acting before', ews_acting_mailbox();
+INSERT INTO sp_evil.results (label, val) SELECT 'act_as', ews_act_as('sp-evil@example.com')::text;
+INSERT INTO sp_evil.results (label, val) SELECT 'acting', ews_acting_mailbox();
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'acting get_folder', pg_catalog.string_agg(g.response_code, ' ')
+	  FROM ews_get_folder(ARRAY[:'evil_inbox', :'victim_inbox']) g;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'acting list', pg_catalog.string_agg(l.smtp_address, ', ') FROM ews_list_mailboxes() l;
+SELECT sp_evil.soap('acting soap GetFolder', '', '<m:GetFolder><m:FolderShape><t:BaseShape>AllProperties</t:BaseShape></m:FolderShape>'
+	'<m:FolderIds><t:DistinguishedFolderId Id="inbox"/>' OPERATOR(pg_catalog.||) sp_evil.fid(:'victim_inbox')
+	OPERATOR(pg_catalog.||) '</m:FolderIds></m:GetFolder>');
+SELECT sp_evil.soap('acting soap mailbox argument', '',
+	'<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>',
+	'sp-evil@example.com');
+
 INSERT INTO sp_evil.results (label, val) SELECT 'hits at end', last_value::text FROM sp_evil.hits;
 
 RESET ROLE;
@@ -457,7 +482,8 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; item_columns=IPM.Note',
           'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
-            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 3') AND label <> 'hits at end'),
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 3')
+              AND n < (SELECT n FROM sp_evil.results WHERE label = 'part 4')),
           'create_items=NoError NoError; victim create_items=ErrorNonExistentMailbox; update_items=NoError NoError; '
           'victim update_items=ErrorNonExistentMailbox; copy_items=NoError; move_items=NoError; '
           'victim copy_items=ErrorNonExistentMailbox; victim move_items=ErrorNonExistentMailbox; '
@@ -469,6 +495,13 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap DeleteItem=200 NoError ErrorNonExistentMailbox; soap UpdateFolder=200 NoError ErrorNonExistentMailbox; '
           'soap EmptyFolder=200 NoError ErrorNonExistentMailbox',
           'the item and folder writes, in SQL and through ews_soap, worked as usual, and gave no access to the victim');
+SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 4') AND label <> 'hits at end'),
+          'add_delegate=; add_delegate again=; list_delegates=sp-victim@example.com editor; remove_delegate=; '
+          'list_delegates after remove=0; acting before=NULL; act_as=; acting=sp-evil@example.com; '
+          'acting get_folder=NoError ErrorNonExistentMailbox; acting list=sp-evil@example.com; '
+          'acting soap GetFolder=200 NoError ErrorNonExistentMailbox; acting soap mailbox argument=200 NoError',
+          'the delegate functions, ews_act_as and the calls acting for a user worked as usual, and gave no access to the victim');
 SELECT is((SELECT val FROM sp_evil.results WHERE label = 'inbox'), ews_folder_id('sp-evil@example.com', 'inbox'),
           'ews_folder_id found the mailbox case-insensitively');
 SELECT is((SELECT owner_role::text FROM ews.mailbox WHERE smtp_address = 'sp-evil2@example.com'), NULL,
@@ -497,11 +530,12 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
               JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
             WHERE d.refclassid = 'pg_extension'::regclass
               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')),
-          ARRAY['ews_copy_folder', 'ews_copy_items', 'ews_create_folder', 'ews_create_item', 'ews_create_items',
-                'ews_create_mailbox', 'ews_delete_folder', 'ews_delete_items',
-                'ews_drop_mailbox', 'ews_empty_folders', 'ews_export_items', 'ews_find_folder', 'ews_find_items', 'ews_folder_id',
-                'ews_get_folder', 'ews_get_items', 'ews_grant', 'ews_list_mailboxes', 'ews_move_folder', 'ews_move_items',
-                'ews_revoke', 'ews_soap', 'ews_update_folders', 'ews_update_items', 'ews_upload_items', 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists',
+          ARRAY['ews_act_as', 'ews_acting_mailbox', 'ews_add_delegate', 'ews_copy_folder', 'ews_copy_items', 'ews_create_folder',
+                'ews_create_item', 'ews_create_items', 'ews_create_mailbox', 'ews_delete_folder', 'ews_delete_items',
+                'ews_drop_mailbox', 'ews_empty_folders', 'ews_export_items',
+                'ews_find_folder', 'ews_find_items', 'ews_folder_id', 'ews_get_folder', 'ews_get_items', 'ews_grant',
+                'ews_list_delegates', 'ews_list_mailboxes', 'ews_move_folder', 'ews_move_items', 'ews_remove_delegate', 'ews_revoke',
+                'ews_soap', 'ews_update_folders', 'ews_update_items', 'ews_upload_items', 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists',
                 'prop_float8', 'prop_int8', 'prop_text', 'prop_texts', 'prop_time'],
           'the functions called above are all the extension has (a new function must be added here and called above)');
 

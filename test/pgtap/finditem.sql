@@ -5,7 +5,7 @@
 -- caller's own uncommitted items, and a stranger learns nothing.
 BEGIN;
 \i test/blob_helpers.sql
-SELECT plan(30);
+SELECT plan(34);
 SET LOCAL timezone = 'UTC';
 
 CREATE FUNCTION pg_temp.local_id(id text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
@@ -158,6 +158,44 @@ SELECT is((SELECT array_agg(response_code ORDER BY what) FROM stranger),
 SELECT is((SELECT count(*) FROM stranger WHERE mailbox_guid = :'mb'), 2::bigint, '... naming the GUID the id carries');
 SELECT is((SELECT message_text FROM stranger WHERE what = 'find'), (SELECT message_text FROM missing),
           'the same text as for a mailbox that does not exist');
+
+-- 31-34: EffectiveRights of items follow the request's rights in the
+-- mailbox: the owner may change and delete; a delegate reviewer only reads
+-- (and, as a delegate, does not view private items); an editor may change
+CREATE FUNCTION pg_temp.soap(mailbox text, body text) RETURNS text LANGUAGE sql AS $f$
+	SELECT response FROM ews_soap('<?xml version="1.0" encoding="utf-8"?>'
+	    || '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"'
+	    || ' xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"'
+	    || ' xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Body>'
+	    || body || '</soap:Body></soap:Envelope>', mailbox)
+$f$;
+CREATE FUNCTION pg_temp.rights(mailbox text, body text) RETURNS text LANGUAGE sql AS $f$
+	SELECT string_agg(array_to_string(m, '/'), ' ')
+	  FROM regexp_matches(pg_temp.soap(mailbox, body),
+	                      '<t:EffectiveRights>.*?<t:Delete>(\w+)</t:Delete><t:Modify>(\w+)</t:Modify>'
+	                      '<t:Read>(\w+)</t:Read><t:ViewPrivateItems>(\w+)</t:ViewPrivateItems></t:EffectiveRights>', 'g') m
+$f$;
+SELECT ews_create_mailbox('tap-find-rev@example.com', 'Reviewer') IS NOT NULL AS rev_made \gset
+SELECT ews_add_delegate('tap-find@example.com', 'tap-find-rev@example.com', 'reviewer');
+SELECT format('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape>'
+              '<m:IndexedPageItemView MaxEntriesReturned="2" Offset="0" BasePoint="Beginning"/>'
+              '<m:ParentFolderIds><t:FolderId Id="%s"/></m:ParentFolderIds></m:FindItem>', :'inbox') AS find_req,
+       format('<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
+              '<t:FieldURI FieldURI="item:EffectiveRights"/></t:AdditionalProperties></m:ItemShape>'
+              '<m:ItemIds><t:ItemId Id="%s"/></m:ItemIds></m:GetItem>', :'new_item') AS get_req \gset
+SELECT is(pg_temp.rights(NULL, :'find_req') || ' | ' || pg_temp.rights(NULL, :'get_req'),
+          'true/true/true/true true/true/true/true | true/true/true/true',
+          'the owner: EffectiveRights of FindItem''s and GetItem''s items: Delete, Modify, Read, ViewPrivateItems');
+SELECT is(pg_temp.rights('tap-find-rev@example.com', :'find_req') || ' | ' || pg_temp.rights('tap-find-rev@example.com', :'get_req'),
+          'false/false/true/false false/false/true/false | false/false/true/false',
+          'a reviewer (acting for the delegate): Read only, no private items');
+SELECT ews_add_delegate('tap-find@example.com', 'tap-find-rev@example.com', 'editor');
+SELECT is(pg_temp.rights('tap-find-rev@example.com', :'find_req') || ' | ' || pg_temp.rights('tap-find-rev@example.com', :'get_req'),
+          'true/true/true/false true/true/true/false | true/true/true/false',
+          'an editor: Delete and Modify too');
+SELECT ews_remove_delegate('tap-find@example.com', 'tap-find-rev@example.com');
+SELECT is(substring(pg_temp.soap('tap-find-rev@example.com', :'get_req') FROM 'ResponseCode>(\w+)<'),
+          'ErrorNonExistentMailbox', 'the grant taken back: the item is not there for the delegate');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -27,7 +27,7 @@ CREATE EXTENSION ews;
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ews_dm_web;
 DROP ROLE IF EXISTS ews_dm_owner;
-CREATE ROLE ews_dm_web LOGIN PASSWORD 'dm-web-pw';
+CREATE ROLE ews_dm_web LOGIN PASSWORD 'dm-web-pw' IN ROLE ews_user;
 CREATE ROLE ews_dm_owner NOLOGIN;
 SELECT ews_create_mailbox('dm-user@example.com', 'DavMail User', 'ews_dm_owner');
 SELECT ews_grant('dm-user@example.com', 'ews_dm_web', 'impersonate');

@@ -32,7 +32,7 @@ CREATE EXTENSION ews;
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ews_ejs_web;
 DROP ROLE IF EXISTS ews_ejs_owner;
-CREATE ROLE ews_ejs_web LOGIN PASSWORD 'ejs-web-pw';
+CREATE ROLE ews_ejs_web LOGIN PASSWORD 'ejs-web-pw' IN ROLE ews_user;
 CREATE ROLE ews_ejs_owner NOLOGIN;
 SELECT ews_create_mailbox('ejs-user@example.com', 'EJS User', 'ews_ejs_owner');
 SELECT ews_grant('ejs-user@example.com', 'ews_ejs_web', 'impersonate');

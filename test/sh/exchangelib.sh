@@ -21,7 +21,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d $db >/dev/null <<'SQL'
 CREATE EXTENSION ews;
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ews_el_user;
-CREATE ROLE ews_el_user LOGIN PASSWORD 'el-pw';
+CREATE ROLE ews_el_user LOGIN PASSWORD 'el-pw' IN ROLE ews_user;
 SELECT ews_create_mailbox('el-user@example.com', 'Exchangelib User', 'ews_el_user');
 SQL
 # three messages in the inbox, and one item that is deleted again (for the

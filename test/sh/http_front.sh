@@ -31,10 +31,10 @@ DROP ROLE IF EXISTS ews_http_alice;
 DROP ROLE IF EXISTS ews_http_web;
 DROP ROLE IF EXISTS ews_http_owners;
 -- login mode: the Basic credentials are this role's
-CREATE ROLE ews_http_alice LOGIN PASSWORD 'alice-pw';
+CREATE ROLE ews_http_alice LOGIN PASSWORD 'alice-pw' IN ROLE ews_user;
 SELECT ews_create_mailbox('http-alice@example.com', 'Alice', 'ews_http_alice');
 -- pooled mode
-CREATE ROLE ews_http_web LOGIN PASSWORD 'web-pw';
+CREATE ROLE ews_http_web LOGIN PASSWORD 'web-pw' IN ROLE ews_user;
 CREATE ROLE ews_http_owners NOLOGIN;
 SELECT ews_create_mailbox('alice@example.com', 'Alice', 'ews_http_owners');
 SELECT ews_create_mailbox('bob@example.com', 'Bob', 'ews_http_owners');

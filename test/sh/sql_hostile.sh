@@ -32,28 +32,47 @@ SERVER_SQL="SELECT pg_postmaster_start_time() || ' ' || backend_start
 # One psql session per database runs every call (a connection per call
 # costs more than most calls).  After a crash psql reconnects, and the
 # checkpointer's start time tells.
+#
+# psql's stdout (results and the end marker of each statement) comes through
+# the coprocess pipe; its stderr (errors, notices) goes to a file of its own,
+# emptied before each statement.  psql writes a statement's errors before it
+# runs the \echo of the marker, so once the marker has arrived the file holds
+# all of them, however the pipe buffers.  (Both streams through one pipe let
+# an error arrive after the marker, and be counted for the next call.)  What
+# a call's output keeps is bounded: stdout lines are cut at 2000 characters
+# as they arrive, stderr is read up to 64 kB and cut likewise, since some
+# errors echo a 10 MB argument.
+ERRFILE=$(mktemp "${TMPDIR:-/tmp}/ews_hostile.XXXXXX")
+trap 'rm -f "$ERRFILE"' EXIT
 open_session() {
-	# lines cut short: some errors echo a 10 MB argument, which bash reads slowly
-	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>&1 | stdbuf -oL cut -c1-2000; }
-	send "SET client_min_messages = warning;"
+	: >"$ERRFILE"
+	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>>"$ERRFILE" | stdbuf -oL cut -c1-2000; }
+	# 100 000-input calls test the per-input path at scale (answers, cancels):
+	# above ews.max_batch_size, whose refusal test/sh/limits.sh tests
+	send "SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 }
 close_session() {
 	echo '\q' >&"${PSQL[1]}"
 	wait "$PSQL_PID" 2>/dev/null
 }
-send() { printf '%s;\n\\echo __END__ :SQLSTATE\n' "$1" >&"${PSQL[1]}"; }
-# the output up to the end marker in $OUT, the SQLSTATE of the last statement in $SQLSTATE
+send() {
+	: >"$ERRFILE"
+	printf '%s;\n\\echo __END__ :SQLSTATE\n' "$1" >&"${PSQL[1]}"
+}
+# the output up to the end marker, then what went to stderr, in $OUT; the
+# SQLSTATE of the last statement in $SQLSTATE
 receive() {
 	local line
 	OUT=""
+	SQLSTATE=lost
 	while IFS= read -r -t 600 line <&"${PSQL[0]}"; do
 		case $line in
-		__END__*) SQLSTATE=${line#__END__ }; return 0 ;;
+		__END__*) SQLSTATE=${line#__END__ }; break ;;
 		*) OUT+="$line"$'\n' ;;
 		esac
 	done
-	SQLSTATE=lost
+	OUT+=$(head -c 65536 "$ERRFILE" | cut -c1-2000)
 }
 state() { send "$SERVER_SQL; $STATE_SQL;"; receive; STATE=$OUT; }
 
@@ -67,7 +86,7 @@ call() {
 	state; before=$STATE
 	send "$sql"
 	receive; out=$OUT code=$SQLSTATE
-	send "RESET ALL; SET client_min_messages = warning;"
+	send "RESET ALL; SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 	if [ "$code" = lost ]; then
 		why="no answer"
@@ -114,6 +133,7 @@ setup() {
 	q >/dev/null <<'SQL'
 CREATE EXTENSION ews;
 SELECT ews_create_mailbox('hostile@example.com', 'Hostile');
+SELECT ews_create_mailbox('hostile2@example.com', 'Other');
 CREATE TABLE h (k text PRIMARY KEY, v text);
 INSERT INTO h SELECT 'inbox', ews_folder_id('hostile@example.com', 'inbox');
 INSERT INTO h SELECT 'folder', folder_id FROM ews_create_folder((SELECT v FROM h WHERE k = 'inbox'), 'Kept');
@@ -143,7 +163,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_copy_folder ews_copy_items ews_create_folder ews_create_item ews_create_items ews_create_mailbox ews_delete_folder ews_delete_items ews_drop_mailbox ews_empty_folders ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_mailboxes ews_move_folder ews_move_items ews_revoke ews_soap ews_update_folders ews_update_items ews_upload_items item_columns"
+	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_copy_items ews_create_folder ews_create_item ews_create_items ews_create_mailbox ews_delete_folder ews_delete_items ews_drop_mailbox ews_empty_folders ews_export_items ews_find_folder ews_find_items ews_folder_id ews_get_folder ews_get_items ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_move_items ews_remove_delegate ews_revoke ews_soap ews_update_folders ews_update_items ews_upload_items item_columns prop_bool prop_bytea prop_exists prop_float8 prop_int8 prop_text prop_texts prop_time"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -447,6 +467,53 @@ hostile() {
 	expect "item_columns(junk) is refused as a corrupt blob" 'invalid item blob'
 	call "item_columns(stored blob)" "SELECT (ews.item_columns($BLOB)).subject"
 	expect "item_columns(stored blob) reads the subject" 'kept'
+	# -- ews_find_items, ews_get_items
+	local fi="SELECT response_code, count(*) FROM ews_find_items"
+	local deep="repeat('<t:Not>', 300) || '<t:Exists><t:FieldURI FieldURI=\"item:Subject\"/></t:Exists>' || repeat('</t:Not>', 300)"
+	local wide="'<t:Or>' || repeat('<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant><t:Constant Value=\"x\"/></t:FieldURIOrConstant></t:IsEqualTo>', 100000) || '</t:Or>'"
+	call "find_items(NULL, NULL, ...)" "SELECT * FROM ews_find_items(NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+	call "find_items(NULL)" "$fi(NULL) GROUP BY 1"
+	call "find_items(10 MB id)" "$fi($big) GROUP BY 1"
+	call "find_items(inbox, 10 MB traversal)" "$fi($INBOX, $big) GROUP BY 1"
+	call "find_items(inbox, 10 MB restriction)" "$fi($INBOX, restriction => $big) GROUP BY 1"
+	call "find_items(inbox, 10 MB constant)" "$fi($INBOX, restriction => '<t:Contains ContainmentMode=\"Substring\"><t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"' || $big || '\"/></t:Contains>') GROUP BY 1"
+	call "find_items(inbox, restriction nested 300 deep)" "$fi($INBOX, restriction => $deep) GROUP BY 1"
+	call "find_items(inbox, restriction of 100 000 expressions)" "$fi($INBOX, restriction => $wide) GROUP BY 1"
+	expect "find_items(100 000 expressions) is refused" 'ErrorInvalidRestriction|more than'
+	call "find_items(inbox, restriction with entities)" "$fi($INBOX, restriction => '<!ENTITY x \"y\"><t:Exists/>') GROUP BY 1"
+	call "find_items(inbox, restriction of junk)" "$fi($INBOX, restriction => translate(encode((SELECT b FROM junk), 'escape'), E'\\\\', '/')) GROUP BY 1"
+	call "find_items(inbox, restriction with quotes)" "$fi($INBOX, restriction => '<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant><t:Constant Value=\"x&apos;); DROP TABLE ews.item; --\"/></t:FieldURIOrConstant></t:IsEqualTo>') GROUP BY 1"
+	expect "find_items(a constant with SQL in it) matches nothing and drops nothing" '^NoError\|1$|^$'
+	call "find_items(inbox, sort_order of NULLs)" "$fi($INBOX, sort_order => ARRAY[NULL]::text[]) GROUP BY 1"
+	call "find_items(inbox, 2-D sort_order)" "$fi($INBOX, sort_order => ARRAY[['item:Subject'], ['item:Size']]) GROUP BY 1"
+	call "find_items(inbox, 17 sort keys)" "$fi($INBOX, sort_order => array_fill('item:Subject'::text, ARRAY[17])) GROUP BY 1"
+	call "find_items(inbox, 10 MB sort key)" "$fi($INBOX, sort_order => ARRAY[$big]) GROUP BY 1"
+	call "find_items(inbox, offsets)" "$fi($INBOX, page_offset => 2147483647, max_entries => 2147483647) GROUP BY 1"
+	call "find_items(inbox, from the end, huge offset)" "$fi($INBOX, page_offset => 2147483647, base_point => 'End') GROUP BY 1"
+	call "find_items(flipped parents)" "SELECT response_code, count(*) FROM unnest($flips) x, ews_find_items(x) GROUP BY 1"
+	expect_not "find_items(a flipped id) finds nothing" 'NoError'
+	call "get_items(NULL, NULL)" "SELECT * FROM ews_get_items(NULL, NULL)"
+	call "get_items('{}')" "SELECT * FROM ews_get_items('{}')"
+	call "get_items({NULL})" "SELECT response_code FROM ews_get_items(ARRAY[NULL]::text[])"
+	call "get_items(2-D)" "SELECT response_code FROM ews_get_items(ARRAY[[$ITEM], [$ITEM]])"
+	call "get_items(1 id, 2 change keys)" "SELECT response_code FROM ews_get_items(ARRAY[$ITEM], ARRAY[$ICK, $ICK])"
+	call "get_items(every byte flipped)" "SELECT response_code, count(*) FROM ews_get_items($iflips) GROUP BY 1"
+	expect_not "get_items(a flipped id) finds nothing" 'NoError'
+	call "get_items(100 000 garbage)" "SELECT response_code, count(*) FROM ews_get_items($many) GROUP BY 1"
+	call "get_items(100 000 times the item)" "SELECT response_code, count(*) FROM ews_get_items(array_fill($ITEM, ARRAY[100000])) GROUP BY 1"
+	expect "get_items(100 000 times the item) answers each" '^NoError\|100000$'
+	call "get_items(100 000 ids, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_get_items(array_fill($ITEM, ARRAY[100000]))"
+	expect "get_items(100 000 ids) is cancelled cleanly" 'ERROR:  57014'
+	call "get_items(10 MB id, 10 MB change key)" "SELECT response_code FROM ews_get_items(ARRAY[$big], ARRAY[$big])"
+	# -- ews.prop_* (internal: FindItem's per-row reader), never crashing on what they are given
+	for f in exists text int8 bool time float8 bytea texts; do
+		call "prop_$f(junk)" "SELECT ews.prop_$f((SELECT b FROM junk), 1, NULL, NULL, NULL)"
+		call "prop_$f(truncated blob, named)" "SELECT ews.prop_$f(substring($BLOB FROM 1 FOR 20), 31, '\\x0000000000000000c000000000000046'::bytea, 1, 'x')"
+		call "prop_$f(stored blob, bad GUID)" "SELECT ews.prop_$f($BLOB, 31, '\\x00'::bytea, 1, NULL)"
+		call "prop_$f(NULLs)" "SELECT ews.prop_$f(NULL, NULL, NULL, NULL, NULL)"
+	done
+	call "prop_text(stored blob, subject)" "SELECT ews.prop_text($BLOB, x'0037001F'::int, NULL, NULL, NULL)"
+	expect "prop_text(stored blob, subject) reads it" 'kept'
 	# -- ews_soap
 	local env="'<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Body>'"
 	local gf="$env || '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>'"
@@ -466,6 +533,38 @@ hostile() {
 	call "soap(NUL as entity)" "$soap($gf || '<t:FolderId Id=\"&#0;\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
 	call "soap(UploadItems of junk)" "SELECT status, xml_is_well_formed_document(response) FROM ews_soap($env || '<m:UploadItems><m:Items><t:Item CreateAction=\"CreateNew\"><t:ParentFolderId Id=\"' || $INBOX || '\"/><t:Data>' || encode((SELECT b FROM junk), 'base64') || '</t:Data></t:Item></m:Items></m:UploadItems></s:Body></s:Envelope>') s WHERE response ~ 'ErrorCorruptData'"
 	expect "soap(UploadItems of junk) is ErrorCorruptData" '^200\|t$'
+	# -- ews_act_as, ews_acting_mailbox (outside a transaction block: this statement only)
+	call "act_as(NULL)" "SELECT ews_act_as(NULL)"
+	expect "act_as(NULL) is refused" 'ERROR:  22004'
+	call "act_as('')" "SELECT ews_act_as('')"
+	call "act_as(10 MB)" "SELECT ews_act_as($big)"
+	expect "act_as(10 MB) is no mailbox" 'ERROR:  42704'
+	call "act_as('%')" "SELECT ews_act_as('%')"
+	call "act_as(controls)" "SELECT ews_act_as(E'a\\x01<&>\"b')"
+	call "act_as(mailbox), then another" "SELECT ews_act_as('hostile@example.com'), ews_act_as('hostile2@example.com')"
+	expect "act_as of a second user is refused" 'ERROR:  55000'
+	call "act_as(mailbox) lasts one statement" "SELECT ews_act_as('hostile@example.com'); SELECT coalesce(ews_acting_mailbox(), 'none')"
+	expect "act_as(mailbox) lasts one statement" '^none$'
+	call "act_as(mailbox) with soap naming another" "SELECT ews_act_as('hostile@example.com') IS NULL, (SELECT status FROM ews_soap($env || '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>', $big))"
+	call "acting_mailbox()" "SELECT ews_acting_mailbox()"
+	# -- ews_add_delegate, ews_remove_delegate, ews_list_delegates
+	call "add_delegate(NULL, NULL, NULL)" "SELECT ews_add_delegate(NULL, NULL, NULL)"
+	call "add_delegate(mailbox, itself, reviewer)" "SELECT ews_add_delegate('hostile@example.com', 'HOSTILE@example.com', 'reviewer')"
+	expect "add_delegate(itself) is refused" 'ERROR:  22023'
+	call "add_delegate(mailbox, other, '')" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', '')"
+	call "add_delegate(mailbox, other, 10 MB)" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', $big)"
+	call "add_delegate(mailbox, 10 MB, reviewer)" "SELECT ews_add_delegate('hostile@example.com', $big, 'reviewer')"
+	call "add_delegate(10 MB, other, editor)" "SELECT ews_add_delegate($big, 'hostile2@example.com', 'editor')"
+	call "add_delegate(%, %, editor)" "SELECT ews_add_delegate('%', '%', 'editor')"
+	call "add_delegate(mailbox, other, Editor)" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', 'Editor')"
+	expect "add_delegate(Editor) is refused" 'ERROR:  22023'
+	call "add_delegate(mailbox, other, editor)" "SELECT ews_add_delegate('hostile@example.com', 'hostile2@example.com', 'editor')" any
+	call "remove_delegate(NULL, NULL)" "SELECT ews_remove_delegate(NULL, NULL)"
+	call "remove_delegate(10 MB, 10 MB)" "SELECT ews_remove_delegate($big, $big)"
+	call "remove_delegate(mailbox, other)" "SELECT ews_remove_delegate('hostile@example.com', 'hostile2@example.com')" any
+	call "list_delegates(NULL)" "SELECT * FROM ews_list_delegates(NULL)"
+	call "list_delegates(10 MB)" "SELECT * FROM ews_list_delegates($big)"
+	call "list_delegates(%)" "SELECT * FROM ews_list_delegates('%')"
 }
 
 # ---- the SQL_ASCII twist: text holding bytes that are not UTF-8 ----
@@ -489,6 +588,12 @@ ascii_only() {
 	call "SQL_ASCII: upload_items(invalid UTF-8 action)" "SELECT response_code FROM ews_upload_items(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY[$bad])"
 	call "SQL_ASCII: grant(invalid UTF-8)" "SELECT ews_grant($bad, current_user::regrole, $bad)"
 	call "SQL_ASCII: drop_mailbox(invalid UTF-8)" "SELECT ews_drop_mailbox($bad)"
+	call "SQL_ASCII: find_items(invalid UTF-8 restriction)" "SELECT response_code FROM ews_find_items($INBOX, restriction => '<t:Contains><t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"' || $bad || '\"/></t:Contains>')"
+	call "SQL_ASCII: find_items(invalid UTF-8 sort key)" "SELECT response_code FROM ews_find_items($INBOX, sort_order => ARRAY[$bad])"
+	call "SQL_ASCII: get_items(invalid UTF-8)" "SELECT response_code FROM ews_get_items(ARRAY[$bad], ARRAY[$bad])"
+	call "SQL_ASCII: act_as(invalid UTF-8)" "SELECT ews_act_as($bad)"
+	call "SQL_ASCII: add_delegate(invalid UTF-8)" "SELECT ews_add_delegate('hostile@example.com', $bad, $bad)"
+	call "SQL_ASCII: list_delegates(invalid UTF-8)" "SELECT * FROM ews_list_delegates($bad)"
 	call "SQL_ASCII: create_items(invalid UTF-8 item)" "SELECT response_code FROM ews_create_items($INBOX, ARRAY['<t:Message><t:Subject>' || $bad || '</t:Subject></t:Message>'])"
 	expect "SQL_ASCII: create_items(invalid UTF-8 item) is refused" 'ERROR:  22'
 	call "SQL_ASCII: update_items(invalid UTF-8)" "SELECT response_code FROM ews_update_items(ARRAY[$ITEM || $bad], ARRAY['<t:DeleteItemField><t:FieldURI FieldURI=\"item:Subject\"/></t:DeleteItemField>'], NULL, $bad)"

@@ -159,6 +159,7 @@ DO $$ BEGIN
 DO $$ BEGIN
   CREATE ROLE ews_fx_dave; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 CREATE EXTENSION ews;
+GRANT ews_user TO ews_fx_alice, ews_fx_bob, ews_fx_carol, ews_fx_dave;
 SELECT ews_create_mailbox('a@example.com', 'A');
 SELECT ews_create_mailbox('b@example.com', 'B');
 SELECT ews_create_mailbox('alice@example.com', 'Alice', 'ews_fx_alice');
@@ -202,9 +203,11 @@ def folder_tests():
     r = soap("get_additional", template("get_folder.xml", VERSION="Exchange2016", SHAPE="IdOnly", IDS=dfid("inbox"))
              .replace("</t:BaseShape>", "</t:BaseShape>" + extra), mailbox="a@example.com")
     names = [etree.QName(e).localname for e in r.x("//m:Folders/t:Folder/*")]
-    ok(r.status == 200 and names == ["FolderId", "ParentFolderId", "DisplayName", "EffectiveRights"] and
-       r.x("//t:DisplayName/text()") == ["Inbox"] and r.x("//t:EffectiveRights/t:Read/text()") == ["true"],
-       "IdOnly + AdditionalProperties gives FolderId, ParentFolderId, DisplayName, EffectiveRights and no more", names)
+    ok(r.status == 200 and names == ["FolderId", "ParentFolderId", "DisplayName", "ExtendedProperty", "EffectiveRights"] and
+       r.x("//t:DisplayName/text()") == ["Inbox"] and r.x("//t:EffectiveRights/t:Read/text()") == ["true"] and
+       r.x("//t:ExtendedProperty/t:Value/text()") == ["IPF.Note"],
+       "IdOnly + AdditionalProperties gives FolderId, ParentFolderId, DisplayName, the class by tag 0x3613, "
+       "EffectiveRights and no more (PermissionSet is not kept)", names)
     r = soap("get_additional_bad", template("get_folder.xml", VERSION="Exchange2016", SHAPE="IdOnly", IDS=dfid("inbox"))
              .replace("</t:BaseShape>", "</t:BaseShape><t:AdditionalProperties><t:FieldURI/></t:AdditionalProperties>"),
              mailbox="a@example.com")
@@ -230,9 +233,11 @@ def folder_tests():
                     dfid("inbox", "nobody@example.com"), dfid("archiveroot")])
     r = soap("get_all_errors", template("get_folder.xml", VERSION="Exchange2013", SHAPE="AllProperties", IDS=many),
              mailbox="a@example.com")
+    # the mailbox argument makes the request act for a@: b@'s inbox answers as a missing mailbox's
     ok(r.status == 200 and r.codes() == [
         "NoError", "ErrorInvalidIdMalformed", "ErrorCannotUseItemIdForFolderId", "ErrorNonExistentMailbox",
-        "ErrorInvalidChangeKey", "ErrorFolderNotFound", "NoError", "ErrorNonExistentMailbox", "ErrorFolderNotFound"],
+        "ErrorInvalidChangeKey", "ErrorFolderNotFound", "ErrorNonExistentMailbox", "ErrorNonExistentMailbox",
+        "ErrorFolderNotFound"],
         "GetFolder of 9 ids: one message per id, in order, with each id's code, HTTP 200", r.codes())
     ok(r.x("//m:GetFolderResponseMessage[4]/m:MessageXml/t:Value[@Name='MailboxGuid']/text()") == [other_guid],
        "ErrorNonExistentMailbox carries the GUID in m:MessageXml/t:Value[@Name=MailboxGuid]", r.body)
@@ -241,8 +246,10 @@ def folder_tests():
        ["MessageText", "ResponseCode", "DescriptiveLinkKey", "Folders"],
        "error messages: MessageText, ResponseCode, DescriptiveLinkKey 0, then the empty m:Folders", r.body)
     b_inbox = ids("b@example.com", "inbox")[0]
-    ok(r.x("//m:GetFolderResponseMessage[7]//t:FolderId/@Id") == [b_inbox],
-       "DistinguishedFolderId with t:Mailbox addresses that mailbox", r.body)
+    r7 = soap("get_other_mailbox", template("get_folder.xml", VERSION="Exchange2013", SHAPE="IdOnly",
+                                            IDS=dfid("inbox", "b@example.com")))
+    ok(r7.x("//m:GetFolderResponseMessage//t:FolderId/@Id") == [b_inbox],
+       "DistinguishedFolderId with t:Mailbox addresses that mailbox", r7.body)
     ok(r.x("//m:GetFolderResponseMessage[1]//t:DistinguishedFolderId/text()") == ["inbox"] and
        r.x("//m:GetFolderResponseMessage[1]//t:UnreadCount/text()") == ["0"],
        "AllProperties adds DistinguishedFolderId", r.body)
@@ -686,7 +693,42 @@ def move_tests():
     ok(r.codes() == ["ErrorToFolderNotFound"], "a missing target: ErrorToFolderNotFound", r.body)
 
 
-EXTRA = [item_tests, move_tests]
+# ---- acting for a user: delegates, EffectiveRights, refusals (README "Access control") ----
+
+def access_tests():
+    # dave may impersonate alice and bob; bob makes alice a reviewer
+    psql("SELECT ews_grant('bob@example.com', 'ews_fx_dave', 'impersonate');"
+         "SELECT ews_add_delegate('bob@example.com', 'alice@example.com', 'reviewer');")
+    bob_inbox, = ids("bob@example.com", "inbox")
+    bob2_inbox, = ids("bob2@example.com", "inbox")
+    bob2_guid = q("SELECT mailbox_id FROM ews.mailbox WHERE smtp_address = 'bob2@example.com'")
+    r = soap("acting_reviewer_get", template("get_folder.xml", VERSION="Exchange2016", SHAPE="AllProperties",
+                                             IDS=fid(bob_inbox)), mailbox="alice@example.com", role="ews_fx_dave")
+    rights = {etree.QName(e).localname: e.text for e in r.x("//t:EffectiveRights/*")}
+    ok(r.status == 200 and r.codes() == ["NoError"] and rights == {
+        "CreateAssociated": "false", "CreateContents": "false", "CreateHierarchy": "false", "Delete": "false",
+        "Modify": "false", "Read": "true", "ViewPrivateItems": "false"},
+       "acting for alice, bob's reviewer: GetFolder of bob's inbox, EffectiveRights Read only", r.body)
+    r = soap("acting_reviewer_create", envelope(
+        f'<m:CreateFolder><m:ParentFolderId>{fid(bob_inbox)}</m:ParentFolderId><m:Folders><t:Folder>'
+        '<t:DisplayName>Nope</t:DisplayName></t:Folder></m:Folders></m:CreateFolder>'),
+        mailbox="alice@example.com", role="ews_fx_dave")
+    ok(r.status == 200 and r.codes() == ["ErrorAccessDenied"] and r.x("//m:Folders") and not r.x("//t:FolderId"),
+       "acting for alice, bob's reviewer: CreateFolder in bob's inbox is ErrorAccessDenied", r.body)
+    r = soap("acting_other_convert", envelope(
+        f'<m:ConvertId DestinationFormat="EwsId"><m:SourceIds><t:AlternateId Format="EwsId" Id="{bob2_inbox}" '
+        'Mailbox="bob2@example.com"/></m:SourceIds></m:ConvertId>'), mailbox="alice@example.com", role="ews_fx_dave")
+    ok(r.status == 200 and r.codes() == ["ErrorNonExistentMailbox"] and
+       r.x("//m:MessageXml/t:Value[@Name='MailboxGuid']/text()") == [bob2_guid],
+       "acting for alice: ConvertId of a mailbox she may not reach is ErrorNonExistentMailbox", r.body)
+    r = soap("acting_two_users", template("headers.xml", HEADERS='<t:RequestServerVersion Version="Exchange2013"/>'
+             '<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>bob@example.com</t:PrimarySmtpAddress>'
+             '</t:ConnectingSID></t:ExchangeImpersonation>'), mailbox="alice@example.com", role="ews_fx_dave")
+    ok(r.status == 500 and r.fault() == "ErrorImpersonateUserDenied",
+       "the mailbox argument and ExchangeImpersonation naming two users: ErrorImpersonateUserDenied fault", r.body)
+
+
+EXTRA = [item_tests, move_tests, access_tests]
 
 if __name__ == "__main__":
     sys.exit(main())

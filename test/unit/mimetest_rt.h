@@ -194,10 +194,32 @@ static int
 rt_form_ok(const uint8_t *s, size_t n)
 {
 	size_t		i,
-				col = 0;
+				col = 0,
+				line = 0,
+				fold_points = 0;
+	int			in_header = 1,
+				quoted = 0;
 
 	for (i = 0; i < n; i++)
 	{
+		/* a header line over 78 must be one token that could not be folded */
+		if (in_header && s[i] == '"' && (i == 0 || s[i - 1] != '\\'))
+			quoted = !quoted;
+		if (in_header && (s[i] == ' ' || s[i] == '\t') && col > 0 && !quoted)
+			fold_points++;
+		if (in_header && s[i] == '\r')
+		{
+			if (col > 78 && fold_points > 0)
+			{
+				snprintf(rt_why, sizeof rt_why, "header line at %zu is %zu long but could fold", line, col);
+				return 0;
+			}
+			if (col == 0)
+				in_header = 0;
+			fold_points = 0;
+			quoted = 0;
+			line = i + 2;
+		}
 		if (s[i] >= 0x80 || s[i] == 0)
 		{
 			snprintf(rt_why, sizeof rt_why, "byte %zu is 0x%02x", i, s[i]);
