@@ -49,7 +49,11 @@ ews_drop_stale_cluster() {
 	[ "$(id -u)" -eq 0 ] && [ -f "$conf/.by_pg_virtualenv" ] || return 0
 	echo "# dropping the throwaway cluster 15/regress left by an interrupted run"
 	pg_ctlcluster --mode immediate 15 regress stop 2>/dev/null || true
-	pg_dropcluster 15 regress
+	# a run killed while pg_virtualenv tore the cluster down leaves only the
+	# marked configuration directory, which pg_dropcluster calls corrupted
+	if ! pg_dropcluster 15 regress && [ ! -d /var/lib/postgresql/15/regress ]; then
+		rm -rf "$conf"
+	fi
 }
 
 # Install this build and run "$@" inside a throwaway PostgreSQL 15 cluster
