@@ -213,6 +213,9 @@ CREATE EXTENSION ews;
     for d in ("inbox", "drafts", "junkemail", "deleteditems", "recoverableitemsdeletions", "msgfolderroot"):
         F[d] = q(f"SELECT ews_folder_id('{MBX}', '{d}')")
     F["s_inbox"] = q("SELECT ews_folder_id('iw-stranger@example.com', 'inbox')")
+    # acting for MBX, the superuser reaches the other mailbox only when its owner made MBX's
+    # user an editor (0.2's acting users): then a move into it is a cross-mailbox move
+    psql(f"SELECT ews_add_delegate('iw-stranger@example.com', '{MBX}', 'editor')")
 
 
 # ---- CreateItem ----
