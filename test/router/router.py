@@ -677,6 +677,8 @@ def test_move(r, guids):
     dst = (src + 1) % NODES
     inbox = folder_id(r, addr, "inbox")
     work = q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'work')", (inbox,))
+    # a subfolder now: the writers' folders below work then change no ancestor's row (ews.folder.height)
+    q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'seat')", (work,))
     folders = [q1(r, "SELECT folder_id FROM ews_create_folder(%s, %s)", (inbox, f"pre {k}")) for k in range(10)]
     items = [row[0] for row in q(r, "SELECT item_id FROM ews_upload_items(%s, %s)",
                                  ([inbox] * 20, [psycopg2.Binary(blob(f"pre item {k}", 300 * k)) for k in range(20)]))]
