@@ -881,6 +881,21 @@ def test_move(r, guids):
     before["folder"] = [x for x in before["folder"] if not x.startswith(f"({g},{work_local},")]
     before.pop("mailbox")
     pre_max_cn = max([ck_number(x[1]) for x in pre_folders] + [ck_number(x[1]) for x in pre_items])
+    # what FindItem and (when the nodes have it) SyncFolderItems answer for the inbox, which the writers leave alone
+    has_sync = q1(r, "SELECT count(*) FROM pg_proc WHERE proname = 'ews_sync_folder_items'") > 0
+    sync_cols = ("change_type, item_id, change_key, is_read, subject, article_number, includes_last_item_in_range, "
+                 "response_code")
+
+    def answers(state=None):
+        out = {"find": q(r, "SELECT * FROM ews_find_items(%s, 'Shallow', NULL, ARRAY['item:Subject'])", (inbox,)),
+               "soap": soap(r, "move-finditem", find_item(fid(inbox))).body}
+        if has_sync:
+            out["sync"] = q(r, f"SELECT {sync_cols} FROM ews_sync_folder_items(%s, NULL, 1000)", (inbox,))
+            out["sync since"] = q(r, f"SELECT {sync_cols} FROM ews_sync_folder_items(%s, %s, 1000)", (inbox, state))
+        return out
+    sync_state = q1(r, "SELECT next_sync_state FROM ews_sync_folder_items(%s, NULL, 1000) OFFSET 0 LIMIT 1",
+                    (inbox,)) if has_sync else None
+    pre_answers = answers(sync_state)
 
     # the move lock: writes refused, reads go on (held here directly on the node, as a move holds it)
     q(d_src, "SELECT ews_scaleout_freeze(%s, 5000)", (g,))
@@ -983,6 +998,11 @@ def test_move(r, guids):
     ok(all(set(before[t]) <= set(after[t]) for t in before),
        "every row the mailbox had before the move is on the target, unchanged (every ews table, from the catalog)",
        {t: sorted(set(before[t]) - set(after[t]))[:3] for t in before})
+    post_answers = answers(sync_state)
+    ok(post_answers == pre_answers and len(pre_answers["find"]) == len(items),
+       "FindItem (SQL and SOAP)" + (" and SyncFolderItems (from scratch, and from a state of before the move)" if has_sync else "")
+       + " of the moved mailbox answer after the move as before it",
+       {k: (pre_answers[k], post_answers[k]) for k in pre_answers if pre_answers[k] != post_answers[k]})
     ids_acked = [a_[0] for a_ in acked]
     fo = [x[0] for x in q(r, "SELECT response_code FROM ews_get_folder(%s)", ([i for i in ids_acked if base64.b64decode(i)[43] == 1],))]
     it = [x[0] for x in q(r, "SELECT response_code FROM ews_export_items(%s)", ([i for i in ids_acked if base64.b64decode(i)[43] == 2],))]
