@@ -15,6 +15,8 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -32,8 +34,16 @@
 #define ITEM_FIXED_ARGS 9		/* mailbox, item, folder, change number, article,
 								 * created cn, content cn, associated, blob */
 
+#define ITEM_NARGS (ITEM_FIXED_ARGS + EWS_ITEM_NCOLS)
+
 static EwsPlan insert_plan;
 static EwsPlan update_plan;
+static EwsPlan bulk_insert_plan;	/* insert_plan's rows as arrays, one element per item */
+static Oid	item_elem_types[ITEM_NARGS];	/* bulk_insert_plan's element types */
+static int16 item_typlen[ITEM_NARGS];
+static bool item_typbyval[ITEM_NARGS];
+static char item_typalign[ITEM_NARGS];
+static Oid	categories_out;		/* text[]'s output function */
 
 static void
 prepare_write_plans(void)
@@ -89,8 +99,137 @@ prepare_write_plans(void)
 	memcpy(insert_plan.argtypes, fixed, sizeof(fixed));
 	memcpy(insert_plan.argtypes + ITEM_FIXED_ARGS, ews_item_col_types, sizeof(Oid) * EWS_ITEM_NCOLS);
 	memcpy(update_plan.argtypes, insert_plan.argtypes, sizeof(Oid) * insert_plan.nargs);
+
+	/*
+	 * The same insert for many items: each argument an array with an element
+	 * per item, unnested side by side.  text[] (the categories) cannot be
+	 * the element of a one-dimensional array: it travels as its text form.
+	 */
+	{
+		StringInfoData bulk;
+		bool		isvarlena;
+
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		initStringInfo(&bulk);
+		appendStringInfoString(&bulk,
+							   "INSERT INTO ews.item (mailbox_id, item_id, folder_id, change_number,"
+							   " article_number, created_cn, content_cn, is_associated, blob");
+		for (int i = 0; i < EWS_ITEM_NCOLS; i++)
+			appendStringInfo(&bulk, ", %s", ews_item_col_names[i]);
+		appendStringInfoString(&bulk, ") SELECT");
+		for (int a = 0; a < ITEM_NARGS; a++)
+		{
+			Oid			t = insert_plan.argtypes[a];
+
+			if (a == ITEM_FIXED_ARGS + EWS_COL_CREATED_AT)
+				appendStringInfo(&bulk, "%s COALESCE(u.c%d, pg_catalog.now())", a ? "," : "", a + 1);
+			else if (t == TEXTARRAYOID)
+				appendStringInfo(&bulk, "%s CAST(u.c%d AS pg_catalog.text[])", a ? "," : "", a + 1);
+			else
+				appendStringInfo(&bulk, "%s u.c%d", a ? "," : "", a + 1);
+			item_elem_types[a] = t == TEXTARRAYOID ? TEXTOID : t;
+			get_typlenbyvalalign(item_elem_types[a], &item_typlen[a], &item_typbyval[a], &item_typalign[a]);
+			bulk_insert_plan.argtypes[a] = get_array_type(item_elem_types[a]);
+		}
+		/*
+		 * The arrays unnested in the select list, in step (they have one
+		 * length): a ProjectSet streams the rows, where ROWS FROM would
+		 * first copy every row, blob and all, into a tuplestore.
+		 */
+		appendStringInfoString(&bulk, " FROM (SELECT");
+		for (int a = 0; a < ITEM_NARGS; a++)
+			appendStringInfo(&bulk, "%s pg_catalog.unnest($%d) AS c%d", a ? "," : "", a + 1, a + 1);
+		appendStringInfoString(&bulk, ") AS u");
+		getTypeOutputInfo(TEXTARRAYOID, &categories_out, &isvarlena);
+		bulk_insert_plan.nargs = ITEM_NARGS;
+		MemoryContextSwitchTo(old);
+		bulk_insert_plan.sql = bulk.data;
+	}
 	update_plan.sql = upd.data;
 	insert_plan.sql = ins.data;
+}
+
+/* ---- new items' inserts, gathered ---- */
+
+/*
+ * The INSERT of a new item is deferred (store.h, ews_exec_defer) and the
+ * items of a run of consecutive creations go into ews.item in one
+ * statement: per row, a statement's executor start and end cost about as
+ * much as writing a 4 KiB item.  Any other statement, and the end of the
+ * call, runs the pending insert first, so nothing can tell the difference
+ * but the time.  Large items are written alone (the gain is nil and the
+ * arrays would copy them once more).
+ */
+#define PENDING_MAX_ROWS 256
+#define PENDING_MAX_BYTES (1024 * 1024)
+#define PENDING_MAX_ITEM (64 * 1024)
+
+typedef struct PendingItems
+{
+	MemoryContext cxt;			/* the pending rows' values; reset by each flush */
+	MemoryContextCallback gone;	/* the call's memory deleted (an error): forget */
+	int			n;
+	size_t		bytes;
+	Datum		values[ITEM_NARGS][PENDING_MAX_ROWS];
+	bool		nulls[ITEM_NARGS][PENDING_MAX_ROWS];
+} PendingItems;
+
+static void
+pending_gone(void *arg)
+{
+	ews_exec_forget(arg);
+}
+
+static void
+pending_flush(void *arg)
+{
+	PendingItems *p = arg;
+	Datum		arrays[ITEM_NARGS];
+	int			lb = 1;
+	uint64		rows;
+	MemoryContext old;
+
+	/* called directly (the buffer is full) it is no longer deferred: its statement must not run it again */
+	ews_exec_forget(p);
+	if (p->n == 0)
+		return;
+	old = MemoryContextSwitchTo(p->cxt);
+	for (int a = 0; a < ITEM_NARGS; a++)
+	{
+		if (insert_plan.argtypes[a] == TEXTARRAYOID)
+			for (int r = 0; r < p->n; r++)
+				if (!p->nulls[a][r])
+					p->values[a][r] = CStringGetTextDatum(OidOutputFunctionCall(categories_out,
+																				p->values[a][r]));
+		arrays[a] = PointerGetDatum(construct_md_array(p->values[a], p->nulls[a], 1, &p->n, &lb,
+													   item_elem_types[a], item_typlen[a],
+													   item_typbyval[a], item_typalign[a]));
+	}
+	MemoryContextSwitchTo(old);
+	rows = ews_exec(&bulk_insert_plan, arrays, NULL, false, 0);
+	if (rows != (uint64) p->n)
+		elog(ERROR, "the insert of %d new items wrote " UINT64_FORMAT, p->n, rows);
+	p->n = 0;
+	p->bytes = 0;
+	MemoryContextReset(p->cxt);
+}
+
+static PendingItems *
+pending_items(EwsCtx *ctx)
+{
+	PendingItems *p = ctx->pending_items;
+
+	if (p == NULL)
+	{
+		/* in the call's memory (SPI's), which an error deletes: then it is forgotten */
+		p = MemoryContextAllocZero(ctx->content.cxt, sizeof(PendingItems));
+		p->cxt = AllocSetContextCreate(ctx->content.cxt, "ews pending items", ALLOCSET_DEFAULT_SIZES);
+		p->gone.func = pending_gone;
+		p->gone.arg = p;
+		MemoryContextRegisterResetCallback(ctx->content.cxt, &p->gone);
+		ctx->pending_items = p;
+	}
+	return p;
 }
 
 void
@@ -105,6 +244,7 @@ ews_item_write(EwsCtx *ctx, const EwsFolder *folder, const EwsExistingItem *exis
 	EwsBlobProp over[2];
 	bytea	   *blob;
 	EwsItemColumns cols;
+	PendingItems *pend;
 	Datum		args[ITEM_FIXED_ARGS + EWS_ITEM_NCOLS];
 	char		nulls[ITEM_FIXED_ARGS + EWS_ITEM_NCOLS];
 	bool		is_read;
@@ -124,7 +264,11 @@ ews_item_write(EwsCtx *ctx, const EwsFolder *folder, const EwsExistingItem *exis
 	over[1].tag = EWS_TAG_CHANGE_KEY;
 	over[1].len = 12;
 	over[1].value = ck;
-	blob = palloc(VARHDRSZ + merged_len);
+	pend = existing == NULL && merged_len <= PENDING_MAX_ITEM ? pending_items(ctx) : NULL;
+	if (pend != NULL && (pend->n == PENDING_MAX_ROWS || pend->bytes + merged_len > PENDING_MAX_BYTES))
+		pending_flush(pend);
+	/* a pending row's blob is made where the row waits */
+	blob = pend ? MemoryContextAlloc(pend->cxt, VARHDRSZ + merged_len) : palloc(VARHDRSZ + merged_len);
 	SET_VARSIZE(blob, VARHDRSZ + merged_len);
 	ews_blob_merge(data, len, over, 2, (uint8 *) VARDATA(blob));
 	ews_item_columns((const uint8 *) VARDATA(blob), merged_len, &cols);
@@ -162,10 +306,37 @@ ews_item_write(EwsCtx *ctx, const EwsFolder *folder, const EwsExistingItem *exis
 	{
 		if (ews_exec(&update_plan, args, nulls, false, 0) != 1)
 			elog(ERROR, "item " INT64_FORMAT " vanished under its row lock", local_id);
+		pfree(blob);
+	}
+	else if (pend != NULL)
+	{
+		int			r = pend->n;
+
+		for (int a = 0; a < ITEM_NARGS; a++)
+		{
+			pend->nulls[a][r] = nulls[a] == 'n';
+			if (pend->nulls[a][r])
+				pend->values[a][r] = (Datum) 0;
+			else if (a == ITEM_FIXED_ARGS - 1)	/* the blob, made in place */
+				pend->values[a][r] = args[a];
+			else
+			{
+				MemoryContext old = MemoryContextSwitchTo(pend->cxt);
+
+				/* text[] travels as text: a varlena either way */
+				pend->values[a][r] = datumCopy(args[a], item_typbyval[a], item_typlen[a]);
+				MemoryContextSwitchTo(old);
+			}
+		}
+		pend->n++;
+		pend->bytes += merged_len;
+		ews_exec_defer(pending_flush, pend);
 	}
 	else
+	{
 		ews_exec(&insert_plan, args, nulls, false, 0);
-	pfree(blob);
+		pfree(blob);
+	}
 
 	*item_id = ews_id_text(folder->guid, EWS_ID_KIND_ITEM, local_id);
 	*change_key = ews_change_key_text(EWS_CK_KIND_ITEM, cn);

@@ -177,6 +177,7 @@ ews_act_as_refused(const char *smtp, const EwsStatus *st)
 void
 ews_ctx_end(EwsCtx *ctx)
 {
+	ews_exec_flush();
 	ews_content_end(&ctx->content);
 	SetUserIdAndSecContext(ctx->saved_userid, ctx->saved_sec_context);
 	last_result = NULL;
@@ -244,11 +245,44 @@ ews_keep_result(void)
 	return SPI_tuptable;
 }
 
+static EwsDeferredFn deferred_fn;
+static void *deferred_arg;
+
+void
+ews_exec_defer(EwsDeferredFn fn, void *arg)
+{
+	if (deferred_fn != NULL && (deferred_fn != fn || deferred_arg != arg))
+		ews_exec_flush();
+	deferred_fn = fn;
+	deferred_arg = arg;
+}
+
+void
+ews_exec_flush(void)
+{
+	EwsDeferredFn fn = deferred_fn;
+
+	/* cleared first: the deferred write runs its own statement through ews_exec */
+	deferred_fn = NULL;
+	if (fn != NULL)
+		fn(deferred_arg);
+}
+
+void
+ews_exec_forget(void *arg)
+{
+	if (deferred_arg == arg)
+		deferred_fn = NULL;
+}
+
 uint64
 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count)
 {
 	int			rc;
 	MemoryContext caller = CurrentMemoryContext;
+
+	if (deferred_fn != NULL)
+		ews_exec_flush();
 
 	/* only our own: SPI_tuptable may still be an outer SPI level's, or freed by a subtransaction abort */
 	if (last_result != NULL && SPI_tuptable == last_result)

@@ -135,6 +135,8 @@ typedef struct EwsCtx
 	bool		parent_cache_valid;
 	EwsFolderRef parent_cache_ref;
 	EwsFolder	parent_cache;
+	/* new items whose INSERT is deferred to one statement (itemwrite.c) */
+	void	   *pending_items;
 } EwsCtx;
 
 /*
@@ -182,6 +184,18 @@ extern SPIPlanPtr ews_plan(EwsPlan *p);
  * ews_keep_result, which hands it to the caller until ews_ctx_end.
  */
 extern uint64 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count);
+/*
+ * A write deferred to run before the next statement (itemwrite.c gathers
+ * the inserts of consecutive new items into one): ews_exec, and
+ * ews_ctx_end, call ews_exec_flush first, so every statement sees the
+ * store as if the write had run at once.  Deferring another write flushes
+ * the one pending.  The owner of the pending data clears it with
+ * ews_exec_forget when that data goes away (an error).
+ */
+typedef void (*EwsDeferredFn) (void *arg);
+extern void ews_exec_defer(EwsDeferredFn fn, void *arg);
+extern void ews_exec_flush(void);
+extern void ews_exec_forget(void *arg);
 extern SPITupleTable *ews_keep_result(void);
 
 /* column accessors for SPI_tuptable->vals[row] */

@@ -144,6 +144,33 @@ def item_flows(account, smtp, store):
     def when(item):
         return filetime_to_unix(item["blob"].get(PR_MESSAGE_DELIVERY_TIME))
 
+    def read_back(what, present, gone, needs):
+        """exchangelib reads the items back through GetItem (account.fetch) and
+        ExportItems (account.export), in one batch each: every id of present
+        answers with the subject, change key and blob the store holds, every
+        id of gone answers ErrorItemNotFound on both."""
+        ids = list(present) + list(gone)
+        got = flow(f"{what}: fetch", lambda: list(account.fetch(ids=[ItemId(id=i) for i in ids])),
+                   needs + ["GetItem"])
+        exp = flow(f"{what}: export", lambda: list(account.export([ItemId(id=i) for i in ids])),
+                   needs + ["ExportItems"])
+
+        def same():
+            bad = []
+            for k, i in enumerate(ids):
+                g, e = got[k], exp[k]
+                if i in gone:
+                    if not (isinstance(g, ErrorItemNotFound) and isinstance(e, ErrorItemNotFound)):
+                        bad.append((i, "not gone", g, e))
+                    continue
+                s = store.item(i)
+                if (s is None or isinstance(g, Exception) or isinstance(e, Exception)
+                        or g.subject != s["subject"] or g.changekey != s["change_key"]
+                        or Blob(base64.b64decode(e)).props != s["blob"].props):
+                    bad.append((i, g, s and s["subject"]))
+            return got is not None and exp is not None and len(got) == len(exp) == len(ids) and not bad, bad
+        guard(f"{what}: GetItem and ExportItems read back what the store holds", same, needs=needs)
+
     # a folder of its own, with messages of distinct dates and subjects,
     # delivered through SQL
     find = Folder(parent=inbox, name="e2e find")
@@ -244,6 +271,7 @@ def item_flows(account, smtp, store):
           lambda: (back[0].subject == "Made by exchangelib" and "Hello from exchangelib" in (back[0].text_body or "")
                    and back[1].mime_content == raw and back[1].subject == "From MIME", back),
           needs=["CreateItem", "GetItem"])
+    read_back("created items", [made.id, from_mime.id], [], ["CreateItem"])
 
     # ---- UpdateItem: same id, new change key, the store changed
     old_id, old_ck = made.id, made.changekey
@@ -264,6 +292,7 @@ def item_flows(account, smtp, store):
           lambda: (made.subject == "Changed by exchangelib" and made.is_read is True
                    and made.categories == ["Red", "Blue"], (made.subject, made.is_read, made.categories)),
           needs=["CreateItem", "UpdateItem", "GetItem"])
+    read_back("updated item", [made.id], [], ["CreateItem", "UpdateItem"])
 
     # ---- CopyItem, MoveItem
     junk = account.junk
@@ -286,6 +315,8 @@ def item_flows(account, smtp, store):
     guard("account.fetch() after the move: the new id reads back, the old one is ErrorItemNotFound",
           lambda: (back[0].subject == "Changed by exchangelib" and isinstance(back[1], ErrorItemNotFound), back),
           needs=["CreateItem", "MoveItem", "GetItem"])
+    read_back("copied and moved items", [copied[0] if copied else None, made.id], [before_id],
+              ["CreateItem", "CopyItem", "MoveItem"])
 
     # ---- DeleteItem three ways, on items delivered through SQL
     work = Folder(parent=inbox, name="e2e items")
@@ -311,17 +342,19 @@ def item_flows(account, smtp, store):
     guard("move_to_trash(): the item left its folder for deleted items",
           lambda: (store.item(doomed[2]) is None and located("doomed trash", "deleteditems"), None),
           needs=["DeleteItem"])
+    read_back("items deleted three ways", [], doomed, ["DeleteItem"])
 
     # ---- EmptyFolder
     sub = Folder(parent=work, name="e2e sub")
     step("create e2e sub", sub.save)
-    for k in ("e1", "e2"):
-        store.create_item(work_id, raw_message(f"empty {k}", "Wed, 04 Mar 2026 10:00:00 +0000", k, k))
-    store.create_item(sub.id, raw_message("in sub", "Wed, 04 Mar 2026 10:00:00 +0000", "s", "s1"))
+    emptied = [store.create_item(work_id, raw_message(f"empty {k}", "Wed, 04 Mar 2026 10:00:00 +0000", k, k))
+               for k in ("e1", "e2")]
+    in_sub = store.create_item(sub.id, raw_message("in sub", "Wed, 04 Mar 2026 10:00:00 +0000", "s", "s1"))
     flow("empty", lambda: work.empty(), ["EmptyFolder"])
     guard("folder.empty(): no items left in the folder, its subfolder and the subfolder's item stay",
           lambda: (stored(work_id) == [] and len(stored(sub.id)) == 1, [i["subject"] for i in stored(work_id)]),
           needs=["EmptyFolder"])
+    read_back("emptied folder", [in_sub], emptied, ["EmptyFolder"])
     flow("empty subfolders", lambda: work.empty(delete_sub_folders=True), ["EmptyFolder"])
     guard("folder.empty(delete_sub_folders=True): the subfolder is gone too",
           lambda: (store.child(smtp, work_id, "e2e sub") is None, None), needs=["EmptyFolder"])
