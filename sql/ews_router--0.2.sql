@@ -150,7 +150,7 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'ews_router_node_of_id'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ews_router.node_of_id(text) IS
-	'the node of the mailbox a FolderId or ItemId names';
+	'the node of the mailbox a FolderId or ItemId names; for NULL (the acting mailbox) the node of the one mailbox the caller owns';
 
 CREATE FUNCTION ews_router.node_of_address(smtp_address text)
 RETURNS integer
