@@ -120,7 +120,7 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
 want="/usr/lib/postgresql/15/lib/ews.so /usr/share/postgresql/15/extension/ews.control"
 for f in sql/ews--*.sql; do want="$want /usr/share/postgresql/15/extension/$(basename "$f")"; done
 lacking=""
-for f in $want; do printf '%s\n' "$contents" | grep -qxF "$f" || lacking="$lacking $f"; done
+for f in $want; do grep -qxF "$f" <<<"$contents" || lacking="$lacking $f"; done
 if [ -z "$lacking" ]; then
 	ok "it holds ews.so, ews.control and every install and update script ($(echo "$want" | wc -w) files)"
 else

@@ -32,7 +32,7 @@ else
 fi
 # the sequences came along: a new folder in the restored database gets a fresh id
 new=$(psql -X -At -d $dst -c "SELECT folder_id FROM ews_create_folder(ews_folder_id('dump@example.com', 'inbox'), 'After')")
-if [ -n "$new" ] && ! printf '%s\n' "$before" | grep -qF "$new"; then
+if [ -n "$new" ] && ! grep -qF "$new" <<<"$before"; then
 	echo "ok 2 - ids after the restore do not collide"; pass=$((pass+1))
 else
 	echo "not ok 2 - id after restore collides or is missing"; failed=$((failed+1))

@@ -333,7 +333,7 @@ fi
 new_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" ews.control)
 # the new library on a database still at 0.1: a clear error, not a broken statement
 out=$(psql -X -q -At -d "$UPG" -v VERBOSITY=verbose -c "SELECT count(*) FROM ews_list_mailboxes()" 2>&1)
-if printf '%s\n' "$out" | grep -q 'ERROR:  55000:' && printf '%s\n' "$out" | grep -q 'ALTER EXTENSION ews UPDATE'; then
+if grep -q 'ERROR:  55000:' <<<"$out" && grep -q 'ALTER EXTENSION ews UPDATE' <<<"$out"; then
 	ok "before the update the new library refuses the $OLD_VERSION database, naming ALTER EXTENSION ews UPDATE"
 else
 	nok "before the update the new library refuses the $OLD_VERSION database" "$out"
@@ -352,7 +352,7 @@ check "the update made the owner, the delegate and the impersonator members of e
 	                    WHERE pg_has_role(r, 'ews_user', 'MEMBER')")" \
 	"ews_upg_delegate ews_upg_imp ews_upg_owner"
 out=$(psql -X -q -At -d "$UPG" -v VERBOSITY=verbose -c "SET ROLE ews_upg_stranger" -c "SELECT count(*) FROM ews_list_mailboxes()" 2>&1)
-if printf '%s\n' "$out" | grep -q 'ERROR:  42501:'; then
+if grep -q 'ERROR:  42501:' <<<"$out"; then
 	ok "the stranger, in no ews_user, may no longer call the functions"
 else
 	nok "the stranger, in no ews_user, may no longer call the functions" "$out"
