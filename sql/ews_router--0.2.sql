@@ -150,7 +150,7 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'ews_router_node_of_id'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ews_router.node_of_id(text) IS
-	'the node of the mailbox a FolderId or ItemId names';
+	'the node of the mailbox a FolderId or ItemId names; for NULL (the acting mailbox) the node of the one mailbox the caller owns';
 
 CREATE FUNCTION ews_router.node_of_address(smtp_address text)
 RETURNS integer
@@ -497,6 +497,8 @@ COMMENT ON FUNCTION ews_router.in_types(text[], text[]) IS 'the input argument t
 --               as address, but a delegate on another node is refused with
 --               an error that says so (a delegate grant cannot cross nodes:
 --               the node keeps it with a foreign key to the delegate's mailbox)
+--   every_node  by name, ews_trim_tombstones: maintenance of every mailbox,
+--               run on every node, its bigint counts summed
 --   and, by name, soap, create_mailbox, drop_mailbox, list_mailboxes, and
 --   refused for the acting user of a transaction (ews_act_as): every routed
 --   call is a transaction of its own on its node, so the setting could not
@@ -519,6 +521,8 @@ AS $$
 		WHEN $1 = 'ews_list_mailboxes' THEN 'list_mailboxes'
 		-- transaction-scoped state on a node does not outlive one routed call
 		WHEN $1 IN ('ews_act_as', 'ews_acting_mailbox') THEN 'refused'
+		-- node-wide maintenance that names no mailbox: on every node, counts summed
+		WHEN $1 = 'ews_trim_tombstones' THEN 'every_node'
 		WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n = 'mailbox' AND ins.t = 'text')
 		     AND EXISTS (SELECT 1 FROM ins WHERE ins.n = 'delegate' AND ins.t = 'text') THEN 'address_pair'
 		WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n LIKE '%\_id' AND ins.t = 'text') THEN
@@ -596,6 +600,7 @@ DECLARE
 	f record;
 	g record;
 	in_n text[]; in_t text[]; out_n text[]; out_t text[];
+	q_in text[]; q_out text[];	-- the names quoted for SQL text
 	key integer;
 	src integer;
 	arrays integer[];
@@ -650,13 +655,24 @@ BEGIN
 		  FROM unnest(f.argument_names, f.argument_types, f.argument_modes) WITH ORDINALITY AS u(n, t, m, i);
 		in_n := COALESCE(in_n, '{}'); in_t := COALESCE(in_t, '{}');
 		-- the result of the internal functions: the node's OUT columns, or its scalar type
-		outs_decl := (SELECT string_agg(format(', OUT %s %s', u.n, u.t), '' ORDER BY u.i)
+		-- every name quoted (%I, quote_ident): a column may be a reserved word ("references")
+		outs_decl := (SELECT string_agg(format(', OUT %I %s', u.n, u.t), '' ORDER BY u.i)
 		                FROM unnest(out_n, out_t) WITH ORDINALITY AS u(n, t, i));
+		-- ews_soap (SETOF record, always one row): its PL/Proxy functions return
+		-- the one record, since the router's ews_soap calls them from C
 		ret := CASE WHEN out_n IS NULL THEN f.result
-		            WHEN f.returns_set THEN 'SETOF record' ELSE 'record' END;
+		            WHEN f.returns_set AND rule <> 'soap' THEN 'SETOF record' ELSE 'record' END;
 		sel := CASE WHEN out_n IS NULL THEN 'r'
-		            ELSE (SELECT string_agg('r.' || u.n, ', ' ORDER BY u.i) FROM unnest(out_n) WITH ORDINALITY AS u(n, i)) END;
+		            ELSE (SELECT string_agg('r.' || quote_ident(u.n), ', ' ORDER BY u.i) FROM unnest(out_n) WITH ORDINALITY AS u(n, i)) END;
+		q_in := ARRAY(SELECT quote_ident(u.n) FROM unnest(in_n) WITH ORDINALITY AS u(n, i) ORDER BY u.i);
+		q_out := ARRAY(SELECT quote_ident(u.n) FROM unnest(out_n) WITH ORDINALITY AS u(n, i) ORDER BY u.i);
 
+		IF rule = 'every_node' AND (out_n IS NULL OR f.returns_set
+		                            OR EXISTS (SELECT 1 FROM unnest(out_t) AS t WHERE t <> 'bigint')) THEN
+			rule := 'none';		-- only counts add up over the nodes
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
 		IF rule = 'split' AND out_n IS NULL THEN
 			rule := 'none';		-- a batch needs result rows to put back in order
 			RETURN NEXT;
@@ -672,13 +688,13 @@ BEGIN
 	%s;
 $p$$f$,
 				sig,
-				(SELECT string_agg(format(', %s %s', u.n, u.t), '' ORDER BY u.i) FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
+				(SELECT string_agg(format(', %I %s', u.n, u.t), '' ORDER BY u.i) FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
 				COALESCE(outs_decl, ''), ret, 'VOLATILE',
 				CASE WHEN rule = 'soap'
 				     -- in the select list, not FROM: a large response is not put through a tuplestore
 				     THEN format('SELECT (r).status, (r).response FROM (SELECT %I.%I(%s) AS r OFFSET 0) s',
-				                 nsp, f.function_name, array_to_string(in_n, ', '))
-				     ELSE format('SELECT %s FROM %I.%I(%s) AS r', sel, nsp, f.function_name, array_to_string(in_n, ', ')) END);
+				                 nsp, f.function_name, array_to_string(q_in, ', '))
+				     ELSE format('SELECT %s FROM %I.%I(%s) AS r', sel, nsp, f.function_name, array_to_string(q_in, ', ')) END);
 			made := made || (sig || '(' || array_to_string(array_prepend('integer', in_t), ', ') || ')');
 		END IF;
 		-- ews_soap, the call that must be cheap: one function per node, RUN ON its
@@ -692,8 +708,8 @@ $p$$f$,
 	SELECT (r).status, (r).response FROM (SELECT %I.%I(%s) AS r OFFSET 0) s;
 $p$$f$,
 					sig,
-					(SELECT string_agg(format(', %s %s', u.n, u.t), '' ORDER BY u.i) FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
-					COALESCE(outs_decl, ''), ret, i, nsp, f.function_name, array_to_string(in_n, ', '));
+					(SELECT string_agg(format(', %I %s', u.n, u.t), '' ORDER BY u.i) FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
+					COALESCE(outs_decl, ''), ret, i, nsp, f.function_name, array_to_string(q_in, ', '));
 				made := made || (sig || '(' || array_to_string(array_prepend('integer', in_t), ', ') || ')');
 			END LOOP;
 		END IF;
@@ -712,15 +728,15 @@ $p$$f$,
 	SELECT (_ords)[r._n] AS _ord, %s FROM %I.%I(%s) WITH ORDINALITY AS r(%s, _n);
 $p$$f$,
 				sig,
-				(SELECT string_agg(format(', %s %s', u.n, u.t), '' ORDER BY u.i) FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
-				(SELECT COALESCE(string_agg(format(', %s_null boolean', in_n[a]), '' ORDER BY a), '') FROM unnest(arrays) AS a WHERE a <> key),
+				(SELECT string_agg(format(', %I %s', u.n, u.t), '' ORDER BY u.i) FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
+				(SELECT COALESCE(string_agg(format(', %I boolean', in_n[a] || '_null'), '' ORDER BY a), '') FROM unnest(arrays) AS a WHERE a <> key),
 				outs_decl, 'VOLATILE',
-				(SELECT string_agg(in_n[a], ', ' ORDER BY a) FROM unnest(arrays) AS a),
+				(SELECT string_agg(quote_ident(in_n[a]), ', ' ORDER BY a) FROM unnest(arrays) AS a),
 				sel, nsp, f.function_name,
-				(SELECT string_agg(CASE WHEN u.i = key OR u.t NOT LIKE '%[]' THEN u.n
-				                        ELSE format('CASE WHEN %s_null THEN NULL ELSE %s END', u.n, u.n) END, ', ' ORDER BY u.i)
+				(SELECT string_agg(CASE WHEN u.i = key OR u.t NOT LIKE '%[]' THEN quote_ident(u.n)
+				                        ELSE format('CASE WHEN %I THEN NULL ELSE %I END', u.n || '_null', u.n) END, ', ' ORDER BY u.i)
 				   FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)),
-				array_to_string(out_n, ', '));
+				array_to_string(q_out, ', '));
 			made := made || (sig || '(' || array_to_string(
 				ARRAY['integer[]', 'integer[]'] || in_t
 				|| ARRAY(SELECT 'boolean' FROM unnest(arrays) AS a WHERE a <> key), ', ') || ')');
@@ -751,7 +767,7 @@ $twin$$f$,
 				replace(sel, 'r.', 'p.'),
 				'p_' || f.function_name,
 				(SELECT string_agg('$' || i, ', ' ORDER BY i) FROM generate_series(1, cardinality(in_n)) AS i),
-				array_to_string(out_n, ', '));
+				array_to_string(q_out, ', '));
 		ELSIF rule IN ('id', 'address') THEN
 			SELECT min(u.i) INTO key FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)
 			 WHERE CASE WHEN rule = 'id' THEN u.n LIKE '%\_id' ELSE u.n IN ('mailbox', 'smtp_address') END
@@ -762,8 +778,8 @@ $twin$$f$,
 	SELECT %s FROM %I.%I(%s) AS r;
 $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
-				CASE WHEN rule = 'id' THEN 'node_of_id' ELSE 'node_of_address' END, in_n[key],
-				sel, nsp, f.function_name, array_to_string(in_n, ', '));
+				CASE WHEN rule = 'id' THEN 'node_of_id' ELSE 'node_of_address' END, quote_ident(in_n[key]),
+				sel, nsp, f.function_name, array_to_string(q_in, ', '));
 		ELSIF rule = 'id_sources' THEN
 			SELECT min(u.i) INTO key FROM unnest(in_n, in_t) WITH ORDINALITY AS u(n, t, i)
 			 WHERE u.n LIKE '%\_id' AND u.t = 'text';
@@ -777,13 +793,13 @@ $twin$$f$,
 $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
 				(SELECT string_agg(CASE WHEN u.n IN ('response_class', 'response_code', 'message_text', 'mailbox_guid')
-				                        THEN format('CASE WHEN x.response_code IS NULL THEN r.%1$s ELSE x.%1$s END', u.n)
-				                        ELSE format('CASE WHEN x.response_code IS NULL THEN r.%1$s END', u.n) END,
+				                        THEN format('CASE WHEN x.response_code IS NULL THEN r.%1$I ELSE x.%1$I END', u.n)
+				                        ELSE format('CASE WHEN x.response_code IS NULL THEN r.%1$I END', u.n) END,
 				                   ', ' ORDER BY u.i)
 				   FROM unnest(out_n) WITH ORDINALITY AS u(n, i)),
 				'p_' || f.function_name, key,
 				(SELECT string_agg('$' || i, ', ' ORDER BY i) FROM generate_series(1, cardinality(in_n)) AS i),
-				array_to_string(out_n, ', '),
+				array_to_string(q_out, ', '),
 				key, src,
 				CASE WHEN in_n[src] = 'folder_ids' THEN 'folder' ELSE 'item' END,
 				CASE WHEN f.function_name LIKE '%copy%' THEN 'copy' ELSE 'move' END);
@@ -799,6 +815,18 @@ $twin$$f$,
 $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
 				sel, 'p_' || f.function_name);
+		ELSIF rule = 'every_node' THEN
+			-- one row: every node's counts added up (a node's error is the call's error)
+			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE sql %s%s SET search_path = pg_catalog, pg_temp AS $twin$
+	SELECT %s
+	  FROM pg_catalog.generate_series(0, ews_router.node_count() - 1) AS n(node)
+	 CROSS JOIN LATERAL ews_router.%I(n.node%s) r
+$twin$$f$,
+				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
+				(SELECT string_agg(format('COALESCE(pg_catalog.sum(r.%I), 0)::bigint', u.n), ', ' ORDER BY u.i)
+				   FROM unnest(out_n) WITH ORDINALITY AS u(n, i)),
+				'p_' || f.function_name,
+				(SELECT COALESCE(string_agg(', $' || i, '' ORDER BY i), '') FROM generate_series(1, cardinality(in_n)) AS i));
 		ELSIF rule = 'create_mailbox' THEN
 			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql %s%s SET search_path = pg_catalog, pg_temp AS $twin$
 DECLARE

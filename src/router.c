@@ -501,11 +501,25 @@ ews_router_node_of_id(PG_FUNCTION_ARGS)
 	RouterCtx	rc;
 	int32		n;
 
+	/* the caller's name before router_begin switches to the directory's owner */
+	const char *caller = PG_ARGISNULL(0) ? GetUserNameFromId(GetUserId(), false) : NULL;
+
 	router_hook();
-	if (PG_ARGISNULL(0))
-		PG_RETURN_INT32(0);
 	router_begin(&rc);
-	n = node_of_id_text(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (PG_ARGISNULL(0))
+	{
+		/*
+		 * No id: the acting mailbox (ews_sync_folder_hierarchy's root, say).
+		 * Through the router that is the one mailbox the caller owns
+		 * (ews_act_as is refused there); with none, a node chosen as for
+		 * ews_soap, which answers as any node would.
+		 */
+		n = node_of_owner(caller);
+		if (n < 0)
+			n = keyed_node('r', caller, strlen(caller));
+	}
+	else
+		n = node_of_id_text(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	router_end(&rc);
 	PG_RETURN_INT32(n);
 }
@@ -647,7 +661,8 @@ ews_router_barrier(PG_FUNCTION_ARGS)
 
 /*
  * Which mailboxes a SOAP request names: the ExchangeImpersonation address,
- * every t:Mailbox/t:EmailAddress, the GUID of every id (an Id attribute in
+ * every t:DistinguishedFolderId/t:Mailbox/t:EmailAddress (recipients are
+ * no mailboxes to route by), the GUID of every id (an Id attribute in
  * the types namespace that decodes as an EWS id), and whether some
  * t:DistinguishedFolderId has no t:Mailbox (then it means the acting
  * mailbox).  Read by a libxml2 SAX pass that builds no tree; the callbacks
@@ -671,6 +686,7 @@ typedef struct RouteScan
 	bool		convert_id;		/* ConvertId needs no mailbox: its ids are not routed */
 	int			imp_depth;
 	int			mailbox_depth;
+	int			other_mailbox_depth;	/* a t:Mailbox that is no folder's: a recipient */
 	int			dfi_depth;
 	bool		dfi_mailbox;
 	bool		uses_acting;
@@ -814,11 +830,21 @@ scan_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xml
 		s->dfi_depth = s->depth;
 		s->dfi_mailbox = false;
 	}
-	else if (name_is(localname, "Mailbox"))
+	else if (name_is(localname, "Mailbox") && s->dfi_depth && s->depth == s->dfi_depth + 1)
 	{
 		s->mailbox_depth = s->depth;
-		if (s->dfi_depth)
-			s->dfi_mailbox = true;
+		s->dfi_mailbox = true;
+	}
+	else if (name_is(localname, "Mailbox") && !s->other_mailbox_depth)
+	{
+		/*
+		 * Any other t:Mailbox is an address inside an item (a recipient, the
+		 * sender: CreateItem, UpdateItem), not a mailbox the request reads or
+		 * writes: the node routes nothing by it (soap.c reads a mailbox only
+		 * from t:DistinguishedFolderId/t:Mailbox), and neither does the router,
+		 * nor by an id inside it (a contact's t:ItemId).
+		 */
+		s->other_mailbox_depth = s->depth;
 	}
 	else if (s->mailbox_depth && s->depth == s->mailbox_depth + 1 && name_is(localname, "EmailAddress"))
 	{
@@ -827,7 +853,7 @@ scan_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xml
 		s->text_len = 0;
 		s->text_over = false;
 	}
-	if (!s->convert_id)
+	if (!s->convert_id && !s->other_mailbox_depth)
 		for (int i = 0; i < nb_attributes; i++)
 		{
 			const xmlChar **a = attributes + 5 * i;
@@ -867,6 +893,8 @@ scan_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
 	}
 	if (s->depth == s->mailbox_depth)
 		s->mailbox_depth = 0;
+	if (s->depth == s->other_mailbox_depth)
+		s->other_mailbox_depth = 0;
 	if (s->depth == s->imp_depth)
 		s->imp_depth = 0;
 	if (s->depth == s->header_depth)
@@ -1184,5 +1212,9 @@ ews_router_soap(PG_FUNCTION_ARGS)
 		values[0] = GetAttributeByNum(row, 1, &nulls[0]);
 		values[1] = GetAttributeByNum(row, 2, &nulls[1]);
 	}
+	/* in FROM, as the node's ews_soap does: the row stays in memory (soap.c) */
+	if (ews_soap_result_as_tuplestore(fcinfo, tupdesc, values, nulls,
+									  nulls[1] ? 0 : toast_raw_datum_size(values[1])))
+		return (Datum) 0;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -1026,9 +1026,9 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
  * tuplestore: it would copy the row out of it again) and for the 0.1
  * declaration the row is returned as a datum.
  */
-static bool
-result_as_tuplestore(FunctionCallInfo fcinfo, TupleDesc tupdesc, Datum *values, bool *nulls,
-					 Size bytes)
+bool
+ews_soap_result_as_tuplestore(FunctionCallInfo fcinfo, TupleDesc tupdesc, Datum *values, bool *nulls,
+							  Size bytes)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext old;
@@ -1137,7 +1137,7 @@ soap_call(FunctionCallInfo fcinfo)
 	values[0] = Int32GetDatum(status);
 	values[1] = PointerGetDatum(response);
 
-	if (result_as_tuplestore(fcinfo, tupdesc, values, nulls, VARSIZE(response)))
+	if (ews_soap_result_as_tuplestore(fcinfo, tupdesc, values, nulls, VARSIZE(response)))
 	{
 		pfree(response);
 		return (Datum) 0;
@@ -1145,7 +1145,7 @@ soap_call(FunctionCallInfo fcinfo)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* 0.2: RETURNS SETOF record ROWS 1 (see result_as_tuplestore) */
+/* 0.2: RETURNS SETOF record ROWS 1 (see ews_soap_result_as_tuplestore) */
 PG_FUNCTION_INFO_V1(ews_soap_0_2);
 Datum
 ews_soap_0_2(PG_FUNCTION_ARGS)

@@ -15,6 +15,8 @@
 
 #include <libxml/tree.h>
 
+#include "access/tupdesc.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 
 #include "store.h"
@@ -37,6 +39,13 @@ typedef struct SoapCall
 	const char *fault_code;
 	char	   *fault_message;
 } SoapCall;
+
+/*
+ * ews_soap's row in a tuplestore sized to keep it in memory, when called in
+ * FROM as a set-returning function (soap.c); false: return it as a datum
+ */
+extern bool ews_soap_result_as_tuplestore(FunctionCallInfo fcinfo, TupleDesc tupdesc, Datum *values,
+										  bool *nulls, Size bytes);
 
 /* is v a RequestServerVersion this server accepts (Exchange2007 ... Exchange2019, V20xx_xx_xx)? */
 extern bool ews_soap_version_known(const char *v);

@@ -299,7 +299,13 @@ def test_spread(r, rules):
        q(r, "SELECT * FROM ews_router_check()"))
     ok(rules.get("ews_get_folder") == "split" and rules.get("ews_find_folder") == "id" and
        rules.get("ews_folder_id") == "address" and rules.get("ews_move_folder") == "id_sources" and
-       rules.get("ews_soap") == "soap" and "none" not in rules.values(),
+       rules.get("ews_soap") == "soap" and "none" not in rules.values() and
+       all(rules.get(f) == "split" for f in ("ews_get_items", "ews_update_items", "ews_delete_items",
+                                             "ews_update_folders", "ews_empty_folders")) and
+       all(rules.get(f) == "id" for f in ("ews_find_items", "ews_create_items", "ews_sync_folder_items",
+                                          "ews_sync_folder_hierarchy") if f in rules or f.startswith("ews_find")) and
+       rules.get("ews_move_items") == "id_sources" and rules.get("ews_copy_items") == "id_sources" and
+       rules.get("ews_trim_tombstones", "every_node") == "every_node",
        "every node function got a twin by a routing rule", rules)
     guids = {}
     for a in ADDRS:
@@ -661,6 +667,190 @@ def test_soap(r, guids):
         ok(rr.status == 500 and rr.body == rd.body, f"a request that is {name}: the node's fault", rr.body)
 
 
+def item_node(r, guids, i):
+    """the node of the mailbox an item or folder id names (node 0 for a malformed id, as the router does)"""
+    try:
+        g = id_guid(i)
+    except Exception:
+        return 0
+    return next((node_of(r, a) for a in ADDRS if str(guids[a]) == g), None)
+
+
+def message(subject, to=()):
+    rcpt = "".join(f"<t:Mailbox><t:EmailAddress>{a}</t:EmailAddress></t:Mailbox>" for a in to)
+    return (f"<t:Message><t:Subject>{subject}</t:Subject><t:Body BodyType=\"Text\">{subject}</t:Body>"
+            + (f"<t:ToRecipients>{rcpt}</t:ToRecipients>" if rcpt else "") + "</t:Message>")
+
+
+def set_subject(subject):
+    return (f'<t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>{subject}</t:Subject>'
+            "</t:Message></t:SetItemField>")
+
+
+def item_ids(ids):
+    return "".join(f'<t:ItemId Id="{i}"/>' for i in ids)
+
+
+def find_item(folder):
+    return envelope('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape>'
+                    '<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder></m:SortOrder>'
+                    f'<m:ParentFolderIds>{folder}</m:ParentFolderIds></m:FindItem>')
+
+
+def get_item(ids):
+    return envelope('<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>'
+                    f'<m:ItemIds>{item_ids(ids)}</m:ItemIds></m:GetItem>')
+
+
+def test_items(r, guids):
+    """FindItem, GetItem, CreateItem, UpdateItem, MoveItem, CopyItem, DeleteItem, UpdateFolder, EmptyFolder:
+    the SQL twins and SOAP through the router, with ids of mailboxes on several nodes"""
+    picks, spare = {}, {}
+    for a in ADDRS[10:20]:
+        n = node_of(r, a)
+        if n in picks:
+            spare.setdefault(n, a)
+        else:
+            picks[n] = a
+    ok(len(picks) == NODES and picks.keys() <= spare.keys(), "rt10..rt19: two mailboxes on each node", (picks, spare))
+    A = [picks[n] for n in range(NODES)]
+    inb = [folder_id(r, a, "inbox") for a in A]
+
+    # CreateItem (SQL): the folder's node; recipients on other nodes are only addresses
+    made = [q(r, "SELECT item_id, change_key, response_code FROM ews_create_items(%s, %s)",
+              (inb[k], [message(f"router {k} {j}", [A[(k + 1) % NODES], A[(k + 2) % NODES]]) for j in range(3)]))
+            for k in range(NODES)]
+    ok(all(x[2] == "NoError" and item_node(r, guids, x[0]) == k for k in range(NODES) for x in made[k]),
+       "ews_create_items through the router: three items in a mailbox on each node, each on its folder's node", made)
+
+    # FindItem (SQL): the folder's node answers, sorted and paged
+    same = True
+    for k in range(NODES):
+        d = nodes[k].conn()
+        for sql, args in [("SELECT * FROM ews_find_items(%s)", (inb[k],)),
+                          ("SELECT * FROM ews_find_items(%s, 'Shallow', NULL, ARRAY['item:Subject DESC'], 1, 2)", (inb[k],))]:
+            a_, b_ = err(r, sql, args), err(d, sql, args)
+            same &= a_ == b_ and (a_ is not None or q(r, sql, args) == q(d, sql, args))
+    rows = q(r, "SELECT subject FROM ews_find_items(%s) ORDER BY 1", (inb[1],))
+    ok(same and [x[0] for x in rows] == [f"router 1 {j}" for j in range(3)],
+       "ews_find_items through the router: the node's rows (plain, sorted and paged)", rows)
+
+    # GetItem (SQL): ids of three nodes mixed, a malformed id and an unknown mailbox, split and put back in order
+    unknown = ews_id(str(uuid.uuid4()), 2, 7)
+    ids = [made[2][0][0], made[0][0][0], "bad", made[1][1][0], made[0][1][0], unknown, made[2][0][0]]
+    got = q(r, "SELECT * FROM ews_get_items(%s)", (ids,))
+    want = []
+    for i in ids:
+        h = item_node(r, guids, i)
+        want += q(nodes[h if h is not None else 0].conn(), "SELECT * FROM ews_get_items(%s)", ([i],))
+    codes = [g[-3] for g in got]
+    ok(got == want and len(codes) == 7 and [codes[k] for k in (0, 1, 3, 4, 6)] == ["NoError"] * 5
+       and "NoError" not in (codes[2], codes[5]),
+       "ews_get_items of ids of 3 nodes (malformed, unknown mailbox, repeated): one row per id in input order, "
+       "each its node's row", codes)
+
+    # UpdateItem (SQL): split over the nodes with the updates and change keys along
+    upd_ids = [made[1][2][0], made[0][2][0], made[2][2][0]]
+    upd_cks = [made[1][2][1], "stale", made[2][2][1]]
+    got = q(r, "SELECT item_id, change_key, response_code FROM ews_update_items(%s, %s, %s)",
+            (upd_ids, [set_subject(f"renamed {k}") for k in range(3)], upd_cks))
+    subj = [q1(nodes[item_node(r, guids, i)].conn(), "SELECT subject FROM ews_get_items(%s)", ([i],)) for i in upd_ids]
+    ok([g[0] for g in got][0::2] == upd_ids[0::2] and [g[2] for g in got][0::2] == ["NoError", "NoError"] and got[1][2] != "NoError"
+       and got[0][1] != upd_cks[0] and subj == ["renamed 0", "router 0 2", "renamed 2"],
+       "ews_update_items over 3 nodes: each update on its item's node with its own change key (a stale one refused there)",
+       (got, subj))
+
+    # MoveItem / CopyItem (SQL): sources of a mailbox on another node answer as another mailbox's would on one node
+    n0 = node_of(r, A[0])
+    other_same_node = q1(r, "SELECT item_id FROM ews_create_items(%s, %s)", (folder_id(r, spare[n0], "inbox"), [message("same node")]))
+    junk0 = folder_id(r, A[0], "junkemail")
+    one_node = q(nodes[n0].conn(), "SELECT response_code, message_text FROM ews_move_items(%s, %s)", (junk0, [other_same_node]))
+    got = q(r, "SELECT item_id, response_code, message_text FROM ews_move_items(%s, %s)", (junk0, [made[1][0][0], made[0][0][0]]))
+    where = q1(nodes[n0].conn(), "SELECT parent_folder_id FROM ews_get_items(%s)", ([got[1][0]],))
+    ok([(g[1], g[2]) for g in got[:1]] == one_node and got[1][1] == "NoError" and where == junk0,
+       "ews_move_items: an item of another node's mailbox gets one node's cross-mailbox answer, the own item moves",
+       (got, one_node, where))
+    one_node = q(nodes[n0].conn(), "SELECT response_code, message_text FROM ews_copy_items(%s, %s)", (junk0, [other_same_node]))
+    got = q(r, "SELECT item_id, response_code, message_text FROM ews_copy_items(%s, %s)", (junk0, [made[0][1][0], made[2][1][0]]))
+    ok(got[0][1] == "NoError" and item_node(r, guids, got[0][0]) == n0 and got[0][0] != made[0][1][0]
+       and [(g[1], g[2]) for g in got[1:]] == one_node,
+       "ews_copy_items: the own item copied, another node's as one node would answer", (got, one_node))
+
+    # UpdateFolder / EmptyFolder (SQL): split by folder
+    fo = [q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'to empty')", (inb[k],)) for k in range(NODES)]
+    for k in range(NODES):
+        q(r, "SELECT * FROM ews_create_items(%s, %s)", (fo[k], [message("in the way")]))
+    rename = ('<t:SetFolderField><t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>{}</t:DisplayName>'
+              '</t:Folder></t:SetFolderField>')
+    got = q(r, "SELECT folder_id, response_code FROM ews_update_folders(%s, %s)",
+            ([fo[2], fo[0], fo[1]], [rename.format(f"emptied {k}") for k in (2, 0, 1)]))
+    names = [q1(nodes[k].conn(), "SELECT display_name FROM ews_get_folder(%s)", ([fo[k]],)) for k in range(NODES)]
+    emp = q(r, "SELECT folder_id, response_code FROM ews_empty_folders(%s)", ([fo[1], fo[2], fo[0]],))
+    left = [q1(nodes[k].conn(), "SELECT total_count FROM ews_get_folder(%s)", ([fo[k]],)) for k in range(NODES)]
+    ok([g[1] for g in got] == ["NoError"] * 3 and [g[0] for g in got] == [fo[2], fo[0], fo[1]]
+       and names == [f"emptied {k}" for k in range(NODES)] and [e[1] for e in emp] == ["NoError"] * 3 and left == [0] * 3,
+       "ews_update_folders and ews_empty_folders over 3 nodes: each folder changed on its node, rows in input order",
+       (got, names, emp, left))
+
+    # DeleteItem (SQL): split; the items are gone from their nodes
+    dels = [made[2][1][0], made[1][1][0], made[0][2][0]]
+    got = q(r, "SELECT item_id, response_code FROM ews_delete_items(%s)", (dels,))
+    gone = [q1(nodes[item_node(r, guids, i)].conn(), "SELECT response_code FROM ews_get_items(%s)", ([i],)) for i in dels]
+    ok([g[1] for g in got] == ["NoError"] * 3 and [g[0] for g in got] == dels and gone == ["ErrorItemNotFound"] * 3,
+       "ews_delete_items over 3 nodes: each item deleted on its node", (got, gone))
+
+    # ---- SOAP ----
+    for k in range(NODES):
+        d = nodes[k].conn()
+        for req, what in [(find_item(fid(inb[k])), "FolderId"), (find_item(dfid("inbox", A[k])), "DistinguishedFolderId")]:
+            rr, rd = soap(r, f"finditem-{k}", req), soap(d, f"finditem-{k}-node", req)
+            if not ok(rr.status == 200 and rr.codes() == ["NoError"] and rr.body == rd.body,
+                      f"SOAP FindItem ({what}) of a mailbox on n{k} through the router: the node's response byte for byte",
+                      rr.body[:1500]):
+                break
+    ids = [x[0] for x in q(r, "SELECT item_id FROM ews_find_items(%s)", (inb[2],))]
+    rr, rd = soap(r, "getitem", get_item(ids)), soap(nodes[2].conn(), "getitem-node", get_item(ids))
+    ok(rr.status == 200 and rr.codes() == ["NoError"] * len(ids) and len(ids) >= 2 and rr.body == rd.body,
+       "SOAP GetItem of a mailbox's items through the router: the node's response byte for byte", rr.body[:1500])
+    rr = soap(r, "getitem-mixed", get_item([ids[0], made[1][0][0]]))
+    ok(rr.status == 500 and rr.fault() == "ErrorCrossSiteRequest",
+       "SOAP GetItem with items of mailboxes on two nodes: the fault ErrorCrossSiteRequest (no node can answer it)", rr.body)
+
+    # CreateItem: recipients on the other nodes do not route the request (the folder's mailbox does)
+    req = envelope('<m:CreateItem MessageDisposition="SaveOnly"><m:SavedItemFolderId>'
+                   f'{dfid("drafts", A[0])}</m:SavedItemFolderId><m:Items>'
+                   f'{message("soap draft", [A[1], A[2]])}</m:Items></m:CreateItem>')
+    rr = soap(r, "createitem", req)
+    new = rr.x("//t:ItemId/@Id")
+    new_ck = rr.x("//t:ItemId/@ChangeKey")
+    ok(rr.status == 200 and rr.codes() == ["NoError"] and len(new) == 1 and item_node(r, guids, new[0]) == n0,
+       "SOAP CreateItem in a mailbox on one node, to recipients on the two others: made on the folder's node", rr.body[:1500])
+    req = envelope('<m:UpdateItem MessageDisposition="SaveOnly" ConflictResolution="AutoResolve"><m:ItemChanges>'
+                   f'<t:ItemChange><t:ItemId Id="{new[0]}" ChangeKey="{new_ck[0]}"/><t:Updates>{set_subject("soap renamed")}'
+                   '</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>')
+    rr = soap(r, "updateitem", req)
+    subj = q1(nodes[n0].conn(), "SELECT subject FROM ews_get_items(%s)", (new,))
+    ok(rr.status == 200 and rr.codes() == ["NoError"] and subj == "soap renamed",
+       "SOAP UpdateItem through the router: the item changed on its node", (rr.body[:1500], subj))
+    req = envelope(f'<m:MoveItem><m:ToFolderId>{dfid("deleteditems", A[0])}</m:ToFolderId>'
+                   f'<m:ItemIds>{item_ids(new)}</m:ItemIds></m:MoveItem>')
+    rr = soap(r, "moveitem", req)
+    moved = rr.x("//t:ItemId/@Id")
+    parent = q1(nodes[n0].conn(), "SELECT parent_folder_id FROM ews_get_items(%s)", (moved,)) if moved else None
+    ok(rr.status == 200 and rr.codes() == ["NoError"] and parent == folder_id(r, A[0], "deleteditems"),
+       "SOAP MoveItem through the router: the item moved on its node", rr.body[:1500])
+    req = envelope(f'<m:MoveItem><m:ToFolderId>{fid(junk0)}</m:ToFolderId>'
+                   f'<m:ItemIds>{item_ids([made[1][0][0]])}</m:ItemIds></m:MoveItem>')
+    rr = soap(r, "moveitem-cross", req)
+    ok(rr.status == 500 and rr.fault() == "ErrorCrossSiteRequest",
+       "SOAP MoveItem of an item of another node's mailbox: the fault ErrorCrossSiteRequest", rr.body)
+    req = envelope(f'<m:DeleteItem DeleteType="HardDelete"><m:ItemIds>{item_ids(moved)}</m:ItemIds></m:DeleteItem>')
+    rr = soap(r, "deleteitem", req)
+    gone = q1(nodes[n0].conn(), "SELECT response_code FROM ews_get_items(%s)", (moved,)) if moved else None
+    ok(rr.status == 200 and rr.codes() == ["NoError"] and gone == "ErrorItemNotFound",
+       "SOAP DeleteItem through the router: the item is gone from its node", rr.body[:1500])
+
+
 def mailbox_rows(conn, guid, skip_folders=()):
     """every row of the mailbox in every table of schema ews, as text (generic: from the catalog)"""
     out = {}
@@ -677,6 +867,8 @@ def test_move(r, guids):
     dst = (src + 1) % NODES
     inbox = folder_id(r, addr, "inbox")
     work = q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'work')", (inbox,))
+    # a subfolder now: the writers' folders below work then change no ancestor's row (ews.folder.height)
+    q1(r, "SELECT folder_id FROM ews_create_folder(%s, 'seat')", (work,))
     folders = [q1(r, "SELECT folder_id FROM ews_create_folder(%s, %s)", (inbox, f"pre {k}")) for k in range(10)]
     items = [row[0] for row in q(r, "SELECT item_id FROM ews_upload_items(%s, %s)",
                                  ([inbox] * 20, [psycopg2.Binary(blob(f"pre item {k}", 300 * k)) for k in range(20)]))]
@@ -689,6 +881,21 @@ def test_move(r, guids):
     before["folder"] = [x for x in before["folder"] if not x.startswith(f"({g},{work_local},")]
     before.pop("mailbox")
     pre_max_cn = max([ck_number(x[1]) for x in pre_folders] + [ck_number(x[1]) for x in pre_items])
+    # what FindItem and (when the nodes have it) SyncFolderItems answer for the inbox, which the writers leave alone
+    has_sync = q1(r, "SELECT count(*) FROM pg_proc WHERE proname = 'ews_sync_folder_items'") > 0
+    sync_cols = ("change_type, item_id, change_key, is_read, subject, article_number, includes_last_item_in_range, "
+                 "response_code")
+
+    def answers(state=None):
+        out = {"find": q(r, "SELECT * FROM ews_find_items(%s, 'Shallow', NULL, ARRAY['item:Subject'])", (inbox,)),
+               "soap": soap(r, "move-finditem", find_item(fid(inbox))).body}
+        if has_sync:
+            out["sync"] = q(r, f"SELECT {sync_cols} FROM ews_sync_folder_items(%s, NULL, 512)", (inbox,))
+            out["sync since"] = q(r, f"SELECT {sync_cols} FROM ews_sync_folder_items(%s, %s, 512)", (inbox, state))
+        return out
+    sync_state = q1(r, "SELECT next_sync_state FROM ews_sync_folder_items(%s, NULL, 512) OFFSET 0 LIMIT 1",
+                    (inbox,)) if has_sync else None
+    pre_answers = answers(sync_state)
 
     # the move lock: writes refused, reads go on (held here directly on the node, as a move holds it)
     q(d_src, "SELECT ews_scaleout_freeze(%s, 5000)", (g,))
@@ -733,6 +940,7 @@ def test_move(r, guids):
         while not stop.is_set():
             n += 1
             try:
+                sent = time.monotonic()
                 if n % 2:
                     row = q(c, "SELECT folder_id, change_key, response_code FROM ews_create_folder(%s, %s)", (work, f"w{k}-{n}"))[0]
                 else:
@@ -742,7 +950,7 @@ def test_move(r, guids):
                     if row[2] == "NoError":
                         acked.append((row[0], row[1], time.monotonic()))
                     elif row[2] == "ErrorMailboxMoveInProgress":
-                        refused.append(time.monotonic())
+                        refused.append((sent, time.monotonic()))
                     else:
                         wrong.append(("write", row))
             except Exception as e:
@@ -780,9 +988,10 @@ def test_move(r, guids):
     ok(not wrong and reads[0] > 0,
        f"{reads[0]} rounds of GetFolder, ExportItems and SOAP GetFolder through the router during the move: "
        "every answer the one from before the move (never \"no such mailbox\", never another node's)", wrong[:5])
-    ok(all(t0 <= x <= t1 for x in refused),
+    # causal, not timed: a refused request was sent before the move ended and answered after it began
+    ok(all(s_ <= t1 and e_ >= t0 for s_, e_ in refused),
        f"{len(acked)} writes acknowledged, {len(refused)} refused with ErrorMailboxMoveInProgress, only while the move ran",
-       refused[:5])
+       (t0, t1, refused[:5]))
     d_dst = nodes[dst].conn()
     left = q(d_src, "SELECT table_name, row_count FROM ews_scaleout_checksum(%s) WHERE row_count > 0", (g,))
     ok(left == [], f"n{src} keeps no row of the mailbox in any ews table", left)
@@ -791,6 +1000,11 @@ def test_move(r, guids):
     ok(all(set(before[t]) <= set(after[t]) for t in before),
        "every row the mailbox had before the move is on the target, unchanged (every ews table, from the catalog)",
        {t: sorted(set(before[t]) - set(after[t]))[:3] for t in before})
+    post_answers = answers(sync_state)
+    ok(post_answers == pre_answers and len(pre_answers["find"]) == len(items),
+       "FindItem (SQL and SOAP)" + (" and SyncFolderItems (from scratch, and from a state of before the move)" if has_sync else "")
+       + " of the moved mailbox answer after the move as before it",
+       {k: (pre_answers[k], post_answers[k]) for k in pre_answers if pre_answers[k] != post_answers[k]})
     ids_acked = [a_[0] for a_ in acked]
     fo = [x[0] for x in q(r, "SELECT response_code FROM ews_get_folder(%s)", ([i for i in ids_acked if base64.b64decode(i)[43] == 1],))]
     it = [x[0] for x in q(r, "SELECT response_code FROM ews_export_items(%s)", ([i for i in ids_acked if base64.b64decode(i)[43] == 2],))]
@@ -973,6 +1187,7 @@ def main():
         test_access(r, guids)
         test_soap(r, guids)
         test_delegates(r, guids)
+        test_items(r, guids)
         test_move(r, guids)
         test_ties(r, guids)
         test_admin(r, guids)
