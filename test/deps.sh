@@ -70,7 +70,9 @@ ews_in_cluster() {
 		flock 9
 		ews_drop_stale_cluster
 		make -s install >/dev/null
-		pg_virtualenv -v 15 "$@"
+		# the lock's descriptor stays here: a server started below must not
+		# inherit it, or an orphaned one (its run killed) holds the lock forever
+		pg_virtualenv -v 15 "$@" 9>&-
 	) 9>"$ews_lock_file"
 }
 

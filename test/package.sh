@@ -101,7 +101,8 @@ else
 	tar --exclude=./debian/"$pkg" -cf - . | tar -x -C "$src"
 	make -s -C "$src" clean >/dev/null 2>&1
 fi
-if (cd "$src" && dpkg-buildpackage -b -us -uc) >"$work/build.log" 2>&1; then
+# 9>&-: the servers the build and the tests start must not inherit the lock
+if (cd "$src" && dpkg-buildpackage -b -us -uc) >"$work/build.log" 2>&1 9>&-; then
 	ok "dpkg-buildpackage -b builds $pkg (pg_regress against the built files passed)"
 else
 	nok "dpkg-buildpackage -b" "$(cat "$work/build.log")"
@@ -152,7 +153,7 @@ fi
 tests=$(sed -n 's/^Tests:[[:space:]]*//p' debian/tests/control | tr ',' ' ')
 for t in $tests; do
 	# as autopkgtest runs them: from the top of the source tree
-	if (cd "$src" && AUTOPKGTEST_TMP=$work bash "debian/tests/$t") >"$work/$t.log" 2>&1; then
+	if (cd "$src" && AUTOPKGTEST_TMP=$work bash "debian/tests/$t") >"$work/$t.log" 2>&1 9>&-; then
 		ok "autopkgtest $t: $(grep -E 'passed|^ok' "$work/$t.log" | tail -n 1)"
 	else
 		nok "autopkgtest $t" "$(cat "$work/$t.log")"
