@@ -9,6 +9,7 @@
 #include "utils/memutils.h"
 
 #include "ews.h"
+#include "sync.h"
 
 PG_MODULE_MAGIC;
 
@@ -34,5 +35,6 @@ _PG_init(void)
 							25 * 1024 * 1024, 64, MaxAllocSize / 4,
 							PGC_SUSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+	ews_sync_define_gucs();
 	MarkGUCPrefixReserved("ews");
 }

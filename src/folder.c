@@ -20,6 +20,7 @@
 
 #include "extract.h"
 #include "mailbox.h"
+#include "sync.h"
 
 bool
 ews_folder_name_taken(const pg_uuid_t *mailbox, int64 parent_id, const char *name,
@@ -53,6 +54,8 @@ ews_folder_reparent(EwsFolder *f, int64 new_parent_id, const char *new_name)
 	Datum		args[5];
 	int64		cn = ews_next_change_number();
 
+	/* SyncFolderHierarchy: where it was, for clients that synced before */
+	ews_sync_folder_moved(&f->mailbox_id, f->folder_id, cn);
 	args[0] = UUIDPGetDatum(&f->mailbox_id);
 	args[1] = Int64GetDatum(f->folder_id);
 	args[2] = Int64GetDatum(new_parent_id);
@@ -275,6 +278,8 @@ ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsS
 	{
 		Datum		args[2];
 
+		/* SyncFolderHierarchy: the subtree's folders, for clients that synced before */
+		ews_sync_folders_removed(&f.mailbox_id, f.folder_id, true, ews_next_change_number());
 		/* subfolders and items go with it: ON DELETE CASCADE on both references */
 		args[0] = UUIDPGetDatum(&f.mailbox_id);
 		args[1] = Int64GetDatum(f.folder_id);
