@@ -1,6 +1,8 @@
 /*
  * mime.c
- *	  Header-section parser for RFC 5322 messages (see mime.h).
+ *	  Header-section parser for RFC 5322 messages (see mime.h), and the
+ *	  pieces the rest of the MIME codec shares (mimeint.h): buffers, UTF-8
+ *	  cleaning, charsets, RFC 2047 encoded-words, dates, header lines.
  *
  * ews_create_item stores whatever bytes a client uploads as a message, so
  * this code reads hostile input.  The rules it follows:
@@ -18,39 +20,20 @@
  * No postgres.h here: the unit tests and the fuzzer build this file alone.
  */
 #include "mime.h"
+#include "mimeint.h"
 
 #include <errno.h>
 #include <iconv.h>
 #include <string.h>
 
-/* Charset names longer than this are not real charsets (RFC 2978 allows 40). */
-#define MAX_CHARSET_NAME 64
-
-/*
- * Distinct iconv conversions per Subject.  Adjacent encoded-words in one
- * charset share a single conversion, so real mail needs one or two; the cap
- * exists because iconv_open on alternating charsets loads and unloads gconv
- * modules (tens of microseconds each), which a hostile Subject of many tiny
- * encoded-words could otherwise multiply into seconds.  Runs past the cap stay
- * verbatim, as if the charset were unknown.
- */
-#define MAX_ICONV_RUNS 64
 
 /* ----------------------------------------------------------------
  * Growing byte buffer on the caller's allocator
  * ----------------------------------------------------------------
  */
-typedef struct Buf
-{
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
-	ews_mime_alloc_fn alloc;
-	void	   *ctx;
-} Buf;
 
-static void
-buf_init(Buf *b, size_t cap, ews_mime_alloc_fn alloc, void *ctx)
+void
+ewsm_buf_init(EwsmBuf *b, size_t cap, ews_mime_alloc_fn alloc, void *ctx)
 {
 	if (cap < 16)
 		cap = 16;
@@ -66,8 +49,8 @@ buf_init(Buf *b, size_t cap, ews_mime_alloc_fn alloc, void *ctx)
  * allocator (a memory context in the server); doubling keeps the total of
  * abandoned blocks below the final size.
  */
-static void
-buf_reserve(Buf *b, size_t extra)
+void
+ewsm_buf_reserve(EwsmBuf *b, size_t extra)
 {
 	size_t		ncap;
 	uint8_t    *nd;
@@ -84,19 +67,41 @@ buf_reserve(Buf *b, size_t extra)
 	b->cap = ncap;
 }
 
-static void
-buf_put(Buf *b, const uint8_t *p, size_t n)
+void
+ewsm_buf_put(EwsmBuf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return;
-	buf_reserve(b, n);
+	ewsm_buf_reserve(b, n);
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
 
+void
+ewsm_buf_putc(EwsmBuf *b, uint8_t c)
+{
+	if (b->len == b->cap)
+		ewsm_buf_reserve(b, 1);
+	b->data[b->len++] = c;
+}
+
+void
+ewsm_buf_puts(EwsmBuf *b, const char *s)
+{
+	ewsm_buf_put(b, s, strlen(s));
+}
+
+char *
+ewsm_buf_cstr(EwsmBuf *b)
+{
+	ewsm_buf_reserve(b, 1);
+	b->data[b->len] = '\0';
+	return (char *) b->data;
+}
+
 /* Append code point cp (a Unicode scalar value) as UTF-8 (RFC 3629 section 3). */
-static void
-buf_put_cp(Buf *b, uint32_t cp)
+void
+ewsm_buf_put_cp(EwsmBuf *b, uint32_t cp)
 {
 	uint8_t		u[4];
 	size_t		n;
@@ -127,7 +132,7 @@ buf_put_cp(Buf *b, uint32_t cp)
 		u[3] = (uint8_t) (0x80 | (cp & 0x3F));
 		n = 4;
 	}
-	buf_put(b, u, n);
+	ewsm_buf_put(b, u, n);
 }
 
 /* ----------------------------------------------------------------
@@ -140,8 +145,8 @@ buf_put_cp(Buf *b, uint32_t cp)
  * The byte ranges are those of RFC 3629 section 4, which exclude overlong
  * forms, surrogates (U+D800..U+DFFF) and anything above U+10FFFF.
  */
-static size_t
-utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
+size_t
+ewsm_utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
 {
 	uint8_t		c = s[0];
 	uint8_t		lo = 0x80,
@@ -197,7 +202,7 @@ ews_utf8_valid(const uint8_t *s, size_t len)
 
 	while (i < len)
 	{
-		size_t		k = utf8_seq(s + i, len - i, &cp);
+		size_t		k = ewsm_utf8_seq(s + i, len - i, &cp);
 
 		if (k == 0)
 			return false;
@@ -207,44 +212,67 @@ ews_utf8_valid(const uint8_t *s, size_t len)
 }
 
 /*
- * Copy s[0..n) as a NUL-terminated string that is valid UTF-8 and holds no
- * control character but TAB: ill-formed bytes become U+FFFD, C0/C1 controls
- * and DEL become a space.  The result goes into PostgreSQL text (no NUL) and
- * into XML 1.0 responses, where most control characters are not allowed.
+ * Copy s[0..n) as clean text (mime.h): valid UTF-8, NUL-terminated, with no
+ * control character but TAB (and, for a body, CR and LF): ill-formed bytes
+ * and the noncharacters U+FFFE/U+FFFF (not XML 1.0 characters) become
+ * U+FFFD, C0/C1 controls and DEL become a space.  The result goes into
+ * PostgreSQL text (no NUL) and into XML 1.0 responses.  Two passes, so the
+ * allocation is exact however many bytes grow into U+FFFD.
  */
-static char *
-utf8_clean(const uint8_t *s, size_t n, ews_mime_alloc_fn alloc, void *ctx)
+char *
+ewsm_clean(const uint8_t *s, size_t n, bool body, size_t *out_len,
+		   ews_mime_alloc_fn alloc, void *ctx)
 {
-	/* worst case every byte becomes U+FFFD (3 bytes) */
-	uint8_t    *out = alloc(ctx, 3 * n + 1);
-	size_t		o = 0,
-				i = 0;
+	uint8_t    *out = NULL;
+	size_t		need = 0,
+				o = 0,
+				i,
+				k;
 	uint32_t	cp;
+	int			pass;
 
-	while (i < n)
+	for (pass = 0; pass < 2; pass++)
 	{
-		size_t		k = utf8_seq(s + i, n - i, &cp);
-
-		if (k == 0)
+		if (pass == 1)
+			out = alloc(ctx, need + 1);
+		for (i = 0; i < n; i += k)
 		{
-			out[o++] = 0xEF;
-			out[o++] = 0xBF;
-			out[o++] = 0xBD;
-			i++;
-		}
-		else if ((cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F))
-		{
-			out[o++] = ' ';
-			i += k;
-		}
-		else
-		{
-			memcpy(out + o, s + i, k);
-			o += k;
-			i += k;
+			k = ewsm_utf8_seq(s + i, n - i, &cp);
+			if (k == 0 || cp == 0xFFFE || cp == 0xFFFF)
+			{
+				if (k == 0)
+					k = 1;
+				if (pass == 0)
+					need += 3;
+				else
+				{
+					out[o++] = 0xEF;
+					out[o++] = 0xBF;
+					out[o++] = 0xBD;
+				}
+			}
+			else if ((cp < 0x20 && cp != '\t' && !(body && (cp == '\r' || cp == '\n'))) ||
+					 (cp >= 0x7F && cp <= 0x9F))
+			{
+				if (pass == 0)
+					need++;
+				else
+					out[o++] = ' ';
+			}
+			else if (pass == 0)
+				need += k;
+			else
+			{
+				memcpy(out + o, s + i, k);
+				o += k;
+			}
 		}
 	}
+	if (out == NULL)			/* n == 0: keeps the compiler sure */
+		out = alloc(ctx, 1);
 	out[o] = '\0';
+	if (out_len != NULL)
+		*out_len = o;
 	return (char *) out;
 }
 
@@ -252,16 +280,6 @@ utf8_clean(const uint8_t *s, size_t n, ews_mime_alloc_fn alloc, void *ctx)
  * Single-byte charsets decoded natively
  * ----------------------------------------------------------------
  */
-typedef enum Charset
-{
-	CS_UTF8,
-	CS_ASCII,
-	CS_LATIN1,
-	CS_CP1252,
-	CS_LATIN9,
-	CS_ICONV,					/* anything else: try iconv(3) */
-	CS_UNUSABLE					/* a name we refuse to hand to iconv_open */
-} Charset;
 
 /* windows-1252 0x80..0x9F; the five unassigned positions are U+FFFD. */
 static const uint16_t cp1252_c1[32] = {
@@ -304,8 +322,8 @@ latin9_cp(uint8_t c)
  * positions are C1 controls in Latin-1 and would only become spaces, while
  * mail labelled Latin-1 very often carries Windows "smart quotes" there.
  */
-static void
-decode_native(Buf *b, const uint8_t *s, size_t n, Charset cs)
+void
+ewsm_decode_native(EwsmBuf *b, const uint8_t *s, size_t n, EwsmCharset cs)
 {
 	size_t		i = 0;
 	uint32_t	cp;
@@ -315,7 +333,7 @@ decode_native(Buf *b, const uint8_t *s, size_t n, Charset cs)
 	 * windows-1252 punctuation are 3, a UTF-8 sequence is copied as is), so
 	 * this one reservation covers the direct stores below.
 	 */
-	buf_reserve(b, 3 * n);
+	ewsm_buf_reserve(b, 3 * n);
 	while (i < n)
 	{
 		uint8_t		c = s[i];
@@ -329,40 +347,40 @@ decode_native(Buf *b, const uint8_t *s, size_t n, Charset cs)
 		}
 		switch (cs)
 		{
-			case CS_UTF8:
+			case EWSM_CS_UTF8:
 				{
-					size_t		k = utf8_seq(s + i, n - i, &cp);
+					size_t		k = ewsm_utf8_seq(s + i, n - i, &cp);
 
 					if (k == 0)
 					{
-						buf_put_cp(b, 0xFFFD);
+						ewsm_buf_put_cp(b, 0xFFFD);
 						i++;
 					}
 					else
 					{
-						buf_put(b, s + i, k);
+						ewsm_buf_put(b, s + i, k);
 						i += k;
 					}
 					continue;
 				}
-			case CS_ASCII:
+			case EWSM_CS_ASCII:
 				cp = 0xFFFD;
 				break;
-			case CS_LATIN9:
+			case EWSM_CS_LATIN9:
 				cp = latin9_cp(c);
 				break;
-			default:			/* CS_LATIN1, CS_CP1252 */
+			default:			/* EWSM_CS_LATIN1, EWSM_CS_CP1252 */
 				cp = (c < 0xA0) ? cp1252_c1[c - 0x80] : c;
 				break;
 		}
-		buf_put_cp(b, cp);
+		ewsm_buf_put_cp(b, cp);
 		i++;
 	}
 }
 
 /* ASCII case-insensitive compare of s[0..n) with the lower-case string lit. */
-static bool
-ci_eq(const uint8_t *s, size_t n, const char *lit)
+bool
+ewsm_ci_eq(const uint8_t *s, size_t n, const char *lit)
 {
 	size_t		i;
 
@@ -378,8 +396,8 @@ ci_eq(const uint8_t *s, size_t n, const char *lit)
 	return lit[n] == '\0';
 }
 
-static bool
-ci_eq_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+bool
+ewsm_ci_eq_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
 	size_t		i;
 
@@ -400,26 +418,26 @@ ci_eq_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 	return true;
 }
 
-static Charset
-charset_kind(const uint8_t *cs, size_t n)
+EwsmCharset
+ewsm_charset_kind(const uint8_t *cs, size_t n)
 {
 	size_t		i;
 
-	if (ci_eq(cs, n, "utf-8") || ci_eq(cs, n, "utf8"))
-		return CS_UTF8;
-	if (ci_eq(cs, n, "us-ascii") || ci_eq(cs, n, "ascii"))
-		return CS_ASCII;
-	if (ci_eq(cs, n, "iso-8859-1") || ci_eq(cs, n, "iso8859-1") ||
-		ci_eq(cs, n, "iso_8859-1") || ci_eq(cs, n, "latin1") ||
-		ci_eq(cs, n, "latin-1") || ci_eq(cs, n, "l1"))
-		return CS_LATIN1;
-	if (ci_eq(cs, n, "windows-1252") || ci_eq(cs, n, "cp1252") ||
-		ci_eq(cs, n, "x-cp1252"))
-		return CS_CP1252;
-	if (ci_eq(cs, n, "iso-8859-15") || ci_eq(cs, n, "iso8859-15") ||
-		ci_eq(cs, n, "iso_8859-15") || ci_eq(cs, n, "latin9") ||
-		ci_eq(cs, n, "latin-9"))
-		return CS_LATIN9;
+	if (ewsm_ci_eq(cs, n, "utf-8") || ewsm_ci_eq(cs, n, "utf8"))
+		return EWSM_CS_UTF8;
+	if (ewsm_ci_eq(cs, n, "us-ascii") || ewsm_ci_eq(cs, n, "ascii"))
+		return EWSM_CS_ASCII;
+	if (ewsm_ci_eq(cs, n, "iso-8859-1") || ewsm_ci_eq(cs, n, "iso8859-1") ||
+		ewsm_ci_eq(cs, n, "iso_8859-1") || ewsm_ci_eq(cs, n, "latin1") ||
+		ewsm_ci_eq(cs, n, "latin-1") || ewsm_ci_eq(cs, n, "l1"))
+		return EWSM_CS_LATIN1;
+	if (ewsm_ci_eq(cs, n, "windows-1252") || ewsm_ci_eq(cs, n, "cp1252") ||
+		ewsm_ci_eq(cs, n, "x-cp1252"))
+		return EWSM_CS_CP1252;
+	if (ewsm_ci_eq(cs, n, "iso-8859-15") || ewsm_ci_eq(cs, n, "iso8859-15") ||
+		ewsm_ci_eq(cs, n, "iso_8859-15") || ewsm_ci_eq(cs, n, "latin9") ||
+		ewsm_ci_eq(cs, n, "latin-9"))
+		return EWSM_CS_LATIN9;
 
 	/*
 	 * glibc's iconv_open parses "//TRANSLIT", "//IGNORE" and ',' suffixes out
@@ -433,9 +451,9 @@ charset_kind(const uint8_t *cs, size_t n)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
 			  c == ':' || c == '+'))
-			return CS_UNUSABLE;
+			return EWSM_CS_UNUSABLE;
 	}
-	return CS_ICONV;
+	return EWSM_CS_ICONV;
 }
 
 /* ----------------------------------------------------------------
@@ -449,8 +467,8 @@ typedef struct EncWord
 	size_t		cslen;
 } EncWord;
 
-static int
-hexval(uint8_t c)
+int
+ewsm_hexval(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -461,8 +479,8 @@ hexval(uint8_t c)
 	return -1;
 }
 
-static int
-b64val(uint8_t c)
+int
+ewsm_b64val(uint8_t c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -488,7 +506,8 @@ b64val(uint8_t c)
  * a whole Subject stays linear.
  */
 static bool
-parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
+parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, EwsmBuf *word,
+				   size_t *steps)
 {
 	size_t		q = p + 2;
 	size_t		cs_start = q;
@@ -499,8 +518,9 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
 
 	while (q < n && s[q] != '?')
 	{
+		(*steps)++;
 		/* charset is a token: no SPACE, CTLs or 8-bit (section 2) */
-		if (s[q] <= 0x20 || s[q] >= 0x7F || q - cs_start >= MAX_CHARSET_NAME)
+		if (s[q] <= 0x20 || s[q] >= 0x7F || q - cs_start >= EWSM_MAX_CHARSET_NAME)
 			return false;
 		q++;
 	}
@@ -510,11 +530,14 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
 	ew->cslen = q - cs_start;
 	/* RFC 2231 section 5: "charset*language"; the language does not matter here */
 	for (i = 0; i < ew->cslen; i++)
+	{
+		(*steps)++;
 		if (ew->cs[i] == '*')
 		{
 			ew->cslen = i;
 			break;
 		}
+	}
 	if (ew->cslen == 0)
 		return false;
 
@@ -528,6 +551,7 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
 	text_start = q;
 	while (q < n && s[q] != '?')
 	{
+		(*steps)++;
 		/* encoded-text: printable ASCII except '?' and SPACE (section 2) */
 		if (s[q] <= 0x20 || s[q] >= 0x7F)
 			return false;
@@ -539,7 +563,7 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
 	ew->end = q + 2;
 
 	word->len = 0;
-	buf_reserve(word, text_end - text_start);
+	ewsm_buf_reserve(word, text_end - text_start);
 	if (enc == 'Q' || enc == 'q')
 	{
 		/* section 4.2: "=XX" is an octet, "_" is 0x20, the rest is literal */
@@ -547,6 +571,7 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
 		{
 			uint8_t		c = s[i];
 
+			(*steps)++;
 			if (c == '_')
 				c = 0x20;
 			else if (c == '=')
@@ -556,8 +581,8 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
 
 				if (i + 2 >= text_end)
 					return false;
-				h = hexval(s[i + 1]);
-				l = hexval(s[i + 2]);
+				h = ewsm_hexval(s[i + 1]);
+				l = ewsm_hexval(s[i + 2]);
 				if (h < 0 || l < 0)
 					return false;
 				c = (uint8_t) (h * 16 + l);
@@ -582,12 +607,13 @@ parse_encoded_word(const uint8_t *s, size_t n, size_t p, EncWord *ew, Buf *word)
 		{
 			int			v;
 
+			(*steps)++;
 			if (s[i] == '=')
 			{
 				pad = true;
 				continue;
 			}
-			v = b64val(s[i]);
+			v = ewsm_b64val(s[i]);
 			if (v < 0 || pad)
 				return false;
 			acc = ((acc << 6) | (uint32_t) v) & 0xFFFFFF;
@@ -616,10 +642,10 @@ typedef struct SubjDec
 	const uint8_t *s;
 	size_t		n;
 	bool		raw_utf8;		/* the unencoded bytes form valid UTF-8 */
-	Buf			out;
-	Buf			word;			/* decoded octets of one encoded-word */
-	Buf			run;			/* decoded octets of the current run */
-	Buf			scratch;		/* iconv output */
+	EwsmBuf			out;
+	EwsmBuf			word;			/* decoded octets of one encoded-word */
+	EwsmBuf			run;			/* decoded octets of the current run */
+	EwsmBuf			scratch;		/* iconv output */
 	bool		run_active;
 	const uint8_t *run_cs;
 	size_t		run_cslen;
@@ -628,7 +654,8 @@ typedef struct SubjDec
 	size_t		gap_start;		/* white space between previous run and this */
 	size_t		gap_end;
 	bool		gap_droppable;	/* previous run decoded and only WSP between */
-	int			iconv_left;
+	int		   *iconv_left;
+	size_t	   *work;			/* steps counted here */
 } SubjDec;
 
 /*
@@ -639,22 +666,21 @@ static void
 emit_raw(SubjDec *d, size_t a, size_t b)
 {
 	if (d->raw_utf8)
-		buf_put(&d->out, d->s + a, b - a);
+		ewsm_buf_put(&d->out, d->s + a, b - a);
 	else
-		decode_native(&d->out, d->s + a, b - a, CS_CP1252);
+		ewsm_decode_native(&d->out, d->s + a, b - a, EWSM_CS_CP1252);
 }
 
 /*
- * Convert the run with iconv into d->scratch.  No allocation may happen while
- * the descriptor is open: the server's allocator throws (longjmp) and the
- * descriptor would leak, so the scratch space is reserved first and an
- * overflow (E2BIG) counts as failure.
+ * One iconv pass of s[0..n) into out, whose free space was reserved before
+ * the descriptor was opened: the server's allocator throws (longjmp), and an
+ * open descriptor would leak, so no allocation may happen in between; an
+ * overflow (E2BIG) counts as failure.  Invalid or truncated sequences become
+ * U+FFFD, one octet skipped.
  */
 static bool
-iconv_run(SubjDec *d)
+iconv_pass(EwsmBuf *out, const uint8_t *s, size_t n, const char *name)
 {
-	char		name[MAX_CHARSET_NAME + 1];
-	size_t		need = d->run.len * 8 + 64;
 	iconv_t		cd;
 	char	   *in,
 			   *outp;
@@ -662,25 +688,19 @@ iconv_run(SubjDec *d)
 				outleft;
 	bool		ok = true;
 
-	memcpy(name, d->run_cs, d->run_cslen);
-	name[d->run_cslen] = '\0';
-	d->scratch.len = 0;
-	buf_reserve(&d->scratch, need);
-
 	cd = iconv_open("UTF-8", name);
 	if (cd == (iconv_t) -1)
 		return false;
-	in = (char *) d->run.data;
-	inleft = d->run.len;
-	outp = (char *) d->scratch.data;
-	outleft = d->scratch.cap;
+	in = (char *) s;
+	inleft = n;
+	outp = (char *) out->data + out->len;
+	outleft = out->cap - out->len;
 	while (inleft > 0)
 	{
 		if (iconv(cd, &in, &inleft, &outp, &outleft) != (size_t) -1)
 			break;
 		if ((errno == EILSEQ || errno == EINVAL) && outleft >= 3)
 		{
-			/* an invalid or truncated sequence: U+FFFD, skip one octet */
 			memcpy(outp, "\xEF\xBF\xBD", 3);
 			outp += 3;
 			outleft -= 3;
@@ -695,38 +715,64 @@ iconv_run(SubjDec *d)
 	if (ok && iconv(cd, NULL, NULL, &outp, &outleft) == (size_t) -1)
 		ok = false;
 	iconv_close(cd);
-	d->scratch.len = (size_t) ((uint8_t *) outp - d->scratch.data);
+	if (ok)
+		out->len = (size_t) ((uint8_t *) outp - out->data);
 	return ok;
+}
+
+bool
+ewsm_convert(EwsmBuf *out, const uint8_t *s, size_t n, const uint8_t *cs, size_t csn,
+			 int *iconv_left)
+{
+	char		name[EWSM_MAX_CHARSET_NAME + 1];
+	EwsmCharset kind = ewsm_charset_kind(cs, csn);
+
+	if (kind == EWSM_CS_UNUSABLE || csn > EWSM_MAX_CHARSET_NAME)
+		return false;
+	if (kind != EWSM_CS_ICONV)
+	{
+		ewsm_decode_native(out, s, n, kind);
+		return true;
+	}
+	if (*iconv_left <= 0)
+		return false;
+	(*iconv_left)--;
+	memcpy(name, cs, csn);
+	name[csn] = '\0';
+
+	/*
+	 * No byte of any charset glibc knows yields more than 3 bytes of UTF-8
+	 * (single-byte charsets map into the BMP; multi-byte ones never grow
+	 * more), U+FFFD included; the rare exception (a byte decoding into two
+	 * characters) gets one more try with room for 8.
+	 */
+	ewsm_buf_reserve(out, 3 * n + 64);
+	if (iconv_pass(out, s, n, name))
+		return true;
+	if (errno != E2BIG)
+		return false;
+	ewsm_buf_reserve(out, 8 * n + 64);
+	return iconv_pass(out, s, n, name);
 }
 
 /* Emit the current run; true when it was decoded rather than kept verbatim. */
 static bool
 flush_run(SubjDec *d)
 {
-	Charset		cs = charset_kind(d->run_cs, d->run_cslen);
 	bool		ok;
 
-	if (cs == CS_ICONV)
-	{
-		ok = false;
-		if (d->iconv_left > 0)
-		{
-			d->iconv_left--;
-			ok = iconv_run(d);
-		}
-	}
-	else
-		ok = (cs != CS_UNUSABLE);
+	d->scratch.len = 0;
+	*d->work += d->run.len;
+	ok = ewsm_convert(&d->scratch, d->run.data, d->run.len, d->run_cs, d->run_cslen,
+					  d->iconv_left);
 
 	/* RFC 2047 section 6.2: white space between encoded-words is not shown */
 	if (!(ok && d->gap_droppable))
 		emit_raw(d, d->gap_start, d->gap_end);
 	if (!ok)
 		emit_raw(d, d->run_start, d->run_end);
-	else if (cs == CS_ICONV)
-		buf_put(&d->out, d->scratch.data, d->scratch.len);
 	else
-		decode_native(&d->out, d->run.data, d->run.len, cs);
+		ewsm_buf_put(&d->out, d->scratch.data, d->scratch.len);
 	d->run_active = false;
 	d->run.len = 0;
 	return ok;
@@ -743,9 +789,9 @@ all_wsp(const uint8_t *s, size_t n)
 	return true;
 }
 
-/* Decode an unfolded, trimmed Subject value into clean UTF-8. */
-static char *
-decode_subject(const uint8_t *s, size_t n, ews_mime_alloc_fn alloc, void *ctx)
+char *
+ewsm_decode_unstructured(const uint8_t *s, size_t n, int *iconv_left, size_t *work,
+						 ews_mime_alloc_fn alloc, void *ctx)
 {
 	SubjDec		d;
 	size_t		p = 0,
@@ -755,11 +801,13 @@ decode_subject(const uint8_t *s, size_t n, ews_mime_alloc_fn alloc, void *ctx)
 	d.s = s;
 	d.n = n;
 	d.raw_utf8 = ews_utf8_valid(s, n);
-	d.iconv_left = MAX_ICONV_RUNS;
-	buf_init(&d.out, n + 16, alloc, ctx);
-	buf_init(&d.word, 64, alloc, ctx);
-	buf_init(&d.run, 64, alloc, ctx);
-	buf_init(&d.scratch, 64, alloc, ctx);
+	d.iconv_left = iconv_left;
+	d.work = work;
+	*work += 2 * n;				/* the main loop and the final cleaning */
+	ewsm_buf_init(&d.out, n + 16, alloc, ctx);
+	ewsm_buf_init(&d.word, 16, alloc, ctx);
+	ewsm_buf_init(&d.run, 16, alloc, ctx);
+	ewsm_buf_init(&d.scratch, 16, alloc, ctx);
 
 	while (p < n)
 	{
@@ -767,17 +815,17 @@ decode_subject(const uint8_t *s, size_t n, ews_mime_alloc_fn alloc, void *ctx)
 		bool		ws;
 
 		if (!(s[p] == '=' && p + 1 < n && s[p + 1] == '?' &&
-			  parse_encoded_word(s, n, p, &ew, &d.word)))
+			  parse_encoded_word(s, n, p, &ew, &d.word, d.work)))
 		{
 			p++;
 			continue;
 		}
 		ws = all_wsp(s + raw_start, p - raw_start);
 		if (d.run_active && ws &&
-			ci_eq_bytes(d.run_cs, d.run_cslen, ew.cs, ew.cslen))
+			ewsm_ci_eq_bytes(d.run_cs, d.run_cslen, ew.cs, ew.cslen))
 		{
 			/* same charset, only white space between: extend the run */
-			buf_put(&d.run, d.word.data, d.word.len);
+			ewsm_buf_put(&d.run, d.word.data, d.word.len);
 			d.run_end = ew.end;
 		}
 		else
@@ -803,7 +851,7 @@ decode_subject(const uint8_t *s, size_t n, ews_mime_alloc_fn alloc, void *ctx)
 			d.run_cslen = ew.cslen;
 			d.run_start = p;
 			d.run_end = ew.end;
-			buf_put(&d.run, d.word.data, d.word.len);
+			ewsm_buf_put(&d.run, d.word.data, d.word.len);
 		}
 		p = raw_start = ew.end;
 	}
@@ -811,7 +859,7 @@ decode_subject(const uint8_t *s, size_t n, ews_mime_alloc_fn alloc, void *ctx)
 		flush_run(&d);
 	emit_raw(&d, raw_start, n);
 
-	return utf8_clean(d.out.data, d.out.len, alloc, ctx);
+	return ewsm_clean(d.out.data, d.out.len, false, NULL, alloc, ctx);
 }
 
 /* ----------------------------------------------------------------
@@ -936,8 +984,8 @@ static const char *const month_names[] = {
 };
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t
-days_from_civil(int y, int m, int d)
+int64_t
+ewsm_days_from_civil(int y, int m, int d)
 {
 	int64_t		era,
 				yoe,
@@ -970,8 +1018,8 @@ days_in_month(int y, int m)
  * the obsolete named zones, and 1-digit hours/minutes/seconds.  A day-of-week
  * that disagrees with the date is ignored: the date itself is what counts.
  */
-static bool
-parse_date_time(const uint8_t *s, size_t n, int64_t *ft)
+bool
+ewsm_parse_date_time(const uint8_t *s, size_t n, int64_t *ft)
 {
 	Lex			lx = {s, n, 0};
 	char		w[16];
@@ -1091,7 +1139,7 @@ parse_date_time(const uint8_t *s, size_t n, int64_t *ft)
 	 * A leap second (:60) is counted as the first second of the next minute;
 	 * FILETIME, like POSIX time, has no leap seconds.
 	 */
-	secs = days_from_civil(year, mon, day) * 86400 + hh * 3600 + mi * 60 + ss -
+	secs = ewsm_days_from_civil(year, mon, day) * 86400 + hh * 3600 + mi * 60 + ss -
 		(int64_t) zone_min * 60;
 	/* 11644473600 s between 1601-01-01 and 1970-01-01 */
 	*ft = (secs + INT64_C(11644473600)) * 10000000;
@@ -1118,8 +1166,8 @@ typedef struct Span
  * between the name and the colon.  A mbox "From " line fails here, since
  * "From" is followed by an address, not a colon.
  */
-static size_t
-field_colon(const uint8_t *msg, size_t pos, size_t end, size_t *name_len)
+size_t
+ewsm_field_colon(const uint8_t *msg, size_t pos, size_t end, size_t *name_len)
 {
 	size_t		i = pos;
 
@@ -1141,19 +1189,20 @@ field_colon(const uint8_t *msg, size_t pos, size_t end, size_t *name_len)
  * Every LF inside a value's span is a fold, as the span ends before the line
  * break that closes the field.
  */
-static uint8_t *
-unfold(const uint8_t *msg, Span sp, size_t *outlen, ews_mime_alloc_fn alloc, void *ctx)
+uint8_t *
+ewsm_unfold(const uint8_t *msg, size_t start, size_t end, size_t *outlen,
+			ews_mime_alloc_fn alloc, void *ctx)
 {
-	uint8_t    *o = alloc(ctx, sp.end - sp.start + 1);
+	uint8_t    *o = alloc(ctx, end - start + 1);
 	size_t		n = 0,
 				i,
 				a = 0;
 
-	for (i = sp.start; i < sp.end; i++)
+	for (i = start; i < end; i++)
 	{
 		if (msg[i] == '\n')
 			continue;
-		if (msg[i] == '\r' && i + 1 < sp.end && msg[i + 1] == '\n')
+		if (msg[i] == '\r' && i + 1 < end && msg[i + 1] == '\n')
 			continue;
 		o[n++] = msg[i];
 	}
@@ -1172,7 +1221,8 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 	size_t		win = len < EWS_MIME_MAX_HEADER ? len : EWS_MIME_MAX_HEADER;
 	size_t		pos = 0,
 				nfields = 0,
-				header_len = len;
+				header_len = len,
+				work = 0;
 	Span		subj = {0},
 				mid = {0},
 				date = {0},
@@ -1202,6 +1252,7 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 		else
 			next = len;
 		line_end = (nl != NULL) ? next - 1 : len;
+		work += next - pos;
 		/* RFC 5322 section 2.1 says CRLF; bare LF is accepted too */
 		if (line_end > pos && msg[line_end - 1] == '\r')
 			line_end--;
@@ -1230,7 +1281,7 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 			const uint8_t *name = msg + pos;
 			Span	   *sp = NULL;
 
-			colon = field_colon(msg, pos, line_end, &name_len);
+			colon = ewsm_field_colon(msg, pos, line_end, &name_len);
 			if (colon == SIZE_MAX)
 				return nfields == 0 ? EWS_MIME_NOT_A_MESSAGE : EWS_MIME_BAD_HEADER;
 			/* section 2.2: header fields are US-ASCII text, never NUL */
@@ -1240,13 +1291,13 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 				return EWS_MIME_HEADER_TOO_LARGE;
 
 			/* field names are case-insensitive (section 1.2.2) */
-			if (ci_eq(name, name_len, "subject"))
+			if (ewsm_ci_eq(name, name_len, "subject"))
 				sp = &subj;
-			else if (ci_eq(name, name_len, "message-id"))
+			else if (ewsm_ci_eq(name, name_len, "message-id"))
 				sp = &mid;
-			else if (ci_eq(name, name_len, "date"))
+			else if (ewsm_ci_eq(name, name_len, "date"))
 				sp = &date;
-			else if (ci_eq(name, name_len, "received"))
+			else if (ewsm_ci_eq(name, name_len, "received"))
 				sp = &rcvd;
 			/* the first occurrence wins; later ones are ignored */
 			cur = NULL;
@@ -1262,23 +1313,27 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 	}
 
 	out->header_len = header_len;
+	/* the values below are each read a constant number of times */
+	out->work = work + 3 * (subj.end - subj.start) + 3 * (mid.end - mid.start) +
+		(date.end - date.start) + (rcvd.end - rcvd.start);
 	if (subj.present)
 	{
 		size_t		n;
-		uint8_t    *v = unfold(msg, subj, &n, alloc, ctx);
+		int			iconv_left = EWSM_MAX_ICONV_RUNS;
+		uint8_t    *v = ewsm_unfold(msg, subj.start, subj.end, &n, alloc, ctx);
 
-		out->subject = decode_subject(v, n, alloc, ctx);
+		out->subject = ewsm_decode_unstructured(v, n, &iconv_left, &out->work, alloc, ctx);
 	}
 	if (mid.present)
 	{
 		size_t		n;
-		uint8_t    *v = unfold(msg, mid, &n, alloc, ctx);
+		uint8_t    *v = ewsm_unfold(msg, mid.start, mid.end, &n, alloc, ctx);
 
 		if (n > 0)
-			out->message_id = utf8_clean(v, n, alloc, ctx);
+			out->message_id = ewsm_clean(v, n, false, NULL, alloc, ctx);
 	}
 	if (date.present)
-		out->has_date = parse_date_time(msg + date.start, date.end - date.start,
+		out->has_date = ewsm_parse_date_time(msg + date.start, date.end - date.start,
 										&out->date);
 	if (rcvd.present)
 	{
@@ -1289,7 +1344,7 @@ ews_mime_parse(const uint8_t *msg, size_t len, EwsMimeInfo *out,
 		{
 			size_t		off = (size_t) (semi - msg) + 1;
 
-			out->has_received = parse_date_time(msg + off, rcvd.end - off,
+			out->has_received = ewsm_parse_date_time(msg + off, rcvd.end - off,
 												&out->received);
 		}
 	}
