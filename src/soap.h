@@ -134,5 +134,12 @@ extern bool soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request
 extern void soap_run_export_items(SoapCall *call, void *request);
 extern bool soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_upload_items(SoapCall *call, void *request);
+/* a m:FolderShape, read (NULL after a fault), and a folder written in it, as GetFolder does */
+extern void *soap_folder_shape_read(SoapCall *call, xmlNodePtr el);
+extern void soap_folder_write(StringInfo buf, const EwsFolder *f, const void *shape);
+
+/* soap_sync.c */
+extern bool soap_read_sync_folder_hierarchy(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_sync_folder_hierarchy(SoapCall *call, void *request);
 
 #endif

@@ -1030,3 +1030,24 @@ soap_run_upload_items(SoapCall *call, void *request)
 	sw_response_end(call->out, "UploadItems");
 	sw_envelope_end(call->out);
 }
+
+/* ---- folder shapes for other files (SyncFolderHierarchy) ---- */
+
+typedef struct SoapFolderShape
+{
+	FolderShape shape;
+} SoapFolderShape;
+
+void *
+soap_folder_shape_read(SoapCall *call, xmlNodePtr el)
+{
+	SoapFolderShape *s = palloc0(sizeof(SoapFolderShape));
+
+	return read_shape(call, el, &s->shape) ? s : NULL;
+}
+
+void
+soap_folder_write(StringInfo buf, const EwsFolder *f, const void *shape)
+{
+	write_folder(buf, f, ((const SoapFolderShape *) shape)->shape, NULL);
+}
