@@ -220,15 +220,15 @@ ews_trim_tombstones_sql(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0))
 	{
 		Interval   *iv = PG_GETARG_INTERVAL_P(0);
-		int64		usecs;
+		/* months and days as PostgreSQL counts them in an epoch: 30 days and a day */
+		double		secs = ((double) iv->month * DAYS_PER_MONTH + iv->day) * SECS_PER_DAY +
+			(double) iv->time / USECS_PER_SEC;
 
-		/* months and days as PostgreSQL counts them in an epoch: 30 and 1 days */
-		usecs = iv->time + ((int64) iv->month * DAYS_PER_MONTH + iv->day) * USECS_PER_DAY;
-		if (usecs <= 0)
+		if (!(secs > 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("max_age must be positive")));
-		max_age = Max(usecs / USECS_PER_SEC, 1);
+		max_age = secs >= (double) (PG_INT64_MAX / 4) ? PG_INT64_MAX / 4 : Max((int64) secs, 1);
 	}
 	if (!PG_ARGISNULL(1))
 	{

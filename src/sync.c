@@ -1165,12 +1165,15 @@ ews_sync_folders_removed(const pg_uuid_t *mailbox, int64 top_id, bool include_to
 static Datum
 cutoff_datum(int64 max_age, char *null)
 {
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
 	*null = max_age > 0 ? ' ' : 'n';
 	if (max_age <= 0)
 		return (Datum) 0;
-	if (max_age > PG_INT64_MAX / USECS_PER_SEC)
-		max_age = PG_INT64_MAX / USECS_PER_SEC;
-	return TimestampTzGetDatum(GetCurrentTransactionStartTimestamp() - max_age * USECS_PER_SEC);
+	/* an age beyond the calendar: nothing is that old */
+	if (max_age > (now - MIN_TIMESTAMP) / USECS_PER_SEC)
+		return TimestampTzGetDatum(DT_NOBEGIN);
+	return TimestampTzGetDatum(now - max_age * USECS_PER_SEC);
 }
 
 /*
