@@ -524,6 +524,7 @@ static const SoapOperation soap_operations[] = {
 	{"UploadItems", soap_read_upload_items, soap_run_upload_items},
 	{"ConvertId", soap_read_convert_id, soap_run_convert_id},
 	{"SyncFolderHierarchy", soap_read_sync_folder_hierarchy, soap_run_sync_folder_hierarchy},
+	{"SyncFolderItems", soap_read_sync_folder_items, soap_run_sync_folder_items},
 };
 
 /* everything read out of a request: what run needs, in palloc'd memory */

@@ -141,5 +141,7 @@ extern void soap_folder_write(StringInfo buf, const EwsFolder *f, const void *sh
 /* soap_sync.c */
 extern bool soap_read_sync_folder_hierarchy(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_sync_folder_hierarchy(SoapCall *call, void *request);
+extern bool soap_read_sync_folder_items(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_sync_folder_items(SoapCall *call, void *request);
 
 #endif

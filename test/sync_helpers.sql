@@ -114,6 +114,43 @@ BEGIN
 	 WHERE mailbox_id = r.mailbox_id AND folder_id = r.folder_id;
 END $$;
 
+-- an item moved to another folder of its mailbox the way MoveItem does it
+-- (DESIGN 0.2: a new id, article number and created_cn in the target; a
+-- tombstone in the source): both folders locked in (mailbox, folder) order;
+-- returns the new id
+CREATE FUNCTION pg_temp.move(it text, target text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	r ews.item;
+	t bigint := pg_temp.local_id(target);
+	cn bigint;
+	new_id bigint;
+	art bigint;
+BEGIN
+	SELECT * INTO r FROM ews.item WHERE item_id = pg_temp.local_id(it);
+	PERFORM 1 FROM ews.folder WHERE mailbox_id = r.mailbox_id AND folder_id IN (r.folder_id, t)
+	  ORDER BY folder_id FOR NO KEY UPDATE;
+	cn := nextval('ews.change_seq');
+	new_id := nextval('ews.local_id_seq');
+	DELETE FROM ews.item WHERE mailbox_id = r.mailbox_id AND item_id = r.item_id;
+	INSERT INTO ews.item_tombstone (mailbox_id, folder_id, item_id, change_number, created_cn, is_associated)
+	VALUES (r.mailbox_id, r.folder_id, r.item_id, cn, r.created_cn, r.is_associated);
+	UPDATE ews.folder SET content_cn = greatest(content_cn, cn),
+	       total_count = total_count - (NOT r.is_associated)::int,
+	       unread_count = unread_count - (NOT r.is_associated AND NOT r.is_read)::int,
+	       assoc_count = assoc_count - r.is_associated::int
+	 WHERE mailbox_id = r.mailbox_id AND folder_id = r.folder_id;
+	UPDATE ews.folder SET next_article = next_article + 1, content_cn = greatest(content_cn, cn),
+	       total_count = total_count + (NOT r.is_associated)::int,
+	       unread_count = unread_count + (NOT r.is_associated AND NOT r.is_read)::int,
+	       assoc_count = assoc_count + r.is_associated::int
+	 WHERE mailbox_id = r.mailbox_id AND folder_id = t
+	RETURNING next_article - 1 INTO art;
+	r.item_id := new_id; r.folder_id := t; r.change_number := cn; r.created_cn := cn;
+	r.content_cn := cn; r.article_number := art;
+	INSERT INTO ews.item SELECT r.*;
+	RETURN pg_temp.ews_id(r.mailbox_id::text, 2, new_id);
+END $$;
+
 -- a whole sync as a client runs it: pages until IncludesLastItemInRange (or
 -- the state comes back unchanged, where exchangelib stops), every change
 -- with its page; the last row (change_type NULL) carries the final state
