@@ -87,8 +87,11 @@ DECLARE
 	cn bigint;
 	was boolean;
 BEGIN
-	SELECT mailbox_id, folder_id, is_read INTO m, f, was FROM ews.item WHERE item_id = pg_temp.local_id(it);
+	SELECT mailbox_id, folder_id INTO m, f FROM ews.item WHERE item_id = pg_temp.local_id(it);
 	PERFORM 1 FROM ews.folder WHERE mailbox_id = m AND folder_id = f FOR NO KEY UPDATE;
+	-- read again under the lock: another session may have removed it meanwhile
+	SELECT is_read INTO was FROM ews.item WHERE mailbox_id = m AND item_id = pg_temp.local_id(it) AND folder_id = f FOR UPDATE;
+	IF NOT FOUND THEN RETURN; END IF;
 	cn := nextval('ews.change_seq');
 	UPDATE ews.item SET is_read = read, change_number = cn WHERE mailbox_id = m AND item_id = pg_temp.local_id(it);
 	UPDATE ews.folder SET content_cn = greatest(content_cn, cn),
@@ -103,6 +106,8 @@ DECLARE
 BEGIN
 	SELECT * INTO r FROM ews.item WHERE item_id = pg_temp.local_id(it);
 	PERFORM 1 FROM ews.folder WHERE mailbox_id = r.mailbox_id AND folder_id = r.folder_id FOR NO KEY UPDATE;
+	SELECT * INTO r FROM ews.item WHERE mailbox_id = r.mailbox_id AND item_id = r.item_id AND folder_id = r.folder_id FOR UPDATE;
+	IF NOT FOUND THEN RETURN; END IF;
 	cn := nextval('ews.change_seq');
 	DELETE FROM ews.item WHERE mailbox_id = r.mailbox_id AND item_id = r.item_id;
 	INSERT INTO ews.item_tombstone (mailbox_id, folder_id, item_id, change_number, created_cn, is_associated)
@@ -129,6 +134,8 @@ BEGIN
 	SELECT * INTO r FROM ews.item WHERE item_id = pg_temp.local_id(it);
 	PERFORM 1 FROM ews.folder WHERE mailbox_id = r.mailbox_id AND folder_id IN (r.folder_id, t)
 	  ORDER BY folder_id FOR NO KEY UPDATE;
+	SELECT * INTO r FROM ews.item WHERE mailbox_id = r.mailbox_id AND item_id = r.item_id AND folder_id = r.folder_id FOR UPDATE;
+	IF NOT FOUND THEN RETURN NULL; END IF;
 	cn := nextval('ews.change_seq');
 	new_id := nextval('ews.local_id_seq');
 	DELETE FROM ews.item WHERE mailbox_id = r.mailbox_id AND item_id = r.item_id;
