@@ -42,6 +42,9 @@ UPDATE ews.folder f
                count(*) FILTER (WHERE is_associated) AS assoc
           FROM ews.item GROUP BY mailbox_id, folder_id) s
  WHERE s.mailbox_id = f.mailbox_id AND s.folder_id = f.folder_id;
+-- the heights the functions keep (ews.folder.height): Big and Modest are 2 high
+UPDATE ews.folder SET height = 1 WHERE mailbox_id = :'mb' AND display_name ~ '^(L|M)1-';
+UPDATE ews.folder SET height = 2 WHERE mailbox_id = :'mb' AND display_name IN ('Big', 'Modest');
 VACUUM ANALYZE ews.folder;
 VACUUM ANALYZE ews.item;
 \echo
@@ -117,9 +120,9 @@ SELECT what AS "case", round(ms::numeric, 3) AS "median ms",
     ('ews_move_folder: empty folder', m.empty),
     ('ews_move_folder: 100 000 descendants, 100 000 items', m.big)) t(what, ms);
 SELECT CASE WHEN pg_temp.median(:'big_ms'::float8[] || :'big2_ms'::float8[])
-                 <= 2 * pg_temp.median(:'empty_ms'::float8[] || :'empty2_ms'::float8[])
-            THEN 'PASS: 100 000 descendants within 2x of empty'
-            ELSE 'FAIL: 100 000 descendants more than 2x of empty' END AS "DESIGN.md target";
+                 <= 1.2 * pg_temp.median(:'empty_ms'::float8[] || :'empty2_ms'::float8[])
+            THEN 'PASS: 100 000 descendants within 1.2x of empty'
+            ELSE 'FAIL: 100 000 descendants more than 1.2x of empty' END AS "DESIGN.md target";
 
 \echo
 \echo CopyFolder: median of 5 copies, each its own transaction

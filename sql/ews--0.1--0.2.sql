@@ -13,6 +13,25 @@
 -- Release engineering
 -- ---------------------------------------------------------------------
 
+-- ews_soap returns SETOF record (always one row).  In FROM, where users write
+-- it (SELECT * FROM ews_soap(...)), it then hands the executor its row in a
+-- tuplestore sized to keep the row in memory; PostgreSQL takes a tuplestore
+-- only from a set-returning function.  As a plain function its row went into
+-- a tuplestore of work_mem, and a response of a few megabytes (ExportItems)
+-- spilled to a temporary file.  A function's set-ness cannot be altered, so it
+-- is dropped and made again (with a new C symbol; 0.1's stays for the old
+-- declaration).  Who may execute it is decided with every other function's
+-- EXECUTE in the Access section below.
+DROP FUNCTION @extschema@.ews_soap(text, text);
+CREATE FUNCTION @extschema@.ews_soap(request text, mailbox text DEFAULT NULL,
+	OUT status integer, OUT response text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_soap_0_2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ews_soap(text, text) IS
+	'the SOAP adapter: an EWS request envelope in; one row with the HTTP status (200, or 500 for a SOAP fault) and the response envelope';
+
 -- ---------------------------------------------------------------------
 -- Access: the acting user, mailbox delegates, provisioning
 -- ---------------------------------------------------------------------
@@ -254,6 +273,56 @@ $access$;
 -- Limits: depth, batches, encodings
 -- ---------------------------------------------------------------------
 
+-- Database encodings.  EWS carries Unicode text (folder names, subjects) as
+-- UTF-8, and every text ews stores must come back as it went in.  A UTF8
+-- database stores it as it is; a SQL_ASCII one stores the bytes unchecked,
+-- and the functions refuse text that is not UTF-8 there.  Any other encoding
+-- would silently lose what it cannot represent (a folder "Résumé" in LATIN1
+-- survives, one named in Japanese does not; EUC_JP cannot hold most of
+-- Latin-1), so installing or updating ews in one is refused, and the C
+-- functions refuse to run in one (src/ews.c).
+DO $$
+BEGIN
+	IF pg_catalog.getdatabaseencoding() NOT IN ('UTF8', 'SQL_ASCII') THEN
+		RAISE EXCEPTION 'the ews extension does not support database encoding "%"',
+			pg_catalog.getdatabaseencoding()
+			USING ERRCODE = 'feature_not_supported',
+				DETAIL = 'ews stores Unicode text (folder names, subjects) and must return it unchanged; only UTF8 (and SQL_ASCII, holding UTF-8) databases can.',
+				HINT = 'Create a UTF8 database (CREATE DATABASE ... ENCODING ''UTF8'' TEMPLATE template0) and install ews there; move existing mailboxes with pg_dump and pg_restore.';
+	END IF;
+END
+$$;
+
+-- Folder depth: Exchange allows at most 300 levels (its mailbox quota
+-- FolderHierarchyDepthReceiveQuota), and so does ews, on create, move and
+-- copy.  A move or copy adds the moved subtree's height to the target's
+-- depth, so every folder keeps its height: 0 for a folder without
+-- subfolders, else one more than its highest subfolder's.  Hierarchy
+-- changes keep it exact by walking up from where the tree changed
+-- (O(depth), under the hierarchy lock, src/folder.c), so a move stays one
+-- row update plus walks, whatever the size of the moved subtree.  The index
+-- gives a folder's highest subfolder without reading its siblings.
+ALTER TABLE ews.folder ADD COLUMN height integer NOT NULL DEFAULT 0;
+COMMENT ON COLUMN ews.folder.height IS
+	'0 for a folder without subfolders, else 1 + the greatest height of its subfolders; kept by every hierarchy change';
+CREATE INDEX folder_parent_height_idx ON ews.folder (mailbox_id, parent_id, height DESC);
+
+-- Existing trees: every leaf passes its distance up to each ancestor, and
+-- each folder keeps the longest (trees deeper than 300, which 0.1 allowed,
+-- get their true heights: they keep working, only growing them is refused).
+WITH RECURSIVE up(mailbox_id, folder_id, parent_id, h) AS (
+	SELECT f.mailbox_id, f.folder_id, f.parent_id, 0
+	  FROM ews.folder f
+	 WHERE NOT EXISTS (SELECT 1 FROM ews.folder c
+	                    WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.folder_id)
+	UNION ALL
+	SELECT p.mailbox_id, p.folder_id, p.parent_id, up.h + 1
+	  FROM up JOIN ews.folder p ON p.mailbox_id = up.mailbox_id AND p.folder_id = up.parent_id
+)
+UPDATE ews.folder f SET height = m.h
+  FROM (SELECT mailbox_id, folder_id, pg_catalog.max(h) AS h FROM up GROUP BY mailbox_id, folder_id) m
+ WHERE f.mailbox_id = m.mailbox_id AND f.folder_id = m.folder_id AND m.h > 0;
+
 -- ---------------------------------------------------------------------
 -- Items: article numbers, folder content state, extracted properties
 -- ---------------------------------------------------------------------
@@ -383,10 +452,220 @@ SELECT pg_catalog.pg_extension_config_dump('ews.item_tombstone', '');
 -- FindItem, GetItem
 -- ---------------------------------------------------------------------
 
+-- FindItem without a sort order shows the newest first, as Exchange's
+-- default view does; exchangelib's order_by('-datetime_received') asks for
+-- the same.  One index serves both directions (a backward scan), with the
+-- article number as the tie-breaker that makes pages stable.  Sorting by
+-- article number (DavMail, IMAP UIDs) uses item_article_key.
+CREATE INDEX item_received_idx ON ews.item (mailbox_id, folder_id, is_associated, received_at, article_number);
+
+-- The slow path of restrictions and sort orders: a property without an
+-- extracted column read from each row's blob (src/finditem.c).  By tag
+-- (guid NULL), or named: tag is then the MAPI type alone, with the property
+-- set's GUID (MAPI byte order) and a LID or a name.  NULL when the item does
+-- not have the property.  Internal: the store calls them as the tables'
+-- owner; no role is granted EXECUTE.
+CREATE FUNCTION ews.prop_exists(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS boolean AS 'MODULE_PATHNAME', 'ews_prop_exists_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION ews.prop_text(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS text AS 'MODULE_PATHNAME', 'ews_prop_text_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION ews.prop_int8(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS bigint AS 'MODULE_PATHNAME', 'ews_prop_int8_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION ews.prop_bool(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS boolean AS 'MODULE_PATHNAME', 'ews_prop_bool_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION ews.prop_time(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS timestamptz AS 'MODULE_PATHNAME', 'ews_prop_time_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION ews.prop_float8(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'ews_prop_float8_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION ews.prop_bytea(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS bytea AS 'MODULE_PATHNAME', 'ews_prop_bytea_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION ews.prop_texts(blob bytea, tag integer, guid bytea, lid bigint, name text)
+RETURNS text[] AS 'MODULE_PATHNAME', 'ews_prop_texts_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews.prop_exists(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: does the item blob have this property (by tag, or named by set and LID or name)';
+COMMENT ON FUNCTION ews.prop_text(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: a string property of an item blob, NULL when absent';
+COMMENT ON FUNCTION ews.prop_int8(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: an integer property (PT_SHORT, PT_LONG, PT_I8, PT_CURRENCY, PT_ERROR) of an item blob, NULL when absent';
+COMMENT ON FUNCTION ews.prop_bool(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: a boolean property of an item blob, NULL when absent';
+COMMENT ON FUNCTION ews.prop_time(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: a PT_SYSTIME property of an item blob, NULL when absent or out of range';
+COMMENT ON FUNCTION ews.prop_float8(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: a floating-point property (PT_FLOAT, PT_DOUBLE, PT_APPTIME) of an item blob, NULL when absent';
+COMMENT ON FUNCTION ews.prop_bytea(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: a PT_BINARY property of an item blob, NULL when absent';
+COMMENT ON FUNCTION ews.prop_texts(bytea, integer, bytea, bigint, text) IS
+	'FindItem''s slow path: a PT_MV_UNICODE property of an item blob (Keywords), NULL when absent';
+REVOKE ALL ON FUNCTION ews.prop_exists(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ews.prop_text(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ews.prop_int8(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ews.prop_bool(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ews.prop_time(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ews.prop_float8(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ews.prop_bytea(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ews.prop_texts(bytea, integer, bytea, bigint, text) FROM PUBLIC;
+
+-- The SQL twins of FindItem and GetItem (src/sqlface_items.c): typed rows,
+-- the same store core as ews_soap.  ews_find_items: the items of a folder,
+-- one row each in view order, or one error row when the folder, the view or
+-- the restriction cannot be used.  ews_get_items: one row per id, in order.
+CREATE FUNCTION ews_find_items(
+	parent_folder_id text, traversal text DEFAULT 'Shallow', restriction text DEFAULT NULL,
+	sort_order text[] DEFAULT NULL, page_offset integer DEFAULT 0, max_entries integer DEFAULT NULL,
+	base_point text DEFAULT 'Beginning',
+	OUT item_id text, OUT change_key text,
+	OUT item_class text, OUT subject text, OUT received_at timestamptz, OUT sent_at timestamptz,
+	OUT created_at timestamptz, OUT last_modified timestamptz, OUT size integer, OUT is_read boolean,
+	OUT importance text, OUT sensitivity text, OUT has_attachments boolean, OUT from_text text,
+	OUT display_to text, OUT display_cc text, OUT internet_message_id text, OUT categories text[],
+	OUT message_flags integer, OUT flag_status integer, OUT imap_deleted integer,
+	OUT article_number bigint, OUT is_associated boolean,
+	OUT total_items_in_view integer, OUT includes_last_item_in_range boolean,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_find_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) IS
+	'FindItem: the items of a folder (Shallow or Associated), restricted by an EWS search expression, sorted by FieldURIs, one page; one error row if the folder, view or restriction cannot be used';
+
+CREATE FUNCTION ews_get_items(
+	item_ids text[], change_keys text[] DEFAULT NULL,
+	OUT item_id text, OUT change_key text, OUT parent_folder_id text, OUT parent_change_key text,
+	OUT item_class text, OUT subject text, OUT received_at timestamptz, OUT sent_at timestamptz,
+	OUT created_at timestamptz, OUT last_modified timestamptz, OUT size integer, OUT is_read boolean,
+	OUT importance text, OUT sensitivity text, OUT has_attachments boolean, OUT from_text text,
+	OUT display_to text, OUT display_cc text, OUT internet_message_id text, OUT categories text[],
+	OUT message_flags integer, OUT flag_status integer, OUT imap_deleted integer,
+	OUT article_number bigint, OUT is_associated boolean,
+	OUT headers text, OUT body text, OUT body_type text, OUT text_body text, OUT sender text,
+	OUT to_recipients text[], OUT cc_recipients text[], OUT bcc_recipients text[], OUT reply_to text[],
+	OUT in_reply_to text, OUT "references" text, OUT mime bytea,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_get_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_get_items(text[], text[]) IS
+	'GetItem: one row per id, in order, with the item''s properties, its message''s header block, body (HTML when it has one, and as text), addresses and MIME, or an EWS error';
+REVOKE EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_get_items(text[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_find_items(text, text, text, text[], integer, integer, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_get_items(text[], text[]) TO ews_user, ews_admin;
+
 -- ---------------------------------------------------------------------
 -- Item writes: CreateItem, UpdateItem, DeleteItem, MoveItem, CopyItem,
 -- UpdateFolder, EmptyFolder
 -- ---------------------------------------------------------------------
+
+-- The SQL twins of the item and folder writes (src/sqlface_itemwrite.c):
+-- the same store core as ews_soap (src/itemwrite.c, src/itemedit.c,
+-- src/folder.c).  One row per input, in input order; a failure of one input
+-- is a row with its EWS code.  Items and updates are written as the EWS XML
+-- a SOAP request holds (prefix t: bound to the types namespace), read by the
+-- SOAP face's own readers: <t:Message>...</t:Message> for an item,
+-- <t:SetItemField>...</t:SetItemField><t:DeleteItemField>... for changes.
+CREATE FUNCTION ews_create_items(
+	parent_folder_id text, items text[] DEFAULT NULL, mime bytea[] DEFAULT NULL,
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_create_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_create_items(text, text[], bytea[]) IS
+	'CreateItem (SaveOnly) into a folder: each item from its EWS XML (<t:Message>...</t:Message>), from its RFC 5322 message (mime), or both (the message, its properties overridden); one row per item, in order';
+
+CREATE FUNCTION ews_update_items(
+	item_ids text[], updates text[], change_keys text[] DEFAULT NULL,
+	conflict_resolution text DEFAULT 'AutoResolve',
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_update_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_update_items(text[], text[], text[], text) IS
+	'UpdateItem: for each item its changes as EWS XML (t:SetItemField, t:AppendToItemField, t:DeleteItemField); the id kept, a new change key; NeverOverwrite refuses a change key that is not current';
+
+CREATE FUNCTION ews_delete_items(
+	item_ids text[], delete_type text DEFAULT 'HardDelete',
+	OUT item_id text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_delete_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_delete_items(text[], text) IS
+	'DeleteItem: HardDelete removes the items, SoftDelete moves them into recoverableitemsdeletions, MoveToDeletedItems into deleteditems (new ids); one row per id';
+
+CREATE FUNCTION ews_move_items(
+	to_folder_id text, item_ids text[],
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_move_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_move_items(text, text[]) IS
+	'MoveItem: each item into the folder under a new id and article number (the old id is gone); one row per id with the new id';
+
+CREATE FUNCTION ews_copy_items(
+	to_folder_id text, item_ids text[],
+	OUT item_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_copy_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_copy_items(text, text[]) IS
+	'CopyItem: a copy of each item in the folder; one row per id with the copy''s id';
+
+CREATE FUNCTION ews_update_folders(
+	folder_ids text[], updates text[],
+	OUT folder_id text, OUT change_key text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_update_folders_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_update_folders(text[], text[]) IS
+	'UpdateFolder: for each folder its changes as EWS XML (t:SetFolderField of folder:DisplayName or folder:FolderClass, t:DeleteFolderField); the id kept, a new change key';
+
+CREATE FUNCTION ews_empty_folders(
+	folder_ids text[], delete_type text DEFAULT 'HardDelete', delete_subfolders boolean DEFAULT false,
+	OUT folder_id text,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_empty_folders_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_empty_folders(text[], text, boolean) IS
+	'EmptyFolder: the items of each folder deleted the delete type''s way, and with delete_subfolders its subfolders too';
+
+REVOKE EXECUTE ON FUNCTION ews_create_items(text, text[], bytea[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_update_items(text[], text[], text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_delete_items(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_move_items(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_copy_items(text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_update_folders(text[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_empty_folders(text[], text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_create_items(text, text[], bytea[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_update_items(text[], text[], text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_delete_items(text[], text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_move_items(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_copy_items(text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_update_folders(text[], text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_empty_folders(text[], text, boolean) TO ews_user, ews_admin;
 
 -- ---------------------------------------------------------------------
 -- Sync: SyncFolderHierarchy, SyncFolderItems, tombstones

@@ -129,9 +129,9 @@ SELECT ordinality, item_id IS NULL AS no_id, response_code, message_text
          '\x45575342'::bytea,
          overlay(:'b_unread'::bytea placing 'EWSX'::bytea from 1 for 4),
          overlay(:'b_unread'::bytea placing '\x0200'::bytea from 5 for 2),
-         overlay(:'b_unread'::bytea placing '\x0100'::bytea from 7 for 2),
+         overlay(:'b_unread'::bytea placing '\x0200'::bytea from 7 for 2),
          pg_temp.blob(1, pg_temp.le(x'001A001F'::bigint, 4) || pg_temp.le(100, 4) || 'IPM.Note'::bytea),
-         pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.le(x'00400005'::bigint, 4)
+         pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.le(x'0040000D'::bigint, 4)
                          || pg_temp.le(0, 8)),
          pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.prop(x'0E1B000B'::bigint, '\x02')),
          pg_temp.blob(2, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note') || pg_temp.prop(x'0037001F'::bigint, '\xc328')),
@@ -223,7 +223,8 @@ SELECT convert_from(pg_temp.prop_value(data, x'001A001F'::bigint), 'UTF8') AS cl
        pg_temp.prop_value(data, x'65E20102'::bigint) = decode(change_key, 'base64') AS ck_property,
        pg_temp.le32(data, 8) AS property_count
   FROM ews_export_items(ARRAY[:'m1']);
-SELECT item_class, subject, received_at, is_read, size = length(blob) AS size_is_blob
+-- an item stored with its message is as large as the message (PidTagMessageSize, DavMail's RFC822.SIZE)
+SELECT item_class, subject, received_at, is_read, size = length(:'msg'::bytea) AS size_is_message
   FROM ews.item WHERE item_id = pg_temp.local_id(:'m1');
 -- without Received: the Date; without either: now; no Subject or Message-ID: none stored
 SELECT item_id AS m2 FROM ews_create_item(:'mail',

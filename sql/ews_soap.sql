@@ -13,7 +13,7 @@ SELECT status, response FROM ews_soap('<Envelope/>');
 SELECT status, response FROM ews_soap(
 '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"
              xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
-  <s:Body><m:GetItem/></s:Body></s:Envelope>');
+  <s:Body><m:ResolveNames/></s:Body></s:Envelope>');
 -- a DOCTYPE is refused before parsing
 SELECT status, response FROM ews_soap(
 '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>');

@@ -178,6 +178,35 @@ ews_content_remove(EwsContent *c, const pg_uuid_t *mailbox, int64 folder_id,
 }
 
 void
+ews_content_remove_many(EwsContent *c, const pg_uuid_t *mailbox, int64 folder_id,
+						int n_total, int n_unread, int n_assoc, int64 cn)
+{
+	EwsContentFolder *f = locked(c, mailbox, folder_id);
+
+	f->d_total -= n_total;
+	f->d_unread -= n_unread;
+	f->d_assoc -= n_assoc;
+	f->cn = Max(f->cn, cn);
+	f->changed = true;
+}
+
+int64
+ews_content_add_many(EwsContent *c, const pg_uuid_t *mailbox, int64 folder_id,
+					 int n_total, int n_unread, int n_assoc, int64 cn)
+{
+	EwsContentFolder *f = locked(c, mailbox, folder_id);
+	int64		first = f->next_article;
+
+	f->d_total += n_total;
+	f->d_unread += n_unread;
+	f->d_assoc += n_assoc;
+	f->next_article += n_total + n_assoc;
+	f->cn = Max(f->cn, cn);
+	f->changed = true;
+	return first;
+}
+
+void
 ews_content_end(EwsContent *c)
 {
 	/*

@@ -85,6 +85,18 @@ extern void ews_content_remove(EwsContent *c, const pg_uuid_t *mailbox, int64 fo
 							   int64 item_id, int64 created_cn, bool is_associated, bool is_read,
 							   int64 cn);
 
+/*
+ * Set-based writers (EmptyFolder) account many items at once.  n_total,
+ * n_unread, n_assoc items leave a locked folder with change number cn: the
+ * caller's statement writes their tombstones.
+ */
+extern void ews_content_remove_many(EwsContent *c, const pg_uuid_t *mailbox, int64 folder_id,
+									int n_total, int n_unread, int n_assoc, int64 cn);
+
+/* ... or arrive in it: returns the first of n_total + n_assoc consecutive article numbers */
+extern int64 ews_content_add_many(EwsContent *c, const pg_uuid_t *mailbox, int64 folder_id,
+								  int n_total, int n_unread, int n_assoc, int64 cn);
+
 /* write each changed folder's row once */
 extern void ews_content_end(EwsContent *c);
 

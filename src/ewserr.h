@@ -39,7 +39,30 @@
 	X(ErrorInvalidServerVersion, "The specified server version is invalid.") \
 	X(ErrorInvalidSyncStateData, "Synchronization state data is corrupt or otherwise invalid.") \
 	X(ErrorSyncFolderNotFound, "The specified synchronization folder could not be found.") \
-	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.")
+	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.") \
+	X(ErrorBatchProcessingStopped, "The batch was stopped before this input was processed.") \
+	X(ErrorExceededFindCountLimit, "The find count limit was exceeded; use paging to get the results in smaller pages.") \
+	X(ErrorMessageSizeExceeded, "The response to this input would be larger than the server allows.") \
+	/* FindItem, GetItem and restrictions (issue 13) */ \
+	X(ErrorInvalidPagingMaxRows, "The MaxEntriesReturned value of the paging view is invalid.") \
+	X(ErrorInvalidIndexedPagingParameters, "The offset of the indexed paging view is invalid.") \
+	X(ErrorInvalidFractionalPagingParameters, "The fraction of the fractional paging view is invalid.") \
+	X(ErrorInvalidRestriction, "The restriction is invalid.") \
+	X(ErrorUnsupportedPathForQuery, "The property path is not supported in a restriction.") \
+	X(ErrorUnsupportedPathForSortGroup, "The property path is not supported in a sort order.") \
+	X(ErrorUnsupportedQueryFilter, "The restriction is not supported.") \
+	X(ErrorContainsFilterWrongType, "The Contains filter needs a string property.") \
+	X(ErrorInvalidValueForProperty, "The value is invalid for the property.") \
+	/* item writes (issue 14) */ \
+	X(ErrorInvalidPropertySet, "Set action is invalid for property.") \
+	X(ErrorInvalidPropertyDelete, "Object cannot be deleted.") \
+	X(ErrorInvalidPropertyAppend, "Append action is invalid for property.") \
+	X(ErrorInvalidExtendedPropertyValue, "The extended property value is invalid.") \
+	X(ErrorIncorrectUpdatePropertyCount, "An object within a change description must contain one and only one property to modify.") \
+	X(ErrorUpdatePropertyMismatch, "The property in the change description does not match the property in the object.") \
+	X(ErrorMessageSubmissionBlocked, "This store has no mail transport: messages cannot be sent.") \
+	X(ErrorInvalidItemForOperationCreateItem, "The CreateItem operation cannot create an item of this kind.") \
+	X(ErrorCannotEmptyFolder, "The folder cannot be emptied.")
 
 typedef enum EwsCode
 {
@@ -55,11 +78,16 @@ const char *ews_code_name(EwsCode code);
 /* Exchange's MessageText for the code */
 const char *ews_code_text(EwsCode code);
 
-/* "Success" or "Error" */
+/*
+ * "Success", "Warning" or "Error".  A Warning, in EWS, is an input that was
+ * not processed because the batch stopped before it (Exchange answers the
+ * rest of a batch so after an error that stops batch processing).
+ */
 static inline const char *
 ews_code_class(EwsCode code)
 {
-	return code == EWS_NoError ? "Success" : "Error";
+	return code == EWS_NoError ? "Success" :
+		code == EWS_ErrorBatchProcessingStopped ? "Warning" : "Error";
 }
 
 #endif

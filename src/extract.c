@@ -3,6 +3,16 @@
  *	  The columns of ews.item derived from an item's blob (see extract.h),
  *	  and the SQL function ews.item_columns(bytea) that the update script
  *	  uses to derive them for items stored before.
+ *
+ * The blob's properties come first; an item stored with its RFC 5322
+ * message (PT_BINARY 0x7E01) gets what its properties do not say from the
+ * message, parsed as GetItem shows it (mime.h): subject, Date (sent),
+ * Message-ID, From, the To and Cc display lists, importance, sensitivity,
+ * Keywords (categories), the header block (0x007D), the body as text and
+ * whether it has attachments.  Its size is the message's length, as
+ * PidTagMessageSize is in Exchange (DavMail's RFC822.SIZE); an item without
+ * one is as large as its blob.  Explicit properties win over the message:
+ * a client that set IsRead or an importance keeps it.
  */
 #include "extract.h"
 
@@ -10,10 +20,14 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "blob.h"
+#include "mime.h"
+#include "props.h"
+#include "utils/memutils.h"
 
 /* FILETIME counts 100 ns ticks since 1601-01-01 UTC; this is 1970-01-01 */
 #define FILETIME_UNIX_EPOCH INT64CONST(116444736000000000)
@@ -144,6 +158,119 @@ set_text(EwsItemColumns *out, EwsItemCol col, const EwsBlobProp *p)
 	set(out, col, ews_utf8_text_datum(p->value, p->len));
 }
 
+/* a PT_MV_UNICODE value as text[] */
+static Datum
+keywords_datum(const EwsBlobProp *p)
+{
+	uint32		count;
+	const uint8 *q = p->value;
+	const uint8 *end = p->value + p->len;
+	Datum	   *elems;
+	int			n = 0;
+
+	if (p->len < 4)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	count = ews_le32(q);
+	q += 4;
+	elems = palloc(sizeof(Datum) * Max(Min(count, p->len / 4), 1));
+	for (uint32 i = 0; i < count && end - q >= 4; i++)
+	{
+		uint32		l = ews_le32(q);
+
+		q += 4;
+		if ((size_t) (end - q) < l)
+			break;
+		elems[n++] = ews_utf8_text_datum(q, l);
+		q += l;
+	}
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static void *
+mime_alloc(void *ctx, size_t size)
+{
+	return MemoryContextAlloc((MemoryContext) ctx, size);
+}
+
+/* a NUL-terminated UTF-8 string of the parse as a text column, when the properties left it null */
+static void
+fill_text(EwsItemColumns *out, EwsItemCol col, const char *s)
+{
+	if (out->nulls[col] && s != NULL)
+		set(out, col, ews_utf8_text_datum((const uint8 *) s, strlen(s)));
+}
+
+/*
+ * What the item's message says that its properties do not.  The parse
+ * lives in a memory context of its own, freed here; the columns are made in
+ * the caller's.
+ */
+static void
+from_message(const uint8 *msg, size_t len, bool attachments, EwsItemColumns *out)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "ews extract message",
+											  ALLOCSET_DEFAULT_SIZES);
+	EwsMimeMessage m;
+	const EwsMimeFields *f = &m.fields;
+
+	if (ews_mime_parse_message(msg, len, &m, mime_alloc, cxt) != EWS_MIME_OK)
+	{
+		MemoryContextDelete(cxt);
+		return;
+	}
+	fill_text(out, EWS_COL_SUBJECT, f->subject);
+	if (out->nulls[EWS_COL_SENT_AT] && f->has_date)
+	{
+		TimestampTz ts;
+
+		if (ews_filetime_to_timestamp(f->date, &ts))
+			set(out, EWS_COL_SENT_AT, TimestampTzGetDatum(ts));
+	}
+	fill_text(out, EWS_COL_INTERNET_MESSAGE_ID, f->message_id);
+	if (out->nulls[EWS_COL_FROM_TEXT] && f->from.n > 0)
+	{
+		const EwsMimeAddress *a = &f->from.v[0];
+		char	   *s = a->name ? psprintf("%s <%s>", a->name, a->address) : pstrdup(a->address);
+
+		fill_text(out, EWS_COL_FROM_TEXT, s);
+	}
+	if (f->to.n > 0)
+		fill_text(out, EWS_COL_DISPLAY_TO, ews_mime_display_list(&f->to, mime_alloc, cxt));
+	if (f->cc.n > 0)
+		fill_text(out, EWS_COL_DISPLAY_CC, ews_mime_display_list(&f->cc, mime_alloc, cxt));
+	if (out->nulls[EWS_COL_IMPORTANCE])
+		set(out, EWS_COL_IMPORTANCE, Int16GetDatum((int16) f->importance));
+	if (out->nulls[EWS_COL_SENSITIVITY])
+		set(out, EWS_COL_SENSITIVITY, Int16GetDatum((int16) f->sensitivity));
+	if (out->nulls[EWS_COL_CATEGORIES] && f->ncategories > 0)
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * f->ncategories);
+
+		for (size_t i = 0; i < f->ncategories; i++)
+			elems[i] = ews_utf8_text_datum((const uint8 *) f->categories[i], strlen(f->categories[i]));
+		set(out, EWS_COL_CATEGORIES,
+			PointerGetDatum(construct_array(elems, (int) f->ncategories, TEXTOID, -1, false, TYPALIGN_INT)));
+	}
+	if (out->nulls[EWS_COL_HEADERS] && m.header_text != NULL)
+		set(out, EWS_COL_HEADERS, ews_utf8_text_datum((const uint8 *) m.header_text, m.header_text_len));
+	if (out->nulls[EWS_COL_BODY_TEXT])
+	{
+		/* the text the body shows, for Contains on item:Body */
+		if (f->text_body != NULL)
+			set(out, EWS_COL_BODY_TEXT, ews_utf8_text_datum((const uint8 *) f->text_body, f->text_body_len));
+		else if (f->html_body != NULL)
+		{
+			size_t		l;
+			char	   *t = ews_mime_html_to_text(f->html_body, f->html_body_len, &l, mime_alloc, cxt);
+
+			set(out, EWS_COL_BODY_TEXT, ews_utf8_text_datum((const uint8 *) t, l));
+		}
+	}
+	if (attachments)
+		set(out, EWS_COL_HAS_ATTACHMENTS, BoolGetDatum(m.has_attachments));
+	MemoryContextDelete(cxt);
+}
+
 void
 ews_item_columns(const uint8 *blob, size_t len, EwsItemColumns *out)
 {
@@ -152,9 +279,12 @@ ews_item_columns(const uint8 *blob, size_t len, EwsItemColumns *out)
 	EwsBlobProp rep_name = {0},
 				rep_addr = {0},
 				snd_name = {0},
-				snd_addr = {0};
+				snd_addr = {0},
+				rfc822 = {0};
 	const EwsBlobProp *name,
 			   *addr;
+	EwsBlobProp named;
+	bool		has_attachments_prop = false;
 
 	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
 	{
@@ -208,6 +338,7 @@ ews_item_columns(const uint8 *blob, size_t len, EwsItemColumns *out)
 				break;
 			case TAG_HAS_ATTACHMENTS:
 				set(out, EWS_COL_HAS_ATTACHMENTS, BoolGetDatum(p.value[0] != 0));
+				has_attachments_prop = true;
 				break;
 			case EWS_TAG_INTERNET_MESSAGE_ID:
 				set_text(out, EWS_COL_INTERNET_MESSAGE_ID, &p);
@@ -236,10 +367,23 @@ ews_item_columns(const uint8 *blob, size_t len, EwsItemColumns *out)
 			case TAG_SENDER_ADDR:
 				snd_addr = p;
 				break;
+			case EWS_TAG_RFC822:
+				rfc822 = p;
+				break;
 			default:
 				break;
 		}
 	}
+
+	/* named properties: Keywords (item:Categories) and PidLidImapDeleted (DavMail's \\Deleted) */
+	if (ews_prop_find(blob, len, &(EwsPropKey) {.named = true, .type = EWS_PT_MV_UNICODE,
+										 .guid = ews_ps_public_strings, .by_name = true, .name = "Keywords"},
+					  &named))
+		set(out, EWS_COL_CATEGORIES, keywords_datum(&named));
+	if (ews_prop_find(blob, len, &(EwsPropKey) {.named = true, .type = EWS_PT_LONG,
+										 .guid = ews_psetid_common, .lid = EWS_LID_IMAP_DELETED},
+					  &named))
+		set(out, EWS_COL_IMAP_DELETED, Int32GetDatum((int32) ews_le32(named.value)));
 
 	/* From is the one the message is sent for (message:From); else its sender */
 	name = rep_name.value || rep_addr.value ? &rep_name : &snd_name;
@@ -261,6 +405,12 @@ ews_item_columns(const uint8 *blob, size_t len, EwsItemColumns *out)
 		}
 		set(out, EWS_COL_FROM_TEXT, ews_utf8_text_datum((const uint8 *) s.data, s.len));
 	}
+
+	if (rfc822.value != NULL)
+	{
+		set(out, EWS_COL_SIZE, Int32GetDatum((int32) Min(rfc822.len, (uint32) PG_INT32_MAX)));
+		from_message(rfc822.value, rfc822.len, !has_attachments_prop, out);
+	}
 }
 
 /* ---- ews.item_columns(blob bytea) ---- */
@@ -281,7 +431,8 @@ ews_item_columns_sql(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	if (tupdesc->natts != EWS_ITEM_NCOLS)
 		elog(ERROR, "ews.item_columns returns %d columns, the extension %d", tupdesc->natts, EWS_ITEM_NCOLS);
-	bs = ews_blob_validate(data, len, 0, NULL, &offset);
+	/* a stored blob: one of 0.1 may hold ids from 0x8000 up without names */
+	bs = ews_blob_validate_stored(data, len, NULL, &offset);
 	if (bs != EWS_BLOB_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

@@ -25,6 +25,7 @@
 #include "blob.h"
 #include "ews.h"
 #include "extract.h"
+#include "itemwrite.h"
 #include "mime.h"
 
 /* ---- ExportItems ---- */
@@ -53,16 +54,18 @@ found_cmp(const void *a, const void *b)
 
 void
 ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
-					  EwsExportEmit emit, void *arg)
+					  EwsExportPlan plan, EwsExportEmit emit, void *arg)
 {
 	/*
 	 * One query per mailbox for the whole batch, not one per id: per-id
 	 * statements cost more than the lookup itself for small items.  The
 	 * query returns toast pointers; each blob is fetched (detoasted) only
-	 * when its row is emitted, so memory holds one blob at a time.
+	 * when its row is emitted, so memory holds one blob at a time.  Its
+	 * stored size comes along (octet_length reads it from the toast
+	 * pointer, without fetching the blob), for the plan.
 	 */
-	static EwsPlan plan = {
-		"SELECT item_id, change_number, blob FROM ews.item"
+	static EwsPlan lookup_plan = {
+		"SELECT item_id, change_number, blob, pg_catalog.octet_length(blob) FROM ews.item"
 		" WHERE mailbox_id = $1 AND item_id = ANY ($2)",
 		2, {UUIDOID, INT8ARRAYOID}
 	};
@@ -74,6 +77,9 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 	FoundItem  *found = NULL;
 	int			nfound = 0;
 	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
+	FoundItem **hits;
+	int			stop = n;
+	MemoryContext input_cxt;
 
 	/* 1: decode every id and find its mailbox */
 	for (int i = 0; i < n; i++)
@@ -114,7 +120,8 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 		args[0] = UUIDPGetDatum(&mailboxes[m].id);
 		args[1] = PointerGetDatum(construct_array(ids, nids, INT8OID, sizeof(int64),
 												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		rows = ews_exec(&plan, args, NULL, true, 0);
+		CHECK_FOR_INTERRUPTS();
+		rows = ews_exec(&lookup_plan, args, NULL, true, 0);
 		if (rows == 0)
 			continue;
 		found = found ? repalloc(found, sizeof(FoundItem) * (nfound + rows))
@@ -133,26 +140,62 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 	if (nfound > 1)
 		qsort(found, nfound, sizeof(FoundItem), found_cmp);
 
-	/* 3: answer in request order */
+	/* 3: the stored sizes, and how many inputs to export */
+	hits = palloc(sizeof(FoundItem *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		EwsExportedItem out = {0};
 		FoundItem	key;
-		FoundItem  *hit;
+
+		hits[i] = NULL;
+		if (mbx[i] < 0 || nfound == 0)
+			continue;
+		key.mailbox = mbx[i];
+		key.local_id = local[i];
+		hits[i] = bsearch(&key, found, nfound, sizeof(FoundItem), found_cmp);
+	}
+	if (plan != NULL)
+	{
+		int64	   *sizes = palloc(sizeof(int64) * Max(n, 1));
+
+		for (int i = 0; i < n; i++)
+		{
+			bool		isnull;
+
+			sizes[i] = hits[i] == NULL ? -1 :
+				DatumGetInt32(SPI_getbinval(hits[i]->tuptable->vals[hits[i]->row],
+											hits[i]->tuptable->tupdesc, 4, &isnull));
+		}
+		stop = plan(arg, sizes, n);
+		pfree(sizes);
+	}
+
+	/*
+	 * 4: answer in request order, each input in a memory context of its own
+	 * (the detoasted blob, the ChangeKey text, what emit builds), reset after
+	 * it: a batch holds one input's work at a time.
+	 */
+	input_cxt = AllocSetContextCreate(CurrentMemoryContext, "ews export input", ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < stop; i++)
+	{
+		EwsExportedItem out = {0};
+		FoundItem  *hit = hits[i];
+		MemoryContext outer;
 
 		CHECK_FOR_INTERRUPTS();
+		outer = MemoryContextSwitchTo(input_cxt);
 		if (mbx[i] < 0)
 		{
 			emit(arg, i, NULL, &st[i]);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
 			continue;
 		}
-		key.mailbox = mbx[i];
-		key.local_id = local[i];
-		hit = nfound ? bsearch(&key, found, nfound, sizeof(FoundItem), found_cmp) : NULL;
 		if (hit == NULL)
 		{
 			ews_status_set(&st[i], EWS_ErrorItemNotFound, NULL);
 			emit(arg, i, NULL, &st[i]);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
 			continue;
 		}
 		{
@@ -178,220 +221,14 @@ ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
 			out.blob = detoast ? (bytea *) PG_DETOAST_DATUM_COPY(blob) : (bytea *) DatumGetPointer(blob);
 		}
 		emit(arg, i, &out, &st[i]);
-		if (detoast)
-			pfree(out.blob);
-		pfree(out.change_key);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(input_cxt);
 	}
+	MemoryContextDelete(input_cxt);
 }
 
 
-/* ---- writing items ---- */
-
-/*
- * The statements that write an item: its identity and store columns, the
- * blob, then every column extracted from the blob (extract.h), in that
- * order.  Built once from the column table, never from input.
- */
-#define ITEM_FIXED_ARGS 9		/* mailbox, item, folder, change number, article,
-								 * created cn, content cn, associated, blob */
-
-static EwsPlan insert_plan;
-static EwsPlan update_plan;
-
-static void
-prepare_write_plans(void)
-{
-	StringInfoData ins;
-	StringInfoData upd;
-	static const Oid fixed[ITEM_FIXED_ARGS] = {
-		UUIDOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, BOOLOID, BYTEAOID
-	};
-	MemoryContext old;
-
-	if (insert_plan.sql != NULL)
-		return;
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	initStringInfo(&ins);
-	initStringInfo(&upd);
-	appendStringInfoString(&ins,
-						   "INSERT INTO ews.item (mailbox_id, item_id, folder_id, change_number,"
-						   " article_number, created_cn, content_cn, is_associated, blob");
-	/* an update keeps the article number and created_cn: the item stays where it arrived */
-	appendStringInfoString(&upd,
-						   "UPDATE ews.item SET change_number = $4, content_cn = $7,"
-						   " is_associated = $8, blob = $9");
-	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
-	{
-		int			arg = ITEM_FIXED_ARGS + 1 + i;
-
-		appendStringInfo(&ins, ", %s", ews_item_col_names[i]);
-		/* the time of the first store when the blob has no PidTagCreationTime */
-		if (i == EWS_COL_CREATED_AT)
-			appendStringInfo(&upd, ", %s = COALESCE($%d, %s)",
-							 ews_item_col_names[i], arg, ews_item_col_names[i]);
-		else
-			appendStringInfo(&upd, ", %s = $%d", ews_item_col_names[i], arg);
-	}
-	appendStringInfoString(&ins, ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9");
-	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
-	{
-		int			arg = ITEM_FIXED_ARGS + 1 + i;
-
-		if (i == EWS_COL_CREATED_AT)
-			appendStringInfo(&ins, ", COALESCE($%d, pg_catalog.now())", arg);
-		else
-			appendStringInfo(&ins, ", $%d", arg);
-	}
-	appendStringInfoChar(&ins, ')');
-	appendStringInfoString(&upd, " WHERE mailbox_id = $1 AND item_id = $2 AND folder_id = $3");
-	MemoryContextSwitchTo(old);
-
-	StaticAssertStmt(ITEM_FIXED_ARGS + EWS_ITEM_NCOLS <= lengthof(insert_plan.argtypes),
-					 "EwsPlan has room for every argument of an item write");
-	insert_plan.nargs = update_plan.nargs = ITEM_FIXED_ARGS + EWS_ITEM_NCOLS;
-	memcpy(insert_plan.argtypes, fixed, sizeof(fixed));
-	memcpy(insert_plan.argtypes + ITEM_FIXED_ARGS, ews_item_col_types, sizeof(Oid) * EWS_ITEM_NCOLS);
-	memcpy(update_plan.argtypes, insert_plan.argtypes, sizeof(Oid) * insert_plan.nargs);
-	update_plan.sql = upd.data;
-	insert_plan.sql = ins.data;
-}
-
-/* the item a write replaces: its row, locked */
-typedef struct ExistingItem
-{
-	int64		local_id;
-	bool		is_associated;
-	bool		is_read;
-} ExistingItem;
-
-/*
- * The store's part of every write: a new change number, the blob with the
- * two store-maintained properties stamped in, the extracted columns, the
- * folder's content state; then the one INSERT (new item) or UPDATE (the
- * existing item, same folder).  The parent's content is locked
- * (resolve_parent), so the change number is taken after the lock.  data has
- * passed ews_blob_validate and the size checks.
- */
-static void
-write_item(EwsCtx *ctx, const EwsFolder *parent, const ExistingItem *existing, bool is_associated,
-		   const uint8 *data, size_t len, size_t merged_len,
-		   char **item_id, char **change_key)
-{
-	int64		cn = ews_next_change_number();
-	int64		local_id = existing ? existing->local_id : ews_next_local_id();
-	int64		article = 0;
-	uint8		lmt[8];
-	uint8		ck[12];
-	EwsBlobProp over[2];
-	bytea	   *blob;
-	EwsItemColumns cols;
-	Datum		args[ITEM_FIXED_ARGS + EWS_ITEM_NCOLS];
-	char		nulls[ITEM_FIXED_ARGS + EWS_ITEM_NCOLS];
-	bool		is_read;
-
-	prepare_write_plans();
-
-	/* tags ascend: PidTagLastModificationTime < PidTagChangeKey */
-	ews_put_le64(lmt, (uint64) ews_filetime_from_timestamp(GetCurrentTimestamp()));
-	ews_changekey_bytes(EWS_CK_KIND_ITEM, (uint64) cn, ck);
-	over[0].tag = EWS_TAG_LAST_MODIFICATION_TIME;
-	over[0].len = 8;
-	over[0].value = lmt;
-	over[1].tag = EWS_TAG_CHANGE_KEY;
-	over[1].len = 12;
-	over[1].value = ck;
-	blob = palloc(VARHDRSZ + merged_len);
-	SET_VARSIZE(blob, VARHDRSZ + merged_len);
-	ews_blob_merge(data, len, over, 2, (uint8 *) VARDATA(blob));
-	ews_item_columns((const uint8 *) VARDATA(blob), merged_len, &cols);
-	is_read = DatumGetBool(cols.values[EWS_COL_IS_READ]);
-
-	if (existing)
-		ews_content_change(&ctx->content, &parent->mailbox_id, parent->folder_id,
-						   existing->is_associated, existing->is_read, is_associated, is_read, cn);
-	else
-		article = ews_content_add(&ctx->content, &parent->mailbox_id, parent->folder_id,
-								  is_associated, is_read, cn);
-
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = UUIDPGetDatum(&parent->mailbox_id);
-	args[1] = Int64GetDatum(local_id);
-	args[2] = Int64GetDatum(parent->folder_id);
-	args[3] = Int64GetDatum(cn);
-	args[4] = Int64GetDatum(article);	/* the update does not use it */
-	args[5] = Int64GetDatum(cn);	/* created_cn */
-	args[6] = Int64GetDatum(cn);	/* content_cn */
-	args[7] = BoolGetDatum(is_associated);
-	args[8] = PointerGetDatum(blob);
-	for (int i = 0; i < EWS_ITEM_NCOLS; i++)
-	{
-		args[ITEM_FIXED_ARGS + i] = cols.values[i];
-		nulls[ITEM_FIXED_ARGS + i] = cols.nulls[i] ? 'n' : ' ';
-	}
-
-	if (existing)
-	{
-		if (ews_exec(&update_plan, args, nulls, false, 0) != 1)
-			elog(ERROR, "item " INT64_FORMAT " vanished under its row lock", local_id);
-	}
-	else
-		ews_exec(&insert_plan, args, nulls, false, 0);
-	pfree(blob);
-
-	*item_id = ews_id_text(parent->guid, EWS_ID_KIND_ITEM, local_id);
-	*change_key = ews_change_key_text(EWS_CK_KIND_ITEM, cn);
-}
-
-/*
- * The blob checks of every write: the size limit (ews.max_item_size), then
- * everything ews_blob_validate checks; on success *merged_len is the size
- * the blob will have with the store's two properties, which must also fit
- * the limit, so that what is exported can always be uploaded again.
- */
-static bool
-check_blob(const uint8 *data, size_t len, size_t *merged_len, EwsStatus *st)
-{
-	static const uint8 zero[12] = {0};
-	EwsBlobProp over[2] = {
-		{EWS_TAG_LAST_MODIFICATION_TIME, 8, zero},
-		{EWS_TAG_CHANGE_KEY, 12, zero}
-	};
-	EwsBlobStatus bs;
-	size_t		err_offset = 0;
-	size_t		limit = (size_t) ews_max_item_size;
-
-	if (data == NULL)
-	{
-		ews_status_set(st, EWS_ErrorCorruptData, "The item data is corrupt: there is no data.");
-		return false;
-	}
-	bs = ews_blob_validate(data, len, limit, NULL, &err_offset);
-	if (bs == EWS_BLOB_TOO_LARGE)
-	{
-		ews_status_set(st, EWS_ErrorDataSizeLimitExceeded,
-					   psprintf("The item data exceeds the size limit: %zu bytes, ews.max_item_size is %zu bytes.",
-								len, limit));
-		return false;
-	}
-	if (bs != EWS_BLOB_OK)
-	{
-		ews_status_set(st, EWS_ErrorCorruptData,
-					   psprintf("The item data is corrupt: %s at byte %zu.",
-								ews_blob_status_text(bs), err_offset));
-		return false;
-	}
-	*merged_len = ews_blob_merged_size(data, len, over, 2);
-	if (*merged_len == 0)
-		elog(ERROR, "a validated blob did not merge");
-	if (*merged_len > limit)
-	{
-		ews_status_set(st, EWS_ErrorDataSizeLimitExceeded,
-					   psprintf("The item data exceeds the size limit: %zu bytes with the store's properties, ews.max_item_size is %zu bytes.",
-								*merged_len, limit));
-		return false;
-	}
-	return true;
-}
+/* ---- writing items: the shared write path is in itemwrite.c ---- */
 
 /*
  * The parent of a write, resolved; a missing folder is
@@ -399,8 +236,38 @@ check_blob(const uint8 *data, size_t len, size_t *merged_len, EwsStatus *st)
  * input comes first, then lock_parent.
  */
 static bool
+same_text(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static char *
+cache_strdup(EwsCtx *ctx, const char *s)
+{
+	return s == NULL ? NULL : MemoryContextStrdup(ctx->content.cxt, s);
+}
+
+static bool
 resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *st)
 {
+	/*
+	 * The parent of the previous write of this call, named the same way and
+	 * content-locked by it since: the lock keeps the folder where and what
+	 * it was (a delete, move or rename of it waits for us), and the access
+	 * decision is the one this call already made.  A batch into one folder
+	 * (UploadItems, ews_upload_items) resolves its parent once.
+	 */
+	if (ctx->parent_cache_valid &&
+		same_text(ref->id, ctx->parent_cache_ref.id) &&
+		same_text(ref->change_key, ctx->parent_cache_ref.change_key) &&
+		same_text(ref->distinguished, ctx->parent_cache_ref.distinguished) &&
+		same_text(ref->mailbox, ctx->parent_cache_ref.mailbox) &&
+		ews_content_locked(&ctx->content, &ctx->parent_cache.mailbox_id, ctx->parent_cache.folder_id))
+	{
+		ews_status_ok(st);
+		*out = ctx->parent_cache;
+		return true;
+	}
 	if (!ews_folder_resolve(ctx, ref, EWS_NEED_WRITE, false, out, st))
 	{
 		if (st->code == EWS_ErrorFolderNotFound)
@@ -420,12 +287,31 @@ resolve_parent(EwsCtx *ctx, const EwsFolderRef *ref, EwsFolder *out, EwsStatus *
  * for us and then deletes the new item with its folder.
  */
 static bool
-lock_parent(EwsCtx *ctx, const EwsFolder *parent, EwsStatus *st)
+lock_parent(EwsCtx *ctx, const EwsFolderRef *ref, const EwsFolder *parent, EwsStatus *st)
 {
 	if (!ews_content_lock(&ctx->content, &parent->mailbox_id, &parent->folder_id, 1))
 	{
 		ews_status_set(st, EWS_ErrorParentFolderNotFound, NULL);
 		return false;
+	}
+	/* remembered for the next write of this call (resolve_parent), in memory that outlives it */
+	if (!ctx->parent_cache_valid || ctx->parent_cache.folder_id != parent->folder_id ||
+		memcmp(&ctx->parent_cache.mailbox_id, &parent->mailbox_id, sizeof(pg_uuid_t)) != 0 ||
+		!same_text(ref->id, ctx->parent_cache_ref.id) ||
+		!same_text(ref->change_key, ctx->parent_cache_ref.change_key) ||
+		!same_text(ref->distinguished, ctx->parent_cache_ref.distinguished) ||
+		!same_text(ref->mailbox, ctx->parent_cache_ref.mailbox))
+	{
+		ctx->parent_cache_valid = false;
+		ctx->parent_cache = *parent;
+		ctx->parent_cache.display_name = cache_strdup(ctx, parent->display_name);
+		ctx->parent_cache.folder_class = cache_strdup(ctx, parent->folder_class);
+		ctx->parent_cache.distinguished = cache_strdup(ctx, parent->distinguished);
+		ctx->parent_cache_ref.id = cache_strdup(ctx, ref->id);
+		ctx->parent_cache_ref.change_key = cache_strdup(ctx, ref->change_key);
+		ctx->parent_cache_ref.distinguished = cache_strdup(ctx, ref->distinguished);
+		ctx->parent_cache_ref.mailbox = cache_strdup(ctx, ref->mailbox);
+		ctx->parent_cache_valid = true;
 	}
 	return true;
 }
@@ -448,7 +334,7 @@ void
 ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **change_key, EwsStatus *st)
 {
 	static EwsPlan lock_plan = {
-		"SELECT folder_id, change_number, is_associated, is_read FROM ews.item"
+		"SELECT folder_id, change_number, is_associated, is_read, content_cn FROM ews.item"
 		" WHERE mailbox_id = $1 AND item_id = $2 FOR UPDATE",
 		2, {UUIDOID, INT8OID}
 	};
@@ -457,7 +343,7 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	bool		named = false;	/* an item id to update was given and decoded */
 	int64		ck_change = 0;	/* the change key's number; 0: none was sent */
 	bool		existing = false;
-	ExistingItem old;
+	EwsExistingItem old;
 	size_t		merged_len;
 
 	*item_id = NULL;
@@ -482,9 +368,9 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	}
 
 	/* 3: the blob, before any row is locked */
-	if (!check_blob(in->data, in->len, &merged_len, st))
+	if (!ews_item_check_blob(in->data, in->len, &merged_len, st))
 		return;
-	if (!lock_parent(ctx, &parent, st))
+	if (!lock_parent(ctx, &in->parent, &parent, st))
 		return;
 
 	/*
@@ -504,8 +390,10 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 		{
 			existing = true;
 			old.local_id = (int64) oid.local_id;
+			old.change_number = ews_col_int64(0, 2);
 			old.is_associated = ews_col_bool(0, 3);
 			old.is_read = ews_col_bool(0, 4);
+			old.content_cn = ews_col_int64(0, 5);
 			/*
 			 * Overwriting an item needs its current change key: an update
 			 * based on an older version of the item must not silently undo
@@ -530,8 +418,8 @@ ews_item_upload(EwsCtx *ctx, const EwsUploadInput *in, char **item_id, char **ch
 	}
 
 	/* 5: write */
-	write_item(ctx, &parent, existing ? &old : NULL, in->is_associated, in->data, in->len, merged_len,
-			   item_id, change_key);
+	ews_item_write(ctx, &parent, existing ? &old : NULL, 0, in->is_associated, false, in->data, in->len,
+				   merged_len, item_id, change_key);
 }
 
 /* ---- CreateItem from an RFC 5322 message ---- */
@@ -542,12 +430,17 @@ mime_alloc(void *ctx, size_t size)
 	return palloc(size);
 }
 
-void
-ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *mime, size_t len,
-						  char **item_id, char **change_key, EwsStatus *st)
+/*
+ * The blob of an item made from a message: PidTagMessageClass, the subject
+ * (unfolded, RFC 2047 decoded), PidTagInternetMessageId as sent,
+ * PidTagMessageDeliveryTime, PidTagMessageFlags 0 (unread) and the message
+ * itself (0x7E01).  Everything else the item shows (From, recipients, the
+ * body, ...) is read from the message (extract.c, getitem.c).
+ */
+bool
+ews_item_blob_from_mime(const uint8 *mime, size_t len, const char *item_class, uint8 **blob,
+						size_t *blob_len, EwsStatus *st)
 {
-	static const char class_text[] = "IPM.Note";
-	EwsFolder	folder;
 	EwsMimeInfo info;
 	EwsMimeStatus ms;
 	EwsBlobProp props[6];
@@ -555,30 +448,23 @@ ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *
 	uint8		delivery[8];
 	uint8		flags[4] = {0};	/* unread */
 	size_t		size;
-	uint8	   *blob;
 	EwsBlobStatus bs;
-	size_t		merged_len;
 	size_t		limit = (size_t) ews_max_item_size;
 
-	*item_id = NULL;
-	*change_key = NULL;
-	ews_status_ok(st);
-	if (!resolve_parent(ctx, parent, &folder, st))
-		return;
 	/* the raw message goes into the blob whole: refuse before parsing what cannot fit */
 	if (len > limit)
 	{
 		ews_status_set(st, EWS_ErrorDataSizeLimitExceeded,
 					   psprintf("The message exceeds the size limit: %zu bytes, ews.max_item_size is %zu bytes.",
 								len, limit));
-		return;
+		return false;
 	}
 	ms = ews_mime_parse(mime, len, &info, mime_alloc, NULL);
 	if (ms != EWS_MIME_OK)
 	{
 		ews_status_set(st, EWS_ErrorCorruptData,
 					   psprintf("Cannot create an item from this MIME content: %s.", ews_mime_status_text(ms)));
-		return;
+		return false;
 	}
 
 	/*
@@ -590,7 +476,7 @@ ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *
 									 ews_filetime_from_timestamp(GetCurrentTimestamp())));
 
 	/* in ascending tag order, as the writer requires */
-	props[n++] = (EwsBlobProp) {EWS_TAG_MESSAGE_CLASS, sizeof(class_text) - 1, (const uint8 *) class_text};
+	props[n++] = (EwsBlobProp) {EWS_TAG_MESSAGE_CLASS, (uint32) strlen(item_class), (const uint8 *) item_class};
 	if (info.subject != NULL)
 		props[n++] = (EwsBlobProp) {EWS_TAG_SUBJECT, (uint32) strlen(info.subject), (const uint8 *) info.subject};
 	props[n++] = (EwsBlobProp) {EWS_TAG_DELIVERY_TIME, 8, delivery};
@@ -603,21 +489,36 @@ ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *
 	size = ews_blob_encoded_size(props, n);
 	if (size == 0)
 		elog(ERROR, "the properties of a parsed message do not encode");
-	blob = palloc(size);
-	bs = ews_blob_encode(props, n, blob, size);
+	*blob = palloc(size);
+	bs = ews_blob_encode(props, n, *blob, size);
 	if (bs != EWS_BLOB_OK)
 		elog(ERROR, "could not encode the item blob: %s", ews_blob_status_text(bs));
+	*blob_len = size;
+	return true;
+}
+
+void
+ews_item_create_from_mime(EwsCtx *ctx, const EwsFolderRef *parent, const uint8 *mime, size_t len,
+						  char **item_id, char **change_key, EwsStatus *st)
+{
+	EwsFolder	folder;
+	uint8	   *blob;
+	size_t		size;
+	size_t		merged_len;
+
+	*item_id = NULL;
+	*change_key = NULL;
+	ews_status_ok(st);
+	if (!resolve_parent(ctx, parent, &folder, st))
+		return;
+	if (!ews_item_blob_from_mime(mime, len, "IPM.Note", &blob, &size, st))
+		return;
 	/* the same checks as an upload: the limit includes the store's properties */
-	if (!check_blob(blob, size, &merged_len, st))
+	if (!ews_item_check_blob(blob, size, &merged_len, st) || !lock_parent(ctx, parent, &folder, st))
 	{
 		pfree(blob);
 		return;
 	}
-	if (!lock_parent(ctx, &folder, st))
-	{
-		pfree(blob);
-		return;
-	}
-	write_item(ctx, &folder, NULL, false, blob, size, merged_len, item_id, change_key);
+	ews_item_write(ctx, &folder, NULL, 0, false, false, blob, size, merged_len, item_id, change_key);
 	pfree(blob);
 }

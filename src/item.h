@@ -39,8 +39,19 @@ typedef struct EwsExportedItem
  * fetches the bytes exactly as a plain SELECT would (see item.c).
  */
 typedef void (*EwsExportEmit) (void *arg, int index, const EwsExportedItem *out, const EwsStatus *st);
+
+/*
+ * Optional: called once, after the lookup and before any blob is read,
+ * with each input's stored blob size in bytes (-1 for an input that will be
+ * an error).  It returns how many inputs, from the first, to export: those
+ * after get no emit (the caller answers them).  So a caller can size its
+ * output exactly, and stop a batch that would not fit, without reading a
+ * byte of the blobs.
+ */
+typedef int (*EwsExportPlan) (void *arg, const int64 *sizes, int n);
+
 extern void ews_item_export_batch(EwsCtx *ctx, const EwsItemRef *refs, int n, bool detoast,
-								  EwsExportEmit emit, void *arg);
+								  EwsExportPlan plan, EwsExportEmit emit, void *arg);
 
 typedef enum EwsUploadAction
 {

@@ -83,12 +83,13 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 	};
 	static EwsPlan insert_folder = {
 		"INSERT INTO ews.folder (mailbox_id, folder_id, parent_id, display_name,"
-		"                        folder_class, distinguished, change_number)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		7, {UUIDOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID}
+		"                        folder_class, distinguished, change_number, height)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		8, {UUIDOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT4OID}
 	};
 	pg_uuid_t	id;
 	int64		folder_ids[lengthof(ews_default_folders)];
+	int32		heights[lengthof(ews_default_folders)];
 	Datum		arg;
 
 	if (!smtp_address_valid(smtp) || !ews_text_is_utf8(smtp))
@@ -139,11 +140,21 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 		ews_exec(&insert_mailbox, args, NULL, false, 0);
 	}
 
+	/* each folder's height (ews.folder.height, see folder.c): children come later in the table */
+	for (int i = ews_default_folder_count - 1; i >= 0; i--)
+	{
+		heights[i] = 0;
+		for (int j = i + 1; j < ews_default_folder_count; j++)
+			if (ews_default_folders[j].parent != NULL &&
+				strcmp(ews_default_folders[j].parent, ews_default_folders[i].distinguished) == 0)
+				heights[i] = Max(heights[i], heights[j] + 1);
+	}
+
 	for (int i = 0; i < ews_default_folder_count; i++)
 	{
 		const EwsDefaultFolder *df = &ews_default_folders[i];
-		Datum		args[7];
-		char		nulls[7] = "       ";
+		Datum		args[8];
+		char		nulls[8] = "        ";
 
 		folder_ids[i] = ews_next_local_id();
 		args[0] = UUIDPGetDatum(&id);
@@ -166,6 +177,7 @@ ews_mailbox_create(EwsCtx *ctx, const char *smtp, const char *display_name, Oid 
 		nulls[4] = df->folder_class ? ' ' : 'n';
 		args[5] = CStringGetTextDatum(df->distinguished);
 		args[6] = Int64GetDatum(ews_next_change_number());
+		args[7] = Int32GetDatum(heights[i]);
 		ews_exec(&insert_folder, args, nulls, false, 0);
 	}
 	return id;

@@ -194,23 +194,6 @@ ewsm_utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
 	return 0;
 }
 
-bool
-ews_utf8_valid(const uint8_t *s, size_t len)
-{
-	size_t		i = 0;
-	uint32_t	cp;
-
-	while (i < len)
-	{
-		size_t		k = ewsm_utf8_seq(s + i, len - i, &cp);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /*
  * Copy s[0..n) as clean text (mime.h): valid UTF-8, NUL-terminated, with no
  * control character but TAB (and, for a body, CR and LF): ill-formed bytes
@@ -237,6 +220,28 @@ ewsm_clean(const uint8_t *s, size_t n, bool body, size_t *out_len,
 			out = alloc(ctx, need + 1);
 		for (i = 0; i < n; i += k)
 		{
+			size_t		r = i;
+
+			/*
+			 * A run of printable ASCII (TAB; CR and LF in a body) stays as
+			 * it is, whole: the per-character path below would keep each of
+			 * these bytes too, only slower (most text is such runs).
+			 */
+			while (r < n && ((s[r] >= 0x20 && s[r] < 0x7F) || s[r] == '\t' ||
+							 (body && (s[r] == '\r' || s[r] == '\n'))))
+				r++;
+			if (r > i)
+			{
+				k = r - i;
+				if (pass == 0)
+					need += k;
+				else
+				{
+					memcpy(out + o, s + i, k);
+					o += k;
+				}
+				continue;
+			}
 			k = ewsm_utf8_seq(s + i, n - i, &cp);
 			if (k == 0 || cp == 0xFFFE || cp == 0xFFFF)
 			{

@@ -415,11 +415,7 @@ EwsMimeGenStatus ews_mime_generate(const EwsMimeFields *f, uint64_t seed, uint8_
  * ----------------------------------------------------------------
  */
 
-/*
- * True when s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates,
- * nothing above U+10FFFF).  U+0000 counts as valid UTF-8: callers storing
- * into PostgreSQL text must reject NUL bytes separately.
- */
-bool		ews_utf8_valid(const uint8_t *s, size_t len);
+/* ews_utf8_valid, the one UTF-8 validator (which refuses NUL too) */
+#include "utf8.h"
 
 #endif							/* EWS_MIME_H */

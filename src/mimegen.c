@@ -524,8 +524,8 @@ address_field(G *g, const char *name, const EwsMimeAddressList *l)
 }
 
 /* Names the generator writes itself, and ones that would change what is read. */
-static bool
-reserved_name(const char *n)
+bool
+ewsm_gen_reserved_name(const char *n)
 {
 	static const char *const names[] = {
 		"date", "from", "sender", "reply-to", "to", "cc", "bcc", "subject", "message-id",
@@ -875,7 +875,7 @@ ews_mime_generate(const EwsMimeFields *f, uint64_t seed, uint8_t **out, size_t *
 		if (h->name == NULL || h->value == NULL)
 			return EWS_MIMEGEN_BAD_HEADER;
 		nl = strlen(h->name);
-		if (nl == 0 || nl > 76 || reserved_name(h->name))
+		if (nl == 0 || nl > 76 || ewsm_gen_reserved_name(h->name))
 			return EWS_MIMEGEN_BAD_HEADER;
 		for (k = 0; k < nl; k++)
 			if ((uint8_t) h->name[k] < 33 || (uint8_t) h->name[k] > 126 || h->name[k] == ':')

@@ -105,4 +105,12 @@ size_t		ewsm_field_colon(const uint8_t *msg, size_t pos, size_t end, size_t *nam
 uint8_t    *ewsm_unfold(const uint8_t *msg, size_t start, size_t end, size_t *outlen,
 						ews_mime_alloc_fn alloc, void *ctx);
 
+/*
+ * A header field name the generator writes itself (Date, From, ...,
+ * Keywords, MIME-Version, Content-*): ews_mime_generate refuses it as an
+ * extra field (mimegen.c; mimeedit.c keeps the other fields of a message
+ * it makes anew).
+ */
+bool		ewsm_gen_reserved_name(const char *n);
+
 #endif							/* EWS_MIMEINT_H */

@@ -85,10 +85,31 @@ static char *
 clean_guess(P *p, const uint8_t *s, size_t n, bool body, size_t *out_len)
 {
 	EwsmBuf		b;
+	size_t		i = 0;
 
+	p->work += n;
+
+	/*
+	 * Printable ASCII (TAB; CR and LF in a body) is the same in every
+	 * charset and already clean: one copy, instead of the check, the decode
+	 * and the cleaning pass below (most header fields are such text).
+	 */
+	while (i < n && ((s[i] >= 0x20 && s[i] < 0x7F) || s[i] == '\t' ||
+					 (body && (s[i] == '\r' || s[i] == '\n'))))
+		i++;
+	if (i == n)
+	{
+		char	   *out = p->alloc(p->ctx, n + 1);
+
+		if (n > 0)
+			memcpy(out, s, n);
+		out[n] = '\0';
+		if (out_len != NULL)
+			*out_len = n;
+		return out;
+	}
 	ewsm_buf_init(&b, n + 16, p->alloc, p->ctx);
 	put_guess(&b, s, n);
-	p->work += n;
 	return ewsm_clean(b.data, b.len, body, out_len, p->alloc, p->ctx);
 }
 

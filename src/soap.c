@@ -30,21 +30,27 @@
 #include "soap.h"
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "access/detoast.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "access/xact.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
 #include "utils/xml.h"
 
 #include "actas.h"
 #include "ews.h"
 #include "mailbox.h"
 #include "soapwrite.h"
+#include "xmlscan.h"
 
 /* ---- faults ---- */
 
@@ -341,6 +347,8 @@ soap_folder_refs(SoapCall *call, xmlNodePtr parent, EwsFolderRef **refs, int *n)
 	if (count == 0)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The element %s needs at least one folder id.", soap_name(parent));
+	if (!soap_batch_size_ok(call, count, "folder ids"))
+		return false;
 	*refs = palloc(sizeof(EwsFolderRef) * count);
 	for (xmlNodePtr c = soap_first(parent); c != NULL; c = soap_next(c))
 		if (!soap_folder_ref(call, c, &(*refs)[i++]))
@@ -358,6 +366,93 @@ soap_target_ref(SoapCall *call, xmlNodePtr parent, EwsFolderRef *ref)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The element %s needs exactly one folder id.", soap_name(parent));
 	return soap_folder_ref(call, c, ref);
+}
+
+/* ---- batches: their size, per-input memory, the response cap ---- */
+
+bool
+soap_batch_size_ok(SoapCall *call, int n, const char *what)
+{
+	if (n <= ews_max_batch_size)
+		return true;
+	return soap_fault(call, "ErrorInvalidRequest",
+					  "The request names %d %s; ews.max_batch_size allows at most %d in one request.",
+					  n, what, ews_max_batch_size);
+}
+
+/* what the end of the response (the closing tags) takes */
+#define SOAP_RESPONSE_CLOSING 256
+
+size_t
+soap_response_room(SoapCall *call, int remaining)
+{
+	int64		used = (int64) call->out->len + SOAP_RESPONSE_CLOSING +
+		(int64) remaining * SOAP_STOPPED_MESSAGE;
+
+	return used >= ews_max_response_size ? 0 : (size_t) (ews_max_response_size - used);
+}
+
+void
+soap_batch_begin(SoapBatch *b, SoapCall *call, const char *op, const char *tail, int n)
+{
+	memset(b, 0, sizeof(*b));
+	b->call = call;
+	b->op = op;
+	b->tail = tail;
+	b->n = n;
+	b->outer = CurrentMemoryContext;
+	b->input = AllocSetContextCreate(CurrentMemoryContext, "ews SOAP input", ALLOCSET_DEFAULT_SIZES);
+}
+
+void
+soap_batch_stop(SoapBatch *b, int i)
+{
+	StringInfo	out = b->call->out;
+
+	b->stopped = true;
+	sw_message_begin(out, b->op, "ErrorBatchProcessingStopped",
+					 psprintf("The response reached ews.max_response_size (%d bytes) before input %d: send it again in another request.",
+							  ews_max_response_size, i + 1),
+					 NULL);
+	appendStringInfoString(out, b->tail);
+	sw_message_end(out, b->op);
+}
+
+bool
+soap_batch_next(SoapBatch *b, int i, size_t need)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (b->stopped || need > soap_response_room(b->call, b->n - i - 1))
+	{
+		soap_batch_stop(b, i);
+		return false;
+	}
+	b->mark = b->call->out->len;
+	MemoryContextSwitchTo(b->input);
+	return true;
+}
+
+void
+soap_batch_done(SoapBatch *b, int i, bool may_undo)
+{
+	StringInfo	out = b->call->out;
+
+	MemoryContextSwitchTo(b->outer);
+	MemoryContextReset(b->input);
+	if (may_undo && (int64) out->len + SOAP_RESPONSE_CLOSING +
+		(int64) (b->n - i - 1) * SOAP_STOPPED_MESSAGE > ews_max_response_size)
+	{
+		out->len = b->mark;
+		out->data[out->len] = '\0';
+		soap_batch_stop(b, i);
+	}
+}
+
+void
+soap_batch_end(SoapBatch *b)
+{
+	MemoryContextSwitchTo(b->outer);
+	MemoryContextDelete(b->input);
 }
 
 /* ---- one input of a batch ---- */
@@ -523,6 +618,15 @@ static const SoapOperation soap_operations[] = {
 	{"ExportItems", soap_read_export_items, soap_run_export_items},
 	{"UploadItems", soap_read_upload_items, soap_run_upload_items},
 	{"ConvertId", soap_read_convert_id, soap_run_convert_id},
+	{"FindItem", soap_read_find_item, soap_run_find_item},
+	{"GetItem", soap_read_get_item, soap_run_get_item},
+	{"CreateItem", soap_read_create_item, soap_run_create_item},
+	{"UpdateItem", soap_read_update_item, soap_run_update_item},
+	{"DeleteItem", soap_read_delete_item, soap_run_delete_item},
+	{"MoveItem", soap_read_move_item, soap_run_move_item},
+	{"CopyItem", soap_read_copy_item, soap_run_copy_item},
+	{"UpdateFolder", soap_read_update_folder, soap_run_update_folder},
+	{"EmptyFolder", soap_read_empty_folder, soap_run_empty_folder},
 	{"SyncFolderHierarchy", soap_read_sync_folder_hierarchy, soap_run_sync_folder_hierarchy},
 	{"SyncFolderItems", soap_read_sync_folder_items, soap_run_sync_folder_items},
 };
@@ -589,73 +693,191 @@ read_envelope(SoapCall *call, xmlDocPtr doc, SoapRequest *req)
 	return req->op->read(call, op, &req->request);
 }
 
+/* ---- parsing: bounded before, and while, libxml2 reads ---- */
+
 /*
- * True when the prolog (before the root element) holds a DOCTYPE or any
- * other markup declaration.  Only the prolog can: so a DTD, and with it
- * every entity trick, is refused before libxml2 reads a byte of it.
+ * The request's bytes are checked by a linear pre-scan (xmlscan.c) against
+ * the ews.max_xml_* limits before libxml2 reads any of them: libxml2 2.9's
+ * work on one element grows with the square of its attributes, and its tree
+ * takes 100 to 200 bytes per node, so those counts decide what a parse
+ * costs.  A refused request is a fault that names the limit and its
+ * setting, as Exchange answers a request past its XML reader quotas
+ * (ErrorSchemaValidation); a declaration (DOCTYPE, ENTITY) is refused the
+ * same way before parsing (ErrorInvalidRequest, as before the pre-scan).
  */
-static bool
-prolog_has_doctype(const char *s, size_t len)
+static void
+prescan_tick(void *arg)
 {
-	const char *p = s;
-	const char *end = s + len;
+	CHECK_FOR_INTERRUPTS();
+}
 
-	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;
-	for (;;)
+static bool
+prescan(SoapCall *call, const char *utf8, size_t len, int64 *max_text)
+{
+	EwsXmlLimits lim;
+	EwsXmlScanResult res;
+	EwsXmlScanStatus st;
+
+	lim.max_nodes = ews_max_xml_nodes;
+	lim.max_attributes = ews_max_xml_attributes;
+	lim.max_depth = ews_max_xml_depth;
+	lim.max_text = ews_max_xml_text_size;
+	lim.max_attribute_value = Min((int64) ews_max_xml_text_size, EWS_MAX_XML_ATTRIBUTE_VALUE);
+	*max_text = lim.max_text;
+	st = ews_xml_prescan(utf8, len, &lim, &res, prescan_tick, NULL);
+	switch (st)
 	{
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-			p++;
-		if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
-		{
-			const char *q = strstr(p + 4, "-->");
-
-			if (q == NULL)
-				return false;	/* unterminated: the parser refuses it */
-			p = q + 3;
-		}
-		else if (end - p >= 2 && memcmp(p, "<?", 2) == 0)
-		{
-			const char *q = strstr(p + 2, "?>");
-
-			if (q == NULL)
-				return false;
-			p = q + 2;
-		}
-		else
-			return end - p >= 2 && memcmp(p, "<!", 2) == 0;
+		case EWS_XMLSCAN_OK:
+			return true;
+		case EWS_XMLSCAN_DECLARATION:
+			return soap_fault(call, "ErrorInvalidRequest",
+							  "The request holds a document type declaration (DOCTYPE) or another markup declaration, which EWS requests never do.");
+		case EWS_XMLSCAN_NODES:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The request has more than %d nodes (elements, attributes, texts, comments; ews.max_xml_nodes).",
+							  ews_max_xml_nodes);
+		case EWS_XMLSCAN_ATTRIBUTES:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "An element of the request has more than %d attributes (ews.max_xml_attributes).",
+							  ews_max_xml_attributes);
+		case EWS_XMLSCAN_DEPTH:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "The request nests elements deeper than %d levels (ews.max_xml_depth).",
+							  ews_max_xml_depth);
+		case EWS_XMLSCAN_TEXT:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "A text of the request is longer than %d bytes (ews.max_xml_text_size).",
+							  ews_max_xml_text_size);
+		case EWS_XMLSCAN_ATTRIBUTE_VALUE:
+			return soap_fault(call, "ErrorSchemaValidation",
+							  "An attribute value of the request is longer than " INT64_FORMAT " bytes.",
+							  lim.max_attribute_value);
 	}
+	return soap_fault(call, "ErrorInvalidRequest", "The request could not be scanned.");
 }
 
 /*
- * What the parser reported.  The parser context gets this structured error
- * handler of its own, so that errors in a request are collected here, and
+ * The parser's state.  The parser context gets a structured error handler
+ * of its own, so that errors in a request are collected here, and
  * libxml2's warnings about hostile input (an odd version number, a relative
  * namespace URI) do not become PostgreSQL WARNINGs in the client and the
- * server log, where anyone could flood them.  It only copies into a fixed
- * buffer: nothing here can raise a PostgreSQL error or allocate.
+ * server log, where anyone could flood them.  The handlers only copy into
+ * fixed buffers or call libxml2's allocator: nothing here can raise a
+ * PostgreSQL error.
  */
-typedef struct SoapParseErrors
+typedef struct SoapParseState
 {
 	int			errors;
 	int			line;
 	char		first[256];
-} SoapParseErrors;
+	bool		out_of_memory;	/* libxml2 could not allocate */
+	bool		text_too_long;	/* a text passed max_text (the pre-scan stops that first) */
+	int64		max_text;
+	xmlNodePtr	text;			/* the text node being filled, or NULL */
+	size_t		text_len;
+	size_t		text_cap;
+} SoapParseState;
 
 static void
 soap_parse_error(void *data, xmlErrorPtr err)
 {
 	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
-	SoapParseErrors *e = ctxt ? (SoapParseErrors *) ctxt->_private : NULL;
+	SoapParseState *ps = ctxt ? (SoapParseState *) ctxt->_private : NULL;
 
-	if (e == NULL || err == NULL || err->level < XML_ERR_ERROR)
+	if (ps == NULL || err == NULL || err->level < XML_ERR_ERROR)
 		return;
-	if (e->errors++ == 0)
+	/* libxml2 reports its failed allocations as parser errors: they are the server's, not the request's */
+	if (err->code == XML_ERR_NO_MEMORY || err->domain == XML_FROM_MEMORY)
+		ps->out_of_memory = true;
+	if (ps->errors++ == 0)
 	{
-		strlcpy(e->first, err->message ? err->message : "unknown error", sizeof(e->first));
-		e->line = err->line;
+		strlcpy(ps->first, err->message ? err->message : "unknown error", sizeof(ps->first));
+		ps->line = err->line;
 	}
 }
+
+/*
+ * Text of the document.  libxml2's own handler joins the pieces of one text
+ * node (the push parser hands them over as they arrive) and refuses a node
+ * past 10 MB unless XML_PARSE_HUGE is given, which would also lift its
+ * other limits.  So t:Data of an item over about 7.5 MB could not be
+ * uploaded at all, whatever ews.max_item_size said.  This handler builds
+ * the text nodes itself, in a buffer that doubles, bounded by
+ * ews.max_xml_text_size (which the pre-scan has already enforced); every
+ * other limit of libxml2 stays.  Each run of text becomes one text node,
+ * as libxml2 makes it; text outside the root element is dropped, as
+ * libxml2 does.
+ */
+static void
+soap_characters(void *data, const xmlChar *ch, int len)
+{
+	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) data;
+	SoapParseState *ps = (SoapParseState *) ctxt->_private;
+	xmlNodePtr	parent = ctxt->node;
+	xmlNodePtr	node;
+	xmlChar    *buf;
+	size_t		cap;
+
+	if (parent == NULL || len <= 0 || ps->out_of_memory || ps->text_too_long)
+		return;
+	if (ps->text != NULL && parent->last == ps->text)
+	{
+		/* more of the same text */
+		if ((int64) (ps->text_len + len) > ps->max_text)
+		{
+			ps->text_too_long = true;
+			xmlStopParser(ctxt);
+			return;
+		}
+		if (ps->text_len + len + 1 > ps->text_cap)
+		{
+			cap = Max(ps->text_len + len + 1, ps->text_cap * 2);
+			buf = xmlRealloc(ps->text->content, cap);
+			if (buf == NULL)
+			{
+				ps->out_of_memory = true;
+				xmlStopParser(ctxt);
+				return;
+			}
+			ps->text->content = buf;
+			ps->text_cap = cap;
+		}
+		memcpy(ps->text->content + ps->text_len, ch, len);
+		ps->text_len += len;
+		ps->text->content[ps->text_len] = '\0';
+		return;
+	}
+	/* a new text node, after the parent's last child */
+	cap = Max((size_t) len + 1, 64);
+	buf = xmlMalloc(cap);
+	node = buf ? xmlNewDocText(ctxt->myDoc, NULL) : NULL;
+	if (node == NULL)
+	{
+		if (buf)
+			xmlFree(buf);
+		ps->out_of_memory = true;
+		xmlStopParser(ctxt);
+		return;
+	}
+	memcpy(buf, ch, len);
+	buf[len] = '\0';
+	node->content = buf;
+	node->parent = parent;
+	if (parent->last == NULL)
+		parent->children = node;
+	else
+	{
+		parent->last->next = node;
+		node->prev = parent->last;
+	}
+	parent->last = node;
+	ps->text = node;
+	ps->text_len = len;
+	ps->text_cap = cap;
+}
+
+/* libxml2 is fed this much at a time; interrupts are checked between pieces */
+#define SOAP_PARSE_CHUNK (256 * 1024)
 
 /*
  * Parse the request and read everything the operation needs into
@@ -663,6 +885,12 @@ soap_parse_error(void *data, xmlErrorPtr err)
  * document and the parser are freed and pg_xml_done called on every path,
  * so nothing of libxml2 is alive when it returns.  False with a fault
  * recorded when the request cannot be run.
+ *
+ * The request is bounded first (prescan), then fed to libxml2's push parser
+ * in pieces with CHECK_FOR_INTERRUPTS between them, so statement_timeout and
+ * pg_cancel_backend stop a parse within a piece's work; the error unwinds
+ * through PG_CATCH, which frees the document and the parser.  libxml2 is
+ * told the bytes are UTF-8, whatever the XML declaration says.
  */
 static bool
 parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
@@ -671,40 +899,65 @@ parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
 	volatile xmlParserCtxtPtr ctxt = NULL;
 	volatile xmlDocPtr doc = NULL;
 	volatile bool ok = false;
-	SoapParseErrors errs;
+	SoapParseState ps;
 
-	if (prolog_has_doctype(utf8, len))
-		return soap_fault(call, "ErrorInvalidRequest",
-						  "The request holds a document type declaration (DOCTYPE), which EWS requests never do.");
-	if (len > INT_MAX)
-		return soap_fault(call, "ErrorInvalidRequest", "The request is too large.");
+	memset(&ps, 0, sizeof(ps));
+	if (!prescan(call, utf8, len, &ps.max_text))
+		return false;
 
-	memset(&errs, 0, sizeof(errs));
 	errcxt = pg_xml_init(PG_XML_STRICTNESS_ALL);
 	PG_TRY();
 	{
-		ctxt = xmlNewParserCtxt();
+		ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
 		if (ctxt == NULL || pg_xml_error_occurred(errcxt))
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("could not allocate XML parser context")));
-		ctxt->_private = &errs;
+		xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING |
+						  XML_PARSE_IGNORE_ENC);
+		xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+		ctxt->_private = &ps;
 		ctxt->sax->serror = soap_parse_error;
-		doc = xmlCtxtReadMemory(ctxt, utf8, (int) len, NULL, "UTF-8",
-								XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING);
-		if (doc == NULL || errs.errors > 0 || !ctxt->wellFormed || !ctxt->nsWellFormed ||
-			pg_xml_error_occurred(errcxt))
+		ctxt->sax->characters = soap_characters;
+		ctxt->sax->ignorableWhitespace = soap_characters;
+
+		for (size_t off = 0; off < len && ctxt->instate != XML_PARSER_EOF; off += SOAP_PARSE_CHUNK)
+		{
+			CHECK_FOR_INTERRUPTS();
+			xmlParseChunk(ctxt, utf8 + off, (int) Min(len - off, SOAP_PARSE_CHUNK), 0);
+		}
+		CHECK_FOR_INTERRUPTS();
+		if (ctxt->instate != XML_PARSER_EOF)
+			xmlParseChunk(ctxt, NULL, 0, 1);
+		doc = ctxt->myDoc;
+		ctxt->myDoc = NULL;
+
+		/* errors of the server, not of the request, are raised, never dropped */
+		if (ps.out_of_memory)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("libxml2 could not allocate memory while parsing a SOAP request of %zu bytes.",
+							   len)));
+		if (ps.text_too_long)
+			soap_fault(call, "ErrorSchemaValidation",
+					   "A text of the request is longer than %d bytes (ews.max_xml_text_size).",
+					   ews_max_xml_text_size);
+		else if (doc == NULL || ps.errors > 0 || !ctxt->wellFormed || !ctxt->nsWellFormed)
 		{
 			size_t		l;
 
-			if (errs.errors == 0)
-				strlcpy(errs.first, "the document is not well-formed", sizeof(errs.first));
-			l = strlen(errs.first);
-			while (l > 0 && (errs.first[l - 1] == '\n' || errs.first[l - 1] == ' '))
-				errs.first[--l] = '\0';
+			if (ps.errors == 0)
+				strlcpy(ps.first, "the document is not well-formed", sizeof(ps.first));
+			l = strlen(ps.first);
+			while (l > 0 && (ps.first[l - 1] == '\n' || ps.first[l - 1] == ' '))
+				ps.first[--l] = '\0';
 			soap_fault(call, "ErrorSchemaValidation",
-					   "The request is not well-formed XML: %s (line %d).", errs.first, errs.line);
+					   "The request is not well-formed XML: %s (line %d).", ps.first, ps.line);
 		}
+		else if (pg_xml_error_occurred(errcxt))
+			xml_ereport(errcxt, ERROR, ERRCODE_INTERNAL_ERROR,
+						"libxml2 reported an error while parsing a SOAP request");
 		else if (doc->intSubset != NULL || doc->extSubset != NULL)
 			soap_fault(call, "ErrorInvalidRequest",
 					   "The request holds a document type declaration (DOCTYPE), which EWS requests never do.");
@@ -713,6 +966,8 @@ parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
 	}
 	PG_CATCH();
 	{
+		if (ctxt != NULL && ctxt->myDoc != NULL)
+			xmlFreeDoc(ctxt->myDoc);
 		if (doc != NULL)
 			xmlFreeDoc(doc);
 		if (ctxt != NULL)
@@ -721,10 +976,8 @@ parse_and_read(SoapCall *call, const char *utf8, size_t len, SoapRequest *req)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	if (ctxt != NULL)
-		xmlFreeParserCtxt(ctxt);
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
 	pg_xml_done(errcxt, pg_xml_error_occurred(errcxt));
 	return ok;
 }
@@ -753,66 +1006,68 @@ handle(SoapCall *call, const char *utf8, size_t len, const char *mailbox_arg)
 /* ---- ews_soap(request text, mailbox text DEFAULT NULL, OUT status int, OUT response text) ---- */
 
 /*
- * The result row (status int4, response text) is built in place: the
- * response buffer starts with room for the row's header, the status and the
- * text's varlena header, so that a response of megabytes (ExportItems'
- * base64) is written once and never copied into a row afterwards.
- * heap_form_tuple would zero and copy it again, a fifth of the time of a
- * large ExportItems.  No null bitmap (neither column is ever NULL); the
- * int4 sits right after the header and the text right after it, both at
- * 4-byte alignment, exactly where heap_fill_tuple would put them.
+ * The response is written into a buffer that starts with room for a varlena
+ * header, so that when it is done it is the response text itself
+ * (SET_VARSIZE, as cstring_to_text does after its copy): a response of
+ * megabytes (ExportItems' base64) is not copied into a separate text.  The
+ * one copy left is the row's: heap_form_tuple in the select list, the
+ * tuplestore's minimal tuple in FROM.
  */
-#define RESULT_HOFF			MAXALIGN(SizeofHeapTupleHeader)
-#define RESULT_STATUS_OFF	RESULT_HOFF
-#define RESULT_TEXT_OFF		(RESULT_HOFF + sizeof(int32))
-#define RESULT_PREFIX		(RESULT_TEXT_OFF + VARHDRSZ)
+#define RESPONSE_OFF	VARHDRSZ
 
-static Datum
-result_in_place(TupleDesc tupdesc, StringInfo out, int32 status)
+/*
+ * SELECT ... FROM ews_soap(...): a function scan offers to take the result
+ * as a tuplestore (SFRM_Materialize, and says it prefers that).  Left to
+ * itself, it would put the row into a tuplestore of work_mem, and a response
+ * larger than that (a few megabytes of ExportItems) would go to a temporary
+ * file and be read back from it: several times the cost of the call.  The
+ * row is in memory already; the tuplestore made here is sized to keep it
+ * there.  PostgreSQL accepts a tuplestore only from a function declared
+ * SETOF, so 0.2 declares ews_soap RETURNS SETOF record ROWS 1 (always one
+ * row).  In the select list (ProjectSet, which does not prefer a
+ * tuplestore: it would copy the row out of it again) and for the 0.1
+ * declaration the row is returned as a datum.
+ */
+static bool
+result_as_tuplestore(FunctionCallInfo fcinfo, TupleDesc tupdesc, Datum *values, bool *nulls,
+					 Size bytes)
 {
-	HeapTupleHeader td = (HeapTupleHeader) out->data;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	Tuplestorestate *ts;
+	int64		kb;
 
-	/* the layout above holds for (int4, text) only: make sure that is what we return */
-	if (tupdesc->natts != 2 ||
-		TupleDescAttr(tupdesc, 0)->atttypid != INT4OID ||
-		TupleDescAttr(tupdesc, 1)->atttypid != TEXTOID ||
-		TupleDescAttr(tupdesc, 0)->attalign != TYPALIGN_INT ||
-		TupleDescAttr(tupdesc, 1)->attalign != TYPALIGN_INT)
-		elog(ERROR, "ews_soap must return (status int4, response text)");
-	memset(td, 0, RESULT_HOFF);
-	HeapTupleHeaderSetDatumLength(td, out->len);
-	HeapTupleHeaderSetTypeId(td, tupdesc->tdtypeid);
-	HeapTupleHeaderSetTypMod(td, tupdesc->tdtypmod);
-	ItemPointerSetInvalid(&td->t_ctid);
-	HeapTupleHeaderSetNatts(td, 2);
-	td->t_hoff = RESULT_HOFF;
-	td->t_infomask = HEAP_HASVARWIDTH;
-#ifdef HEAP_IS_DATUM
-	/*
-	 * Since 15.18 a composite datum carries this mark, as heap_form_tuple
-	 * sets it; one without it is copied whole by the first
-	 * DatumGetHeapTupleHeader (every field access), which for a large
-	 * ExportItems response is the very copy building in place avoids.
-	 */
-	HeapTupleHeaderSetDatum(td);
-#endif
-	*(int32 *) (out->data + RESULT_STATUS_OFF) = status;
-	SET_VARSIZE(out->data + RESULT_TEXT_OFF, out->len - RESULT_TEXT_OFF);
-	return HeapTupleHeaderGetDatum(td);
+	if (!fcinfo->flinfo->fn_retset || rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0 ||
+		(rsinfo->allowedModes & SFRM_Materialize_Preferred) == 0)
+		return false;
+	/* the row, with room for the tuplestore's own bookkeeping */
+	kb = Max((int64) work_mem, (int64) (bytes / 1024) + 64);
+	kb = Min(kb, (int64) MAX_KILOBYTES);
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+							   false, (int) kb);
+	tuplestore_putvalues(ts, tupdesc, values, nulls);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	return true;
 }
 
-PG_FUNCTION_INFO_V1(ews_soap);
-Datum
-ews_soap(PG_FUNCTION_ARGS)
+static Datum
+soap_call(FunctionCallInfo fcinfo)
 {
 	TupleDesc	tupdesc;
 	SoapCall	call;
 	StringInfoData out;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	char	   *response;
+	text	   *response;
 	int			status;
 
+	ews_require_database_encoding();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -822,7 +1077,7 @@ ews_soap(PG_FUNCTION_ARGS)
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	initStringInfo(&out);
-	appendStringInfoSpaces(&out, RESULT_PREFIX);	/* the result row's header: see result_in_place */
+	appendStringInfoSpaces(&out, RESPONSE_OFF);	/* the text's header: see RESPONSE_OFF */
 	memset(&call, 0, sizeof(call));
 	call.out = &out;
 	call.outer = CurrentMemoryContext;
@@ -856,7 +1111,7 @@ ews_soap(PG_FUNCTION_ARGS)
 
 	if (call.fault_code != NULL)
 	{
-		out.len = RESULT_PREFIX;
+		out.len = RESPONSE_OFF;
 		sw_fault(&out, call.version, call.fault_code, call.fault_message);
 		status = 500;
 	}
@@ -864,13 +1119,46 @@ ews_soap(PG_FUNCTION_ARGS)
 		status = 200;
 
 	/*
-	 * The response is UTF-8.  In a UTF-8 (or SQL_ASCII) database it becomes
-	 * the result row in place; elsewhere it is converted, which copies anyway.
+	 * The response is UTF-8.  In a UTF-8 (or SQL_ASCII) database the buffer
+	 * is the text; elsewhere it is converted, which copies anyway.
 	 */
 	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
-		PG_RETURN_DATUM(result_in_place(tupdesc, &out, status));
+	{
+		response = (text *) out.data;
+		SET_VARSIZE(response, out.len);
+	}
+	else
+	{
+		char	   *conv = pg_any_to_server(out.data + RESPONSE_OFF, out.len - RESPONSE_OFF, PG_UTF8);
+
+		response = cstring_to_text(conv);
+		if (conv != out.data + RESPONSE_OFF)
+			pfree(conv);
+		pfree(out.data);
+	}
 	values[0] = Int32GetDatum(status);
-	response = pg_any_to_server(out.data + RESULT_PREFIX, out.len - RESULT_PREFIX, PG_UTF8);
-	values[1] = PointerGetDatum(cstring_to_text(response));
+	values[1] = PointerGetDatum(response);
+
+	if (result_as_tuplestore(fcinfo, tupdesc, values, nulls, VARSIZE(response)))
+	{
+		pfree(response);
+		return (Datum) 0;
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* 0.2: RETURNS SETOF record ROWS 1 (see result_as_tuplestore) */
+PG_FUNCTION_INFO_V1(ews_soap_0_2);
+Datum
+ews_soap_0_2(PG_FUNCTION_ARGS)
+{
+	return soap_call(fcinfo);
+}
+
+/* 0.1's declaration, RETURNS record: in use until ALTER EXTENSION ews UPDATE */
+PG_FUNCTION_INFO_V1(ews_soap);
+Datum
+ews_soap(PG_FUNCTION_ARGS)
+{
+	return soap_call(fcinfo);
 }

@@ -89,6 +89,49 @@ extern void soap_step_begin(void);
 extern void soap_step_end(void);
 
 /*
+ * Batches.  Every operation that takes several inputs (ids, folders, items)
+ * checks their number in read, with soap_batch_size_ok: more than
+ * ews.max_batch_size is a fault before anything is done.  Its run handles
+ * each input between soap_batch_next and soap_batch_done, which
+ *   - run the input in a memory context of its own, reset after it (what
+ *	   must outlive the input goes to call->out, or is copied out);
+ *   - keep the response within ews.max_response_size: an input whose
+ *	   answer would not fit, and every input after it, is answered
+ *	   ErrorBatchProcessingStopped (ResponseClass Warning), as Exchange
+ *	   answers the rest of a batch it stopped, and is not run at all.
+ * soap_batch_next takes the most bytes the input's message can need; an
+ * operation whose messages can be large (FindFolder) gives a typical size
+ * and passes may_undo to soap_batch_done, which then takes back a message
+ * that overflowed (read-only operations only: nothing may have changed).
+ */
+extern bool soap_batch_size_ok(SoapCall *call, int n, const char *what);
+
+typedef struct SoapBatch
+{
+	SoapCall   *call;
+	const char *op;				/* GetFolder, ... */
+	const char *tail;			/* what the op's error messages end with ("<m:Folders/>", "") */
+	int			n;
+	bool		stopped;
+	int			mark;			/* where the current input's message began */
+	MemoryContext outer;
+	MemoryContext input;
+} SoapBatch;
+
+/* the size of a message of ErrorBatchProcessingStopped, with room to spare */
+#define SOAP_STOPPED_MESSAGE 640
+
+extern void soap_batch_begin(SoapBatch *b, SoapCall *call, const char *op, const char *tail, int n);
+/* false when input i is not to be run (its Warning is written); else the input's context is current */
+extern bool soap_batch_next(SoapBatch *b, int i, size_t need);
+extern void soap_batch_done(SoapBatch *b, int i, bool may_undo);
+/* answer input i (and mark the batch stopped) without running it */
+extern void soap_batch_stop(SoapBatch *b, int i);
+extern void soap_batch_end(SoapBatch *b);
+/* bytes the response may still grow by while leaving room for the stopped answers of `remaining` inputs */
+extern size_t soap_response_room(SoapCall *call, int remaining);
+
+/*
  * An EWS operation is two functions, registered in the one operation table
  * in soap.c (soap_operations):
  *
@@ -116,6 +159,8 @@ typedef struct SoapOperation
 } SoapOperation;
 
 /* soap_ops.c */
+/* the element a folder of this class is written as: t:CalendarFolder, ..., t:Folder */
+extern const char *soap_folder_element(const char *cls);
 extern bool soap_read_get_folder(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_get_folder(SoapCall *call, void *request);
 extern bool soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request);
@@ -134,6 +179,46 @@ extern bool soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request
 extern void soap_run_export_items(SoapCall *call, void *request);
 extern bool soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request);
 extern void soap_run_upload_items(SoapCall *call, void *request);
+/* soap_items.c */
+extern bool soap_read_find_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_find_item(SoapCall *call, void *request);
+extern bool soap_read_get_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_get_item(SoapCall *call, void *request);
+/* the SQL face's ews_find_items: a search expression and sort keys as text (raise when bad) */
+struct EwsRestriction;
+struct EwsSortKey;
+extern struct EwsRestriction *soap_restriction_from_text(const char *text);
+/* a property path: t:FieldURI (checked against the schema), t:IndexedFieldURI, t:ExtendedFieldURI */
+struct EwsPath;
+extern bool soap_read_path(SoapCall *call, xmlNodePtr el, struct EwsPath *p);
+/* m:Restriction (FindItem, FindFolder): its one search expression, read into C values */
+extern bool soap_read_restriction(SoapCall *call, xmlNodePtr el, struct EwsRestriction **out);
+extern void soap_sort_key_from_text(const char *text, struct EwsSortKey *key);
+/* NonEmptyArrayOfBaseItemIdsType: t:ItemId elements (soap_items.c) */
+struct EwsItemRef;
+extern bool soap_read_item_ids(SoapCall *call, xmlNodePtr list, struct EwsItemRef **refs, int *n);
+/* soap_itemwrite.c */
+extern bool soap_read_create_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_create_item(SoapCall *call, void *request);
+extern bool soap_read_update_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_update_item(SoapCall *call, void *request);
+extern bool soap_read_delete_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_delete_item(SoapCall *call, void *request);
+extern bool soap_read_move_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_move_item(SoapCall *call, void *request);
+extern bool soap_read_copy_item(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_copy_item(SoapCall *call, void *request);
+extern bool soap_read_update_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_update_folder(SoapCall *call, void *request);
+extern bool soap_read_empty_folder(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_empty_folder(SoapCall *call, void *request);
+/* the SQL twins' XML fragments, read as the SOAP face reads them (raise when bad) */
+struct EwsCreateInput;
+struct EwsItemEdit;
+struct EwsFolderUpdate;
+extern void soap_create_input_from_text(const char *text, struct EwsCreateInput *in);
+extern void soap_item_updates_from_text(const char *text, struct EwsItemEdit **edits, int *n);
+extern void soap_folder_updates_from_text(const char *text, struct EwsFolderUpdate *u);
 /* a m:FolderShape, read (NULL after a fault), and a folder written in it, as GetFolder does */
 extern void *soap_folder_shape_read(SoapCall *call, xmlNodePtr el);
 extern void soap_folder_write(StringInfo buf, const EwsFolder *f, const void *shape);

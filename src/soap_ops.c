@@ -12,12 +12,16 @@
 
 #include <limits.h>
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "base64.h"
+#include "ews.h"
 #include "folder.h"
 #include "ids.h"
 #include "item.h"
+#include "finditem.h"
+#include "props.h"
 #include "soapwrite.h"
 
 /*
@@ -59,6 +63,15 @@ static const struct
 	{"folder:UnreadCount", FP_UNREAD},
 };
 
+/*
+ * The most a response message of the folder operations takes: ids,
+ * ChangeKeys, a display name of up to 1 kB escaped, class, counts (soap.h,
+ * SoapBatch).
+ */
+#define FOLDER_MESSAGE_MAX	(16 * 1024)
+/* an error message: its MessageText is short, or names an id */
+#define ERROR_MESSAGE_MAX	2048
+
 static void
 message_begin(SoapCall *call, const char *op, const EwsStatus *st)
 {
@@ -69,8 +82,15 @@ message_begin(SoapCall *call, const char *op, const EwsStatus *st)
 						 st->mailbox_guid);
 }
 
+/* the ExtendedFieldURIs of a folder shape, in request order */
+typedef struct FolderExt
+{
+	EwsExtPath *paths;
+	int			n;
+} FolderExt;
+
 static bool
-read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
+read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape, FolderExt *ext)
 {
 	static const SoapChild spec[] = {
 		{SOAP_TYPES, "BaseShape", true},
@@ -78,7 +98,9 @@ read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
 	};
 	xmlNodePtr	parts[2];
 	const char *s;
+	int			n = 0;
 
+	memset(ext, 0, sizeof(*ext));
 	if (!soap_children(call, shape_el, spec, 2, parts))
 		return false;
 	s = soap_content(parts[0], NULL);
@@ -93,25 +115,33 @@ read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
 						  "The value '%s' of t:BaseShape is not one of IdOnly, Default, AllProperties.", s);
 	if (parts[1] == NULL)
 		return true;
+	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
+		n++;
+	if (n > 1024)
+		return soap_fault(call, "ErrorSchemaValidation",
+						  "t:AdditionalProperties names more than 1024 properties.");
+	ext->paths = palloc(sizeof(EwsExtPath) * Max(n, 1));
 	/*
-	 * t:FieldURI adds a property we keep; t:ExtendedFieldURI and
-	 * t:IndexedFieldURI name properties we do not store, and a folder without
-	 * a property is answered without the element, as Exchange does.
+	 * t:FieldURI adds a property we keep (others, such as folder:PermissionSet,
+	 * name properties we do not store: the folder is answered without them,
+	 * as Exchange answers a folder that lacks a property); t:ExtendedFieldURI
+	 * adds the folder properties of props.c (DavMail's count, unread count,
+	 * ctag, UIDNEXT...), echoed as written.
 	 */
-	for (xmlNodePtr c = parts[1]->children; c != NULL; c = c->next)
+	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
 	{
-		xmlChar    *uri;
+		EwsPath		p;
 
-		if (c->type != XML_ELEMENT_NODE || !soap_is(c, SOAP_TYPES, "FieldURI"))
-			continue;
-		uri = xmlGetNoNsProp(c, (const xmlChar *) "FieldURI");
-		if (uri == NULL)
-			return soap_fault(call, "ErrorSchemaValidation",
-							  "The element t:FieldURI lacks its required attribute FieldURI.");
-		for (int i = 0; i < lengthof(folder_fields); i++)
-			if (strcmp((const char *) uri, folder_fields[i].uri) == 0)
-				*shape |= folder_fields[i].prop;
-		xmlFree(uri);
+		if (!soap_read_path(call, c, &p))
+			return false;
+		if (p.kind == EWS_PATH_FIELD)
+		{
+			for (int i = 0; i < lengthof(folder_fields); i++)
+				if (strcmp(p.uri, folder_fields[i].uri) == 0)
+					*shape |= folder_fields[i].prop;
+		}
+		else if (p.kind == EWS_PATH_EXTENDED)
+			ext->paths[ext->n++] = p.ext;
 	}
 	return true;
 }
@@ -120,8 +150,8 @@ read_shape(SoapCall *call, xmlNodePtr shape_el, FolderShape *shape)
  * The element a folder is written as follows its class, as Exchange does:
  * clients pick the folder's kind from the element name.
  */
-static const char *
-folder_element(const char *cls)
+const char *
+soap_folder_element(const char *cls)
 {
 	static const struct
 	{
@@ -156,11 +186,69 @@ write_folder_id(StringInfo buf, const char *element, const char *guid, int64 fol
 }
 
 /* a folder in the order BaseFolderType, then FolderType, give its elements */
+/* one t:ExtendedProperty of a folder, left out when the folder has no such property */
 static void
-write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *element)
+write_folder_extended(StringInfo buf, const EwsFolder *f, const EwsExtPath *p)
+{
+	const EwsFolderPropDef *d = ews_folder_prop_by_key(&p->key);
+	int			start = buf->len;
+
+	if (d == NULL)
+		return;
+	appendStringInfoString(buf, "<t:ExtendedProperty>");
+	ews_ext_path_write(buf, p);
+	appendStringInfoString(buf, "<t:Value>");
+	switch (d->prop)
+	{
+		case EWS_FP_DISPLAY_NAME:
+			sw_text(buf, f->display_name);
+			break;
+		case EWS_FP_CLASS:
+			if (f->folder_class == NULL)
+				goto none;
+			sw_text(buf, f->folder_class);
+			break;
+		case EWS_FP_DISTINGUISHED:
+			if (f->distinguished == NULL)
+				goto none;
+			sw_text(buf, f->distinguished);
+			break;
+		case EWS_FP_TOTAL_COUNT:
+			appendStringInfo(buf, "%d", f->total_count);
+			break;
+		case EWS_FP_UNREAD_COUNT:
+			appendStringInfo(buf, "%d", f->unread_count);
+			break;
+		case EWS_FP_CHILD_COUNT:
+			appendStringInfo(buf, "%d", f->child_count);
+			break;
+		case EWS_FP_HAS_SUBFOLDERS:
+			appendStringInfoString(buf, f->child_count > 0 ? "true" : "false");
+			break;
+		case EWS_FP_CONTENT_CHANGED:
+			if (!ews_format_time(buf, f->content_changed_at))
+				goto none;
+			break;
+		case EWS_FP_NEXT_ARTICLE:
+			appendStringInfo(buf, INT64_FORMAT, f->next_article);
+			break;
+		case EWS_FP_LAST_ARTICLE:
+			appendStringInfo(buf, INT64_FORMAT, f->next_article - 1);
+			break;
+	}
+	appendStringInfoString(buf, "</t:Value></t:ExtendedProperty>");
+	return;
+none:
+	buf->len = start;
+	buf->data[start] = '\0';
+}
+
+static void
+write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *element,
+			 const FolderExt *ext)
 {
 	if (element == NULL)
-		element = folder_element(f->folder_class);
+		element = soap_folder_element(f->folder_class);
 	appendStringInfo(buf, "<t:%s>", element);
 	write_folder_id(buf, "FolderId", f->guid, f->folder_id, f->change_number);
 	if ((shape & FP_PARENT) && f->parent_id != 0)
@@ -173,6 +261,8 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 		sw_elem_int(buf, "t:TotalCount", f->total_count);
 	if (shape & FP_CHILDREN)
 		sw_elem_int(buf, "t:ChildFolderCount", f->child_count);
+	for (int i = 0; ext != NULL && i < ext->n; i++)
+		write_folder_extended(buf, f, &ext->paths[i]);
 	if (shape & FP_EFFECTIVE_RIGHTS)
 		sw_effective_rights(buf, f->access == EWS_ACCESS_WRITE, f->delegated);
 	if ((shape & FP_DISTINGUISHED) && f->distinguished != NULL)
@@ -189,6 +279,7 @@ write_folder(StringInfo buf, const EwsFolder *f, FolderShape shape, const char *
 typedef struct GetFolderRequest
 {
 	FolderShape shape;
+	FolderExt	ext;
 	EwsFolderRef *refs;
 	int			n;
 } GetFolderRequest;
@@ -205,7 +296,7 @@ soap_read_get_folder(SoapCall *call, xmlNodePtr op, void **request)
 
 	*request = r;
 	return soap_children(call, op, spec, 2, parts) &&
-		read_shape(call, parts[0], &r->shape) &&
+		read_shape(call, parts[0], &r->shape, &r->ext) &&
 		soap_folder_refs(call, parts[1], &r->refs, &r->n);
 }
 
@@ -214,13 +305,18 @@ soap_run_get_folder(SoapCall *call, void *request)
 {
 	GetFolderRequest *r = request;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "GetFolder");
+	soap_batch_begin(&b, call, "GetFolder", "<m:Folders/>", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
 
+		if (!soap_batch_next(&b, i, FOLDER_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
 		ews_folder_get(&call->ctx, &r->refs[i], &f, &st);
 		soap_step_end();
@@ -228,13 +324,15 @@ soap_run_get_folder(SoapCall *call, void *request)
 		if (st.code == EWS_NoError)
 		{
 			appendStringInfoString(call->out, "<m:Folders>");
-			write_folder(call->out, &f, r->shape, NULL);
+			write_folder(call->out, &f, r->shape, NULL, &r->ext);
 			appendStringInfoString(call->out, "</m:Folders>");
 		}
 		else
 			appendStringInfoString(call->out, "<m:Folders/>");
 		sw_message_end(call->out, "GetFolder");
+		soap_batch_done(&b, i, true);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "GetFolder");
 	sw_envelope_end(call->out);
 }
@@ -320,7 +418,9 @@ typedef struct FindFolderRequest
 {
 	bool		deep;
 	FolderShape shape;
+	FolderExt	ext;
 	FolderView	view;
+	struct EwsRestriction *restriction;	/* NULL: every folder */
 	EwsFolderRef *refs;
 	int			n;
 } FindFolderRequest;
@@ -354,41 +454,54 @@ soap_read_find_folder(SoapCall *call, xmlNodePtr op, void **request)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of Traversal is not Shallow, Deep or SoftDeleted.", traversal);
 	if (!soap_children(call, op, spec, 5, parts) ||
-		!read_shape(call, parts[0], &r->shape) ||
+		!read_shape(call, parts[0], &r->shape, &r->ext) ||
 		!read_view(call, parts[1], parts[2], &r->view) ||
 		!soap_folder_refs(call, parts[4], &r->refs, &r->n))
 		return false;
-	/* a restriction we cannot apply must not silently widen the result */
-	if (parts[3] != NULL)
-		return soap_fault(call, "ErrorInvalidRequest",
-						  "FindFolder with a m:Restriction is not supported.");
+	/* the search expressions of FindItem, over the folders' properties (soap_items.c) */
+	if (parts[3] != NULL && !soap_read_restriction(call, parts[3], &r->restriction))
+		return false;
 	return true;
 }
 
+/*
+ * FindFolder.  Each parent's folders come as a light list of ids
+ * (ews_folder_find_list); the page the view asks for is cut from it and
+ * only that page is fetched, counts included, so a page at offset 10 000
+ * costs what the first page costs.  Exchange's EWSFindCountLimit is
+ * ews.max_find_count: without a view, more folders than it is
+ * ErrorExceededFindCountLimit (the client should page); with one, the page
+ * is cut to it, and IncludesLastItemInRange and the next offset say so.
+ */
 void
 soap_run_find_folder(SoapCall *call, void *request)
 {
 	FindFolderRequest *r = request;
 	const FolderView view = r->view;
+	SoapBatch	b;
+	bool		with_counts = (r->shape & (FP_TOTAL | FP_CHILDREN | FP_UNREAD)) != 0 || r->ext.n > 0;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "FindFolder");
+	soap_batch_begin(&b, call, "FindFolder", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
-		List	   *found;
-		int			total;
-		int			start = 0,
+		EwsFolderList *list;
+		int64		total;
+		int64		start = 0,
 					stop;
+		int64		limit = ews_max_find_count;
 
 		/* paging errors have codes EwsCode lacks: they are written by name */
 		const char *paging_code = NULL;
 		const char *paging_text = NULL;
 
+		if (!soap_batch_next(&b, i, FOLDER_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
-		found = ews_folder_find(&call->ctx, &r->refs[i], r->deep, &st);
-		soap_step_end();
-		stop = total = list_length(found);
+		list = ews_folder_find_list(&call->ctx, &r->refs[i], r->deep, r->restriction, &st);
+		stop = total = list ? list->n : 0;
 
 		if (st.code == EWS_NoError && view.kind != VIEW_NONE)
 		{
@@ -404,50 +517,76 @@ soap_run_find_folder(SoapCall *call, void *request)
 				paging_text = "The paging offset is out of range.";
 			}
 		}
+		if (st.code == EWS_NoError && paging_code == NULL && view.kind == VIEW_NONE && total > limit)
+		{
+			ews_status_set(&st, EWS_ErrorExceededFindCountLimit,
+						   psprintf("FindFolder would return " INT64_FORMAT " folders, more than ews.max_find_count (%d): page with m:IndexedPageFolderView.",
+									total, ews_max_find_count));
+		}
 		if (st.code != EWS_NoError || paging_code != NULL)
 		{
+			soap_step_end();
 			if (paging_code != NULL)
 				sw_message_begin(call->out, "FindFolder", paging_code, paging_text, NULL);
 			else
 				message_begin(call, "FindFolder", &st);
 			sw_message_end(call->out, "FindFolder");
+			soap_batch_done(&b, i, true);
 			continue;
 		}
+		/* a page holds at most ews.max_find_count folders, as Exchange cuts one */
 		if (view.kind == VIEW_INDEXED)
 		{
+			int64		max = view.has_max ? Min((int64) view.max, limit) : limit;
+
 			if (view.from_end)
 			{
 				stop = Max(total - view.offset, 0);
-				start = view.has_max ? Max(stop - view.max, 0) : 0;
+				start = Max(stop - max, 0);
 			}
 			else
 			{
-				start = Min(view.offset, total);
-				stop = view.has_max ? (int) Min((int64) start + view.max, (int64) total) : total;
+				start = Min((int64) view.offset, total);
+				stop = Min(start + max, total);
 			}
 		}
 		else if (view.kind == VIEW_FRACTIONAL)
 		{
-			start = (int) ((int64) total * view.offset / view.denominator);
-			stop = view.has_max ? (int) Min((int64) start + view.max, (int64) total) : total;
+			int64		max = view.has_max ? Min((int64) view.max, limit) : limit;
+
+			start = total * view.offset / view.denominator;
+			stop = Min(start + max, total);
 		}
 
 		message_begin(call, "FindFolder", &st);
 		appendStringInfoString(call->out, "<m:RootFolder");
 		if (view.kind == VIEW_FRACTIONAL)
-			appendStringInfo(call->out, " NumeratorOffset=\"%d\" AbsoluteDenominator=\"%d\"",
+			appendStringInfo(call->out, " NumeratorOffset=\"" INT64_FORMAT "\" AbsoluteDenominator=\"" INT64_FORMAT "\"",
 							 stop, total);
 		else
-			appendStringInfo(call->out, " IndexedPagingOffset=\"%d\"",
+			appendStringInfo(call->out, " IndexedPagingOffset=\"" INT64_FORMAT "\"",
 							 view.kind == VIEW_INDEXED && view.from_end ? total - start : stop);
-		appendStringInfo(call->out, " TotalItemsInView=\"%d\" IncludesLastItemInRange=\"%s\">",
-						 total, (view.from_end ? start == 0 : stop >= total) ? "true" : "false");
+		appendStringInfo(call->out, " TotalItemsInView=\"" INT64_FORMAT "\" IncludesLastItemInRange=\"%s\">",
+						 total, (view.kind == VIEW_INDEXED && view.from_end ? start == 0 : stop >= total) ? "true" : "false");
 		appendStringInfoString(call->out, "<t:Folders>");
-		for (int j = start; j < stop; j++)
-			write_folder(call->out, (EwsFolder *) list_nth(found, j), r->shape, NULL);
+		/* the page, fetched in pieces so that one piece's folders are in memory at a time */
+		for (int64 j = start; j < stop; j += 100)
+		{
+			int			count = (int) Min((int64) 100, stop - j);
+			EwsFolder  *page = palloc(sizeof(EwsFolder) * count);
+
+			CHECK_FOR_INTERRUPTS();
+			ews_folder_find_fetch(list, j, count, with_counts, page);
+			for (int k = 0; k < count; k++)
+				write_folder(call->out, &page[k], r->shape, NULL, &r->ext);
+			pfree(page);
+		}
+		soap_step_end();
 		appendStringInfoString(call->out, "</t:Folders></m:RootFolder>");
 		sw_message_end(call->out, "FindFolder");
+		soap_batch_done(&b, i, true);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "FindFolder");
 	sw_envelope_end(call->out);
 }
@@ -500,6 +639,8 @@ soap_read_create_folder(SoapCall *call, xmlNodePtr op, void **request)
 		n++;
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:Folders needs at least one folder.");
+	if (!soap_batch_size_ok(call, n, "folders"))
+		return false;
 	folders = palloc0(sizeof(NewFolder) * n);
 	n = 0;
 	for (xmlNodePtr c = soap_first(parts[1]); c != NULL; c = soap_next(c))
@@ -537,13 +678,18 @@ soap_run_create_folder(SoapCall *call, void *request)
 	CreateFolderRequest *r = request;
 	NewFolder  *folders = r->folders;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "CreateFolder");
+	soap_batch_begin(&b, call, "CreateFolder", "<m:Folders/>", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
 
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
 		ews_folder_create(&call->ctx, &r->parent, folders[i].display_name, folders[i].folder_class,
 						  &f, &st);
@@ -558,7 +704,9 @@ soap_run_create_folder(SoapCall *call, void *request)
 		else
 			appendStringInfoString(call->out, "<m:Folders/>");
 		sw_message_end(call->out, "CreateFolder");
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "CreateFolder");
 	sw_envelope_end(call->out);
 }
@@ -596,18 +744,29 @@ soap_run_delete_folder(SoapCall *call, void *request)
 {
 	DeleteFolderRequest *r = request;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "DeleteFolder");
+	/* the mailboxes' hierarchy locks in a fixed order, before the first delete */
+	soap_step_begin();
+	ews_folder_lock_hierarchies(&call->ctx, r->refs, r->n, EWS_NEED_WRITE);
+	soap_step_end();
+	soap_batch_begin(&b, call, "DeleteFolder", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
 
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 		soap_step_begin();
 		ews_folder_delete(&call->ctx, &r->refs[i], r->type, &st);
 		soap_step_end();
 		message_begin(call, "DeleteFolder", &st);
 		sw_message_end(call->out, "DeleteFolder");
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "DeleteFolder");
 	sw_envelope_end(call->out);
 }
@@ -659,6 +818,8 @@ soap_read_convert_id(SoapCall *call, xmlNodePtr op, void **request)
 	}
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:SourceIds needs at least one id.");
+	if (!soap_batch_size_ok(call, n, "ids"))
+		return false;
 	r->sources = palloc0(sizeof(ConvertIdSource) * n);
 	for (xmlNodePtr c = soap_first(src); c != NULL; c = soap_next(c))
 	{
@@ -686,8 +847,11 @@ soap_run_convert_id(SoapCall *call, void *request)
 {
 	ConvertIdRequest *r = request;
 
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "ConvertId");
+	soap_batch_begin(&b, call, "ConvertId", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		ConvertIdSource *cs = &r->sources[i];
@@ -695,6 +859,10 @@ soap_run_convert_id(SoapCall *call, void *request)
 		EwsMailbox	mb;
 		EwsStatus	st;
 
+		/* an answer echoes the id and the mailbox, whatever their length */
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX + 6 * (strlen(cs->id ? cs->id : "") +
+															  strlen(cs->mailbox ? cs->mailbox : ""))))
+			continue;
 		if (!cs->convertible)
 			sw_message_begin(call->out, "ConvertId", "ErrorInvalidIdMalformed",
 							 "This server converts ids from EwsId to EwsId only.", NULL);
@@ -705,14 +873,21 @@ soap_run_convert_id(SoapCall *call, void *request)
 			message_begin(call, "ConvertId", &st);	/* as for a missing mailbox */
 		else
 		{
+			/*
+			 * @Mailbox answers the mailbox the id belongs to, by its primary
+			 * SMTP address, whatever the client sent: DavMail learns the
+			 * user's address from it at login.
+			 */
 			sw_message_begin(call->out, "ConvertId", NULL, NULL, NULL);
 			appendStringInfoString(call->out, "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"EwsId\"");
 			sw_attr(call->out, "Id", cs->id);
-			sw_attr(call->out, "Mailbox", cs->mailbox);
+			sw_attr(call->out, "Mailbox", mb.smtp_address);
 			appendStringInfoString(call->out, "/>");
 		}
 		sw_message_end(call->out, "ConvertId");
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "ConvertId");
 	sw_envelope_end(call->out);
 }
@@ -748,12 +923,18 @@ typedef void (*MoveCopyFn) (EwsCtx *ctx, const EwsFolderRef *target, const EwsFo
 static void
 run_move_or_copy(SoapCall *call, MoveCopyRequest *r, const char *name, MoveCopyFn fn)
 {
+	SoapBatch	b;
+
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, name);
+	soap_batch_begin(&b, call, name, "<m:Folders/>", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsFolder	f;
 		EwsStatus	st;
+
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 
 		/*
 		 * One source per core call, each seeing what the ones before it did:
@@ -766,7 +947,7 @@ run_move_or_copy(SoapCall *call, MoveCopyRequest *r, const char *name, MoveCopyF
 		message_begin(call, name, &st);
 		if (st.code == EWS_NoError)
 		{
-			const char *element = folder_element(f.folder_class);
+			const char *element = soap_folder_element(f.folder_class);
 
 			appendStringInfo(call->out, "<m:Folders><t:%s>", element);
 			write_folder_id(call->out, "FolderId", f.guid, f.folder_id, f.change_number);
@@ -775,7 +956,9 @@ run_move_or_copy(SoapCall *call, MoveCopyRequest *r, const char *name, MoveCopyF
 		else
 			appendStringInfoString(call->out, "<m:Folders/>");
 		sw_message_end(call->out, name);
+		soap_batch_done(&b, i, false);
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, name);
 	sw_envelope_end(call->out);
 }
@@ -806,12 +989,66 @@ soap_run_copy_folder(SoapCall *call, void *request)
 
 /* ---- ExportItems ---- */
 
+/*
+ * ExportItems.  The response is sized from the stored sizes of the items
+ * (the plan, before any blob is read): the buffer is grown once to what the
+ * batch needs, and when that is more than ews.max_response_size, the first
+ * input that does not fit and every one after it get
+ * ErrorBatchProcessingStopped (their blobs are never read).  An item whose
+ * answer alone could never fit gets ErrorMessageSizeExceeded, and the batch
+ * goes on.
+ */
 typedef struct ExportState
 {
 	SoapCall   *call;
-	int			n;				/* ids in the request */
-	bool		sized;			/* the buffer has been grown for the batch */
+	const EwsItemRef *refs;
+	int			n;
+	bool	   *too_large;		/* inputs that can never fit */
+	int			stop;			/* the inputs from here on are not exported */
 } ExportState;
+
+/* the bytes of a success message for an item of size bytes */
+static size_t
+export_message_size(const EwsItemRef *ref, int64 size)
+{
+	return ews_base64_encoded_len((size_t) size) + 512 + strlen(ref->id) + EWS_CK_CHARS;
+}
+
+static int
+export_plan(void *arg, const int64 *sizes, int n)
+{
+	ExportState *es = (ExportState *) arg;
+	SoapCall   *call = es->call;
+	size_t		base = (size_t) call->out->len;
+	size_t		want = 0;
+	int			stop = n;
+
+	es->too_large = palloc0(sizeof(bool) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		size_t		msg = sizes[i] < 0 ? ERROR_MESSAGE_MAX : export_message_size(&es->refs[i], sizes[i]);
+
+		/* alone in a response, with nothing else answered: never fits */
+		if (sizes[i] >= 0 && (int64) msg + 4096 > ews_max_response_size)
+		{
+			es->too_large[i] = true;
+			msg = ERROR_MESSAGE_MAX;
+		}
+		if ((int64) (base + want + msg) + 256 + (int64) (n - i - 1) * SOAP_STOPPED_MESSAGE >
+			ews_max_response_size)
+		{
+			stop = i;
+			break;
+		}
+		want += msg;
+	}
+	/* one enlargement for the whole batch: a doubling buffer would copy the megabytes again and again */
+	want += (size_t) (n - stop) * SOAP_STOPPED_MESSAGE + 256;
+	if (want < (size_t) (MaxAllocSize - call->out->len - 1))
+		enlargeStringInfo(call->out, (int) want);
+	es->stop = stop;
+	return stop;
+}
 
 static void
 export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *st)
@@ -819,23 +1056,21 @@ export_emit(void *arg, int index, const EwsExportedItem *item, const EwsStatus *
 	ExportState *es = (ExportState *) arg;
 	SoapCall   *call = es->call;
 
+	CHECK_FOR_INTERRUPTS();
+	if (es->too_large[index])
+	{
+		EwsStatus	big;
+
+		ews_status_set(&big, EWS_ErrorMessageSizeExceeded,
+					   psprintf("The item's data, in base64, is larger than ews.max_response_size (%d bytes) allows in a response.",
+								ews_max_response_size));
+		message_begin(call, "ExportItems", &big);
+		sw_message_end(call->out, "ExportItems");
+		return;
+	}
 	message_begin(call, "ExportItems", st);
 	if (st->code == EWS_NoError && item != NULL)
 	{
-		/*
-		 * Grow the response once, at the first item, for the rest of the
-		 * batch as if its items were this size: a doubling StringInfo would
-		 * otherwise copy the megabytes written so far again and again.
-		 */
-		if (!es->sized)
-		{
-			double		want = (double) (es->n - index) *
-				(ews_base64_encoded_len(VARSIZE_ANY_EXHDR(item->blob)) + 512);
-
-			es->sized = true;
-			if (want < (double) (MaxAllocSize / 2 - call->out->len))
-				enlargeStringInfo(call->out, (int) want);
-		}
 		appendStringInfoString(call->out, "<m:ItemId");
 		sw_attr(call->out, "Id", item->item_id);
 		sw_attr(call->out, "ChangeKey", item->change_key);
@@ -875,6 +1110,8 @@ soap_read_export_items(SoapCall *call, xmlNodePtr op, void **request)
 	}
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:ItemIds needs at least one t:ItemId.");
+	if (!soap_batch_size_ok(call, n, "item ids"))
+		return false;
 	refs = palloc(sizeof(EwsItemRef) * n);
 	n = 0;
 	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
@@ -896,14 +1133,22 @@ soap_run_export_items(SoapCall *call, void *request)
 {
 	ExportItemsRequest *r = request;
 	ExportState es;
+	SoapBatch	b;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "ExportItems");
 	/* detoasted one at a time: the base64 goes into the response, the bytes are freed */
+	memset(&es, 0, sizeof(es));
 	es.call = call;
+	es.refs = r->refs;
 	es.n = r->n;
-	es.sized = false;
-	ews_item_export_batch(&call->ctx, r->refs, r->n, true, export_emit, &es);
+	es.stop = r->n;
+	ews_item_export_batch(&call->ctx, r->refs, r->n, true, export_plan, export_emit, &es);
+	/* the inputs the plan stopped before: answered, never read */
+	soap_batch_begin(&b, call, "ExportItems", "", r->n);
+	for (int i = es.stop; i < r->n; i++)
+		soap_batch_stop(&b, i);
+	soap_batch_end(&b);
 	sw_response_end(call->out, "ExportItems");
 	sw_envelope_end(call->out);
 }
@@ -942,6 +1187,8 @@ soap_read_upload_items(SoapCall *call, xmlNodePtr op, void **request)
 	}
 	if (n == 0)
 		return soap_fault(call, "ErrorSchemaValidation", "m:Items needs at least one t:Item.");
+	if (!soap_batch_size_ok(call, n, "items"))
+		return false;
 	in = palloc0(sizeof(EwsUploadInput) * n);
 	n = 0;
 	for (xmlNodePtr c = soap_first(list); c != NULL; c = soap_next(c))
@@ -1005,14 +1252,19 @@ void
 soap_run_upload_items(SoapCall *call, void *request)
 {
 	UploadItemsRequest *r = request;
+	SoapBatch	b;
 
 	sw_envelope_begin(call->out, call->version);
 	sw_response_begin(call->out, "UploadItems");
+	soap_batch_begin(&b, call, "UploadItems", "", r->n);
 	for (int i = 0; i < r->n; i++)
 	{
 		EwsStatus	st;
 		char	   *item_id = NULL;
 		char	   *change_key = NULL;
+
+		if (!soap_batch_next(&b, i, ERROR_MESSAGE_MAX))
+			continue;
 
 		soap_step_begin();
 		ews_item_upload(&call->ctx, &r->in[i], &item_id, &change_key, &st);
@@ -1026,7 +1278,13 @@ soap_run_upload_items(SoapCall *call, void *request)
 			appendStringInfoString(call->out, "/>");
 		}
 		sw_message_end(call->out, "UploadItems");
+		soap_batch_done(&b, i, false);
+		/* the decoded item is not needed any more */
+		if (r->in[i].data != NULL)
+			pfree((void *) r->in[i].data);
+		r->in[i].data = NULL;
 	}
+	soap_batch_end(&b);
 	sw_response_end(call->out, "UploadItems");
 	sw_envelope_end(call->out);
 }
@@ -1036,6 +1294,7 @@ soap_run_upload_items(SoapCall *call, void *request)
 typedef struct SoapFolderShape
 {
 	FolderShape shape;
+	FolderExt	ext;			/* the ExtendedFieldURIs asked for */
 } SoapFolderShape;
 
 void *
@@ -1043,11 +1302,13 @@ soap_folder_shape_read(SoapCall *call, xmlNodePtr el)
 {
 	SoapFolderShape *s = palloc0(sizeof(SoapFolderShape));
 
-	return read_shape(call, el, &s->shape) ? s : NULL;
+	return read_shape(call, el, &s->shape, &s->ext) ? s : NULL;
 }
 
 void
 soap_folder_write(StringInfo buf, const EwsFolder *f, const void *shape)
 {
-	write_folder(buf, f, ((const SoapFolderShape *) shape)->shape, NULL);
+	const SoapFolderShape *s = shape;
+
+	write_folder(buf, f, s->shape, NULL, &s->ext);
 }

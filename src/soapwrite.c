@@ -11,6 +11,7 @@
 #include "utils/memutils.h"
 
 #include "base64.h"
+#include "xmlscan.h"
 
 /* what the server says it is: Exchange 2019 (15.2), a build of CU12 */
 #define SV_MAJOR	"15"
@@ -19,9 +20,13 @@
 #define SV_REVISION	"7"
 
 /*
- * Bytes that XML 1.0 cannot carry at all (C0 controls other than TAB, LF,
- * CR) are written as U+FFFD: a stored name with such a byte must not make
- * the whole response ill-formed.
+ * Characters that XML 1.0 cannot carry at all are written as U+FFFD: the C0
+ * controls other than TAB, LF and CR, and U+FFFE and U+FFFF (EF BF BE, EF BF
+ * BF); so are bytes that are not UTF-8 (the store keeps UTF-8 only, so these
+ * are for text stored by 0.1 or outside the functions).  A stored name or
+ * subject with such a character must not make the whole response
+ * ill-formed: the writer never emits one.  U+FFFD is what XML parsers and
+ * Exchange themselves put in place of what they cannot decode.
  */
 static void
 escape(StringInfo buf, const char *s, bool attr)
@@ -33,11 +38,30 @@ escape(StringInfo buf, const char *s, bool attr)
 	{
 		const char *rep;
 		unsigned char c = *p;
+		int			skip = 0;	/* more bytes the replaced sequence takes */
 
 		if (c == '\0')
 			break;
-		if (c >= 0x20 && c != '&' && c != '<' && c != '>' && c != '"')
+		if (c >= 0x20 && c < 0x80 && c != '&' && c != '<' && c != '>' && c != '"')
 			continue;
+		if (c >= 0x80)
+		{
+			uint32_t	cp;
+			int			n = ews_utf8_next(p, strnlen((const char *) p, 4), &cp);
+
+			if (n > 0 && ews_xml_is_char(cp))
+			{
+				p += n - 1;
+				continue;
+			}
+			/* not a character XML can carry, or not UTF-8: one U+FFFD */
+			skip = n > 0 ? n - 1 : 0;
+			appendBinaryStringInfo(buf, (const char *) run, p - run);
+			appendStringInfoString(buf, "\xEF\xBF\xBD");
+			p += skip;
+			run = p + 1;
+			continue;
+		}
 		switch (c)
 		{
 			case '&':
@@ -102,143 +126,6 @@ sw_elem_int(StringInfo buf, const char *name, long long n)
 	appendStringInfo(buf, "<%s>%lld</%s>", name, n, name);
 }
 
-/*
- * base64 for ExportItems Data, where a response carries megabytes of it.
- * The output is that of ews_base64_encode() (the fixtures compare it with
- * PostgreSQL's encode()); only the speed differs.  Scalar: two lookups in a
- * table of the 4096 character pairs per three bytes.  With SSSE3 (checked at
- * run time): twelve bytes at a time, the 6-bit indices cut out with two
- * multiplies and mapped to the alphabet with one table shuffle; with AVX2,
- * twenty-four.
- */
-static char pair_table[4096][2];
-static bool pair_table_ready = false;
-
-static size_t
-base64_pairs(const unsigned char *src, size_t n, char *dst)
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t		i = 0;
-
-	if (!pair_table_ready)
-	{
-		for (int v = 0; v < 4096; v++)
-		{
-			pair_table[v][0] = alphabet[v >> 6];
-			pair_table[v][1] = alphabet[v & 63];
-		}
-		pair_table_ready = true;
-	}
-	for (; i + 3 <= n; i += 3, dst += 4)
-	{
-		uint32		v = ((uint32) src[i] << 16) | ((uint32) src[i + 1] << 8) | src[i + 2];
-
-		memcpy(dst, pair_table[v >> 12], 2);
-		memcpy(dst + 2, pair_table[v & 4095], 2);
-	}
-	/* the last one or two bytes, padded, as the codec does them */
-	if (i < n)
-		ews_base64_encode(src + i, n - i, dst);
-	return i;
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-/* encodes whole 12-byte blocks while 16 bytes can be read; returns bytes consumed */
-__attribute__((target("ssse3")))
-static size_t
-base64_ssse3(const unsigned char *src, size_t n, char *dst)
-{
-	/* each 32-bit lane gets the bytes b, a, c, b of one 3-byte group a b c */
-	const __m128i spread = _mm_set_epi8(10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1);
-	/* per character class: what to add to the 6-bit value (see below) */
-	const __m128i offsets = _mm_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-										  '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-										  '+' - 62, '/' - 63, 'A', 0, 0);
-	size_t		i = 0;
-
-	for (; i + 16 <= n; i += 12, dst += 16)
-	{
-		__m128i		in = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (src + i)), spread);
-		/* indices 0 and 2 of each group: a>>2 and (b&15)<<2|c>>6, by high multiplies */
-		__m128i		t0 = _mm_mulhi_epu16(_mm_and_si128(in, _mm_set1_epi32(0x0fc0fc00)),
-										 _mm_set1_epi32(0x04000040));
-		/* indices 1 and 3: (a&3)<<4|b>>4 and c&63, by low multiplies */
-		__m128i		t1 = _mm_mullo_epi16(_mm_and_si128(in, _mm_set1_epi32(0x003f03f0)),
-										 _mm_set1_epi32(0x01000010));
-		__m128i		idx = _mm_or_si128(t0, t1);
-		/* class: 0 for 26..51, 1..10 for digits, 11 '+', 12 '/', 13 for 0..25 */
-		__m128i		cls = _mm_subs_epu8(idx, _mm_set1_epi8(51));
-
-		cls = _mm_or_si128(cls, _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), idx),
-											  _mm_set1_epi8(13)));
-		_mm_storeu_si128((__m128i *) dst, _mm_add_epi8(_mm_shuffle_epi8(offsets, cls), idx));
-	}
-	return i;
-}
-
-/* the same on two 12-byte blocks per step, one in each 128-bit lane */
-__attribute__((target("avx2")))
-static size_t
-base64_avx2(const unsigned char *src, size_t n, char *dst)
-{
-	const __m256i spread = _mm256_set_epi8(10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1,
-										   10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1);
-	const __m256i offsets = _mm256_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-											 '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-											 '+' - 62, '/' - 63, 'A', 0, 0,
-											 'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-											 '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-											 '+' - 62, '/' - 63, 'A', 0, 0);
-	size_t		i = 0;
-
-	for (; i + 28 <= n; i += 24, dst += 32)
-	{
-		__m256i		in = _mm256_inserti128_si256(
-			_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (src + i))),
-			_mm_loadu_si128((const __m128i *) (src + i + 12)), 1);
-		__m256i		t0,
-					t1,
-					idx,
-					cls;
-
-		in = _mm256_shuffle_epi8(in, spread);
-		t0 = _mm256_mulhi_epu16(_mm256_and_si256(in, _mm256_set1_epi32(0x0fc0fc00)),
-								_mm256_set1_epi32(0x04000040));
-		t1 = _mm256_mullo_epi16(_mm256_and_si256(in, _mm256_set1_epi32(0x003f03f0)),
-								_mm256_set1_epi32(0x01000010));
-		idx = _mm256_or_si256(t0, t1);
-		cls = _mm256_subs_epu8(idx, _mm256_set1_epi8(51));
-		cls = _mm256_or_si256(cls, _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(26), idx),
-													_mm256_set1_epi8(13)));
-		_mm256_storeu_si256((__m256i *) dst, _mm256_add_epi8(_mm256_shuffle_epi8(offsets, cls), idx));
-	}
-	return i;
-}
-#endif
-
-static void
-base64_fast(const unsigned char *src, size_t n, char *dst)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-	static int	level = -1;		/* 2 AVX2, 1 SSSE3, 0 neither */
-	size_t		done = 0;
-
-	if (level < 0)
-		level = __builtin_cpu_supports("avx2") ? 2 : __builtin_cpu_supports("ssse3") ? 1 : 0;
-	if (level == 2)
-		done = base64_avx2(src, n, dst);
-	if (level >= 1)
-		done += base64_ssse3(src + done, n - done, dst + done / 3 * 4);
-	src += done;
-	dst += done / 3 * 4;
-	n -= done;
-#endif
-	base64_pairs(src, n, dst);
-}
-
 void
 sw_base64(StringInfo buf, const unsigned char *data, size_t len)
 {
@@ -250,7 +137,8 @@ sw_base64(StringInfo buf, const unsigned char *data, size_t len)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("response too large")));
 	enlargeStringInfo(buf, (int) n);
-	base64_fast(data, len, buf->data + buf->len);
+	/* the fastest encoder this CPU has (SIMD where there is one): src/base64.c */
+	ews_base64_encode(data, len, buf->data + buf->len);
 	buf->len += (int) n;
 	buf->data[buf->len] = '\0';
 }
@@ -319,7 +207,9 @@ sw_message_begin(StringInfo buf, const char *op, const char *code,
 						 "<m:ResponseCode>NoError</m:ResponseCode>", op);
 		return;
 	}
-	appendStringInfo(buf, "<m:%sResponseMessage ResponseClass=\"Error\">", op);
+	/* a batch that stopped answers the rest "not processed": a Warning, as Exchange does */
+	appendStringInfo(buf, "<m:%sResponseMessage ResponseClass=\"%s\">", op,
+					 strcmp(code, "ErrorBatchProcessingStopped") == 0 ? "Warning" : "Error");
 	sw_elem_text(buf, "m:MessageText", text ? text : "");
 	appendStringInfo(buf,
 					 "<m:ResponseCode>%s</m:ResponseCode>"

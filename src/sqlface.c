@@ -17,9 +17,11 @@
 #include "utils/builtins.h"
 
 #include "actas.h"
+#include "ews.h"
 #include "folder.h"
 #include "mailbox.h"
 #include "sqlface.h"
+#include "utils/memutils.h"
 
 char **
 ews_text_array(ArrayType *arr, int *n)
@@ -83,6 +85,33 @@ ews_status_datums(const EwsStatus *st, Datum *values, bool *nulls)
 		nulls[3] = true;
 		values[3] = (Datum) 0;
 	}
+}
+
+/*
+ * ews.max_batch_size holds for both faces: a larger batch is refused before
+ * anything is done, as a programming error of the caller (it chose the
+ * batch), with the limit's name so that it can split it.
+ */
+static void
+require_batch_size(const char *what, int n)
+{
+	if (n > ews_max_batch_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%d %s exceed ews.max_batch_size (%d)", n, what, ews_max_batch_size),
+				 errhint("Split the batch, or have a superuser raise ews.max_batch_size.")));
+}
+
+/*
+ * Each input of a batch runs in a memory context of its own, reset after
+ * it (core's per-tuple idiom): its row is copied into the result's
+ * tuplestore, and nothing else of it is kept, so a batch of 200 000 ids
+ * holds one input's work at a time instead of all of them.
+ */
+static MemoryContext
+input_context(void)
+{
+	return AllocSetContextCreate(CurrentMemoryContext, "ews SQL input", ALLOCSET_DEFAULT_SIZES);
 }
 
 static void
@@ -261,16 +290,26 @@ ews_get_folder_sql(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "folder_ids");
 	InitMaterializedSRF(fcinfo, 0);
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("folder ids", n);
 	ews_ctx_begin(&ctx);
-	for (int i = 0; i < n; i++)
 	{
-		EwsFolderRef ref = ref_from_id(ids[i]);
-		EwsFolder	f;
-		EwsStatus	st;
+		MemoryContext input_cxt = input_context();
 
-		CHECK_FOR_INTERRUPTS();
-		ews_folder_get(&ctx, &ref, &f, &st);
-		put_folder_row(rsinfo, &f, &st);
+		for (int i = 0; i < n; i++)
+		{
+			EwsFolderRef ref = ref_from_id(ids[i]);
+			EwsFolder	f;
+			EwsStatus	st;
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_folder_get(&ctx, &ref, &f, &st);
+			put_folder_row(rsinfo, &f, &st);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
 	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
@@ -288,8 +327,7 @@ ews_find_folder_sql(PG_FUNCTION_ARGS)
 	EwsStatus	st;
 	char	   *traversal;
 	bool		deep;
-	List	   *found;
-	ListCell   *lc;
+	EwsFolderList *list;
 
 	require_arg(fcinfo, 1, "traversal");
 	traversal = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -305,11 +343,34 @@ ews_find_folder_sql(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	ref = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	ews_ctx_begin(&ctx);
-	found = ews_folder_find(&ctx, &ref, deep, &st);
+	list = ews_folder_find_list(&ctx, &ref, deep, NULL, &st);
 	if (st.code != EWS_NoError)
 		put_folder_row(rsinfo, NULL, &st);
-	foreach(lc, found)
-		put_folder_row(rsinfo, (EwsFolder *) lfirst(lc), &st);
+	else
+	{
+		/*
+		 * The folders in pieces, each piece fetched (counts included) and
+		 * turned into rows in a memory context reset after it: a subtree of
+		 * any size streams through the tuplestore.
+		 */
+		MemoryContext input_cxt = input_context();
+		EwsFolder  *page = palloc(sizeof(EwsFolder) * 1000);
+
+		for (int64 j = 0; j < list->n; j += 1000)
+		{
+			int			count = (int) Min((int64) 1000, list->n - j);
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_folder_find_fetch(list, j, count, true, page);
+			for (int k = 0; k < count; k++)
+				put_folder_row(rsinfo, &page[k], &st);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
+	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
@@ -337,19 +398,33 @@ ews_delete_folder_sql(PG_FUNCTION_ARGS)
 				 errhint("Use HardDelete, SoftDelete or MoveToDeletedItems.")));
 	InitMaterializedSRF(fcinfo, 0);
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("folder ids", n);
 	ews_ctx_begin(&ctx);
-	for (int i = 0; i < n; i++)
 	{
-		EwsFolderRef ref = ref_from_id(ids[i]);
-		EwsStatus	st;
-		Datum		values[1 + EWS_STATUS_COLS];
-		bool		nulls[1 + EWS_STATUS_COLS] = {0};
+		EwsFolderRef *refs = palloc0(sizeof(EwsFolderRef) * Max(n, 1));
+		MemoryContext input_cxt = input_context();
 
-		CHECK_FOR_INTERRUPTS();
-		ews_folder_delete(&ctx, &ref, type, &st);
-		values[0] = ews_text_or_null(ids[i], &nulls[0]);
-		ews_status_datums(&st, values + 1, nulls + 1);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		for (int i = 0; i < n; i++)
+			refs[i] = ref_from_id(ids[i]);
+		/* the mailboxes' hierarchy locks in a fixed order, before the first delete */
+		ews_folder_lock_hierarchies(&ctx, refs, n, EWS_NEED_WRITE);
+		for (int i = 0; i < n; i++)
+		{
+			EwsStatus	st;
+			Datum		values[1 + EWS_STATUS_COLS];
+			bool		nulls[1 + EWS_STATUS_COLS] = {0};
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_folder_delete(&ctx, &refs[i], type, &st);
+			values[0] = ews_text_or_null(ids[i], &nulls[0]);
+			ews_status_datums(&st, values + 1, nulls + 1);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
 	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
@@ -378,6 +453,7 @@ move_copy_sql(FunctionCallInfo fcinfo, bool copy)
 	InitMaterializedSRF(fcinfo, 0);
 	target = ref_from_id(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(1), &n);
+	require_batch_size("folder ids", n);
 	sources = palloc0(sizeof(EwsFolderRef) * Max(n, 1));
 	out = palloc0(sizeof(EwsFolder) * Max(n, 1));
 	st = palloc0(sizeof(EwsStatus) * Max(n, 1));
@@ -509,6 +585,7 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 
 	require_arg(fcinfo, 0, "item_ids");
 	ids = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("item ids", n);
 	cks = ews_text_array_opt(fcinfo, 1, &ncks);
 	if (cks != NULL)
 		require_same_length("change_keys", ncks, "item_ids", n);
@@ -523,7 +600,7 @@ ews_export_items_sql(PG_FUNCTION_ARGS)
 	/* the stored datum, not a detoasted copy: see ews_item_export_batch */
 	memset(&rows, 0, sizeof(rows));
 	rows.rsinfo = rsinfo;
-	ews_item_export_batch(&ctx, refs, n, false, put_export_row, &rows);
+	ews_item_export_batch(&ctx, refs, n, false, NULL, put_export_row, &rows);
 	ews_ctx_end(&ctx);
 	return (Datum) 0;
 }
@@ -569,6 +646,7 @@ ews_upload_items_sql(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "parent_folder_ids");
 	require_arg(fcinfo, 1, "data");
 	parents = ews_text_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	require_batch_size("items", n);
 	{
 		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 
@@ -624,15 +702,24 @@ ews_upload_items_sql(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	ews_ctx_begin(&ctx);
-	for (int i = 0; i < n; i++)
 	{
-		EwsStatus	st;
-		char	   *id;
-		char	   *ck;
+		MemoryContext input_cxt = input_context();
 
-		CHECK_FOR_INTERRUPTS();
-		ews_item_upload(&ctx, &in[i], &id, &ck, &st);
-		put_item_row(rsinfo, id, ck, &st);
+		for (int i = 0; i < n; i++)
+		{
+			EwsStatus	st;
+			char	   *id;
+			char	   *ck;
+			MemoryContext outer;
+
+			CHECK_FOR_INTERRUPTS();
+			outer = MemoryContextSwitchTo(input_cxt);
+			ews_item_upload(&ctx, &in[i], &id, &ck, &st);
+			put_item_row(rsinfo, id, ck, &st);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(input_cxt);
+		}
+		MemoryContextDelete(input_cxt);
 	}
 	ews_ctx_end(&ctx);
 	return (Datum) 0;

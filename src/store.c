@@ -35,6 +35,8 @@
 #include "utils/rel.h"
 
 #include "actas.h"
+#include "ews.h"
+#include "folder.h"
 #include "ids.h"
 
 static Oid
@@ -122,12 +124,14 @@ check_schema_version(void)
 void
 ews_ctx_begin_bare(EwsCtx *ctx)
 {
+	ews_require_database_encoding();
 	check_schema_version();
 	memset(ctx, 0, sizeof(*ctx));
 	last_result = NULL;
 	ctx->caller = GetUserId();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	ctx->cxt = CurrentMemoryContext;
 	GetUserIdAndSecContext(&ctx->saved_userid, &ctx->saved_sec_context);
 	SetUserIdAndSecContext(store_owner(),
 						   ctx->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
@@ -217,8 +221,11 @@ ews_plan(EwsPlan *p)
 {
 	if (p->plan == NULL)
 	{
+		MemoryContext caller = CurrentMemoryContext;
 		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
 
+		/* SPI leaves its procedure context current: see ews_exec */
+		MemoryContextSwitchTo(caller);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql,
 				 SPI_result_code_string(SPI_result));
@@ -240,6 +247,7 @@ uint64
 ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long count)
 {
 	int			rc;
+	MemoryContext caller = CurrentMemoryContext;
 
 	/* only our own: SPI_tuptable may still be an outer SPI level's, or freed by a subtransaction abort */
 	if (last_result != NULL && SPI_tuptable == last_result)
@@ -247,6 +255,14 @@ ews_exec(EwsPlan *p, Datum *values, const char *nulls, bool read_only, long coun
 	last_result = NULL;
 	rc = SPI_execute_plan(ews_plan(p), values, nulls, read_only, count);
 	last_result = SPI_tuptable;
+
+	/*
+	 * SPI returns with its procedure context current (which lives until
+	 * SPI_finish), not the caller's: without this, everything a batch loop
+	 * allocated after its first query went there, past the per-input
+	 * context the loop resets, and a batch of 200 000 inputs kept all of it.
+	 */
+	MemoryContextSwitchTo(caller);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", p->sql, SPI_result_code_string(rc));
@@ -585,7 +601,11 @@ ews_mailbox_by_guid(EwsCtx *ctx, const char *guid, EwsNeed need, EwsMailbox *out
 		found = ews_exec(&plan, &arg, NULL, true, 1) == 1;
 		if (found)
 		{
+			/* the cache outlives the input that filled it (batch loops reset theirs) */
+			MemoryContext old = MemoryContextSwitchTo(ctx->cxt);
+
 			mailbox_from_row(&ctx->cache);
+			MemoryContextSwitchTo(old);
 			ctx->cache.access = mailbox_access(ctx, &ctx->cache, &ctx->cache.delegated);
 		}
 		else
@@ -708,26 +728,12 @@ ews_folder_fetch(const pg_uuid_t *mailbox, const char *guid, int64 folder_id, Ew
 	return true;
 }
 
+/* the counts of one folder: see ews_folder_counts_many (folder.c), the one place they come from */
 void
 ews_folder_counts(EwsFolder *f)
 {
-	/* the item counts are the folder's counters (content.h), kept exact by every write */
-	static EwsPlan plan = {
-		"SELECT f.total_count,"
-		"       (SELECT pg_catalog.count(*) FROM ews.folder c"
-		"         WHERE c.mailbox_id = $1 AND c.parent_id = $2)::int4,"
-		"       f.unread_count"
-		"  FROM ews.folder f WHERE f.mailbox_id = $1 AND f.folder_id = $2",
-		2, {UUIDOID, INT8OID}
-	};
-	Datum		args[2];
-
-	args[0] = UUIDPGetDatum(&f->mailbox_id);
-	args[1] = Int64GetDatum(f->folder_id);
-	ews_exec(&plan, args, NULL, true, 1);
-	f->total_count = ews_col_int32(0, 1);
-	f->child_count = ews_col_int32(0, 2);
-	f->unread_count = ews_col_int32(0, 3);
+	/* the one place counts come from: ews_folder_counts_many (folder.c) */
+	ews_folder_counts_many(f, 1);
 }
 
 int64

@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "utils/uuid.h"
 
@@ -68,10 +69,42 @@ typedef enum EwsRight
 	EWS_RIGHT_IMPERSONATE		/* act as the mailbox in ews_soap */
 } EwsRight;
 
+/* a folder as a request names it: a FolderId or a DistinguishedFolderId */
+typedef struct EwsFolderRef
+{
+	const char *id;				/* FolderId/@Id */
+	const char *change_key;		/* FolderId/@ChangeKey, optional */
+	const char *distinguished;	/* DistinguishedFolderId/@Id */
+	const char *mailbox;		/* DistinguishedFolderId/Mailbox/EmailAddress, optional */
+} EwsFolderRef;
+
+typedef struct EwsFolder
+{
+	pg_uuid_t	mailbox_id;
+	char		guid[EWS_GUID_CHARS + 1];
+	int64		folder_id;
+	int64		change_number;
+	int64		parent_id;		/* 0 for root */
+	int64		parent_change;
+	char	   *display_name;
+	char	   *folder_class;	/* NULL when none was given */
+	char	   *distinguished;	/* NULL for ordinary folders */
+	/* the request's rights in the folder's mailbox (EffectiveRights), set by ews_folder_resolve */
+	EwsAccess	access;
+	bool		delegated;
+	/* filled by ews_folder_counts */
+	int32		total_count;
+	int32		child_count;
+	int32		unread_count;
+	int64		next_article;	/* the next PidTagInternetArticleNumber (0x6751) */
+	TimestampTz content_changed_at; /* PidTagLocalCommitTimeMax (0x670A) */
+} EwsFolder;
+
 /* one call into the store core */
 typedef struct EwsCtx
 {
 	Oid			caller;			/* the role all access checks are made for */
+	MemoryContext cxt;			/* lives as long as the call: what the context caches goes here */
 	Oid			saved_userid;
 	int			saved_sec_context;
 	/*
@@ -95,6 +128,13 @@ typedef struct EwsCtx
 	EwsMailbox	cache;
 	/* the content changes of this call, written to the folders at ews_ctx_end */
 	EwsContent	content;
+	/*
+	 * The parent folder of the last item write, by the reference as sent
+	 * (item.c): a batch writing into one folder resolves it once.
+	 */
+	bool		parent_cache_valid;
+	EwsFolderRef parent_cache_ref;
+	EwsFolder	parent_cache;
 } EwsCtx;
 
 /*
@@ -193,35 +233,6 @@ extern void ews_lock_hierarchy(const pg_uuid_t *mailbox);
  */
 extern bool ews_object_id_decode(const char *id, const char *change_key, uint8 kind,
 								 EwsObjectId *oid, int64 *change_number, EwsStatus *st);
-
-/* a folder as a request names it: a FolderId or a DistinguishedFolderId */
-typedef struct EwsFolderRef
-{
-	const char *id;				/* FolderId/@Id */
-	const char *change_key;		/* FolderId/@ChangeKey, optional */
-	const char *distinguished;	/* DistinguishedFolderId/@Id */
-	const char *mailbox;		/* DistinguishedFolderId/Mailbox/EmailAddress, optional */
-} EwsFolderRef;
-
-typedef struct EwsFolder
-{
-	pg_uuid_t	mailbox_id;
-	char		guid[EWS_GUID_CHARS + 1];
-	int64		folder_id;
-	int64		change_number;
-	int64		parent_id;		/* 0 for root */
-	int64		parent_change;
-	char	   *display_name;
-	char	   *folder_class;	/* NULL when none was given */
-	char	   *distinguished;	/* NULL for ordinary folders */
-	/* the request's rights in the folder's mailbox (EffectiveRights), set by ews_folder_resolve */
-	EwsAccess	access;
-	bool		delegated;
-	/* filled by ews_folder_counts */
-	int32		total_count;
-	int32		child_count;
-	int32		unread_count;
-} EwsFolder;
 
 /*
  * Resolve a folder reference for an operation that needs its mailbox for

@@ -38,11 +38,26 @@ ews_install_deps() {
 # lock: several checkouts on one machine share PostgreSQL's extension dir
 ews_lock_file=/tmp/ews-install.lock
 
+# As root, pg_virtualenv keeps its cluster in the system's place
+# (/etc/postgresql/15/regress) and refuses to start when one is there.  A run
+# killed before its cleanup (a CI timeout, a machine stopped mid-test) leaves
+# one behind, marked .by_pg_virtualenv.  Under the lock no other run of ours
+# owns it, so a marked one is a leftover: drop it.  An unmarked one is not
+# ours and stays (pg_virtualenv then refuses, saying so).
+ews_drop_stale_cluster() {
+	local conf=/etc/postgresql/15/regress
+	[ "$(id -u)" -eq 0 ] && [ -f "$conf/.by_pg_virtualenv" ] || return 0
+	echo "# dropping the throwaway cluster 15/regress left by an interrupted run"
+	pg_ctlcluster --mode immediate 15 regress stop 2>/dev/null || true
+	pg_dropcluster 15 regress
+}
+
 # Install this build and run "$@" inside a throwaway PostgreSQL 15 cluster
 # (pg_virtualenv), holding the lock until the cluster is gone.
 ews_in_cluster() {
 	(
 		flock 9
+		ews_drop_stale_cluster
 		make -s install >/dev/null
 		pg_virtualenv -v 15 "$@"
 	) 9>"$ews_lock_file"

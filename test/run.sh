@@ -5,7 +5,9 @@
 #   2. the libFuzzer harnesses for EWS_FUZZ_SECONDS each (default 30);
 #   3. a -Werror build, make install, and in one throwaway PostgreSQL 15
 #      cluster (pg_virtualenv): pg_regress (make installcheck, diffs printed
-#      on failure), pgTAP (pg_prove test/pgtap/*.sql) and test/sh/*.sh.
+#      on failure), pgTAP (pg_prove test/pgtap/*.sql) and test/sh/*.sh;
+#   4. the Debian package: built, installed, its autopkgtests, purged
+#      (test/package.sh).
 #
 # Installs the Debian packages it needs when they are missing.
 set -euo pipefail
@@ -24,10 +26,13 @@ true
 echo "# fuzzing"
 make -s -C test/fuzz run FUZZ_SECONDS="${EWS_FUZZ_SECONDS:-30}" || fail=1
 
-echo "# build"
+echo "# build (warnings are errors)"
 make -s clean
-make -s 2>&1
+make -s COPT=-Werror 2>&1
 ews_in_cluster bash test/in_cluster.sh || fail=1
+
+echo "# Debian package"
+bash test/package.sh || fail=1
 
 if [ "$fail" -ne 0 ]; then
 	echo "# FAILED"

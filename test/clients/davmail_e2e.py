@@ -321,10 +321,11 @@ def main(port, user, password, smtp, trace_dir):
           lambda: (got is not None and not store.item(items[first]["id"])["is_read"], None),
           needs=["FindItem", "GetItem"])
 
-    got = step("UID FETCH BODY[]", lambda: fetch(str(first), "(BODY[])"), needs=["FindItem", "GetItem"])
+    # BODY[] of an unread message: DavMail marks it read (UpdateItem IsRead) before it answers
+    got = step("UID FETCH BODY[]", lambda: fetch(str(first), "(BODY[])"), needs=["FindItem", "GetItem", "UpdateItem"])
     guard("UID FETCH BODY[]: the stored message, byte for byte",
           lambda: (got[first]["BODY"] == items[first]["mime"], got[first]["BODY"][:300]),
-          needs=["FindItem", "GetItem"])
+          needs=["FindItem", "GetItem", "UpdateItem"])
     guard("UID FETCH BODY[] marks the message read in the store (UpdateItem IsRead)",
           lambda: (got is not None and store.item(items[first]["id"])["is_read"], None),
           needs=["FindItem", "GetItem", "UpdateItem"])

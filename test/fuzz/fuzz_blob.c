@@ -12,12 +12,37 @@
  * so mutations reach the checks behind the CRC.
  */
 #include "blob.h"
-#include "crc32c.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define REQUIRE(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+
+/* the editor's allocations, freed after each input */
+static void *arena[64];
+static int	narena;
+
+static void *
+fuzz_alloc(void *ctx, size_t size)
+{
+	void	   *p;
+
+	(void) ctx;
+	REQUIRE(narena < 64);
+	p = malloc(size ? size : 1);
+	REQUIRE(p != NULL);
+	arena[narena++] = p;
+	return p;
+}
+
+static void
+arena_free(void)
+{
+	while (narena > 0)
+		free(arena[--narena]);
+}
+
+static const uint8_t fuzz_guid[16] = {0x29, 0x03, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0, 0, 0, 0, 0, 0, 0x46};
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,6 +63,125 @@ walk(const uint8_t *data, size_t size, EwsBlobProp *props, uint32_t max)
 		n++;
 	}
 	return n;
+}
+
+/* Accepted input: names, multi-valued values, and the editor against the merger */
+static void
+check_names_and_edits(const uint8_t *data, size_t size, const EwsBlobProp *props, uint32_t nprops,
+					  const EwsBlobProp *over)
+{
+	EwsBlobNameIter nit;
+	EwsBlobName n;
+	size_t		m = 0;
+	uint8_t    *out;
+	size_t		outlen;
+	uint32_t	tags[2];
+	EwsBlobEdit stamp[2] = {
+		{EWS_BLOB_SET, NULL, over[0]},
+		{EWS_BLOB_SET, NULL, over[1]},
+	};
+
+	/* every name is found by its name and by its tag, and names a property */
+	ews_blob_names_init(&nit, data, size);
+	while (ews_blob_names_next(&nit, &n))
+	{
+		uint32_t	tag = 0;
+		EwsBlobName again;
+
+		if (n.kind == EWS_NAME_KIND_ID)
+			REQUIRE(ews_blob_find_named_id(data, size, n.guid, n.lid, &tag) && tag == n.tag);
+		else
+			REQUIRE(ews_blob_find_named_string(data, size, n.guid, n.name, n.name_len, &tag) && tag == n.tag);
+		REQUIRE(ews_blob_name_of(data, size, n.tag, &again) && again.guid == n.guid);
+		REQUIRE(ews_blob_find(data, size, n.tag, NULL));
+		m++;
+	}
+
+	/* every multi-valued value rebuilds from its values */
+	for (uint32_t i = 0; i < nprops; i++)
+	{
+		EwsBlobMvIter mi;
+		EwsBlobProp v;
+		EwsBlobProp *vals;
+		uint32_t	k = 0,
+					c;
+		uint8_t    *buf;
+
+		if (!EWS_PROP_IS_MV(props[i].tag))
+			continue;
+		c = ews_blob_mv_count(&props[i]);
+		vals = malloc(sizeof(EwsBlobProp) * (c ? c : 1));
+		REQUIRE(vals != NULL);
+		ews_blob_mv_init(&mi, &props[i]);
+		while (ews_blob_mv_next(&mi, &v))
+			vals[k++] = v;
+		REQUIRE(k == c);
+		REQUIRE(ews_blob_mv_size(EWS_PROP_TYPE(props[i].tag), vals, k) == props[i].len);
+		buf = malloc(props[i].len);
+		REQUIRE(buf != NULL);
+		REQUIRE(ews_blob_mv_encode(EWS_PROP_TYPE(props[i].tag), vals, k, buf, props[i].len) == props[i].len);
+		REQUIRE(memcmp(buf, props[i].value, props[i].len) == 0);
+		free(buf);
+		free(vals);
+	}
+
+	/* no edits: the same bytes */
+	REQUIRE(ews_blob_edit(data, size, NULL, 0, fuzz_alloc, NULL, &out, &outlen, NULL) == EWS_BLOB_OK);
+	REQUIRE(outlen == size && memcmp(out, data, size) == 0);
+
+	/* stamping by edit is stamping by merge */
+	REQUIRE(ews_blob_edit(data, size, stamp, 2, fuzz_alloc, NULL, &out, &outlen, tags) == EWS_BLOB_OK);
+	REQUIRE(tags[0] == over[0].tag && tags[1] == over[1].tag);
+	{
+		size_t		ml = ews_blob_merged_size(data, size, over, 2);
+		uint8_t    *mb = malloc(ml);
+
+		REQUIRE(mb != NULL && ml == outlen);
+		ews_blob_merge(data, size, over, 2, mb);
+		REQUIRE(memcmp(mb, out, ml) == 0);
+		free(mb);
+	}
+
+	/* delete every named property by its name: no table left */
+	if (m > 0)
+	{
+		EwsBlobEdit *del = malloc(sizeof(EwsBlobEdit) * m);
+		EwsBlobName *keys = malloc(sizeof(EwsBlobName) * m);
+		size_t		k = 0;
+
+		REQUIRE(del != NULL && keys != NULL);
+		ews_blob_names_init(&nit, data, size);
+		while (k < m && ews_blob_names_next(&nit, &keys[k]))
+		{
+			del[k] = (EwsBlobEdit) {EWS_BLOB_DELETE, &keys[k], {0, 0, NULL}};
+			k++;
+		}
+		REQUIRE(ews_blob_edit(data, size, del, m, fuzz_alloc, NULL, &out, &outlen, NULL) == EWS_BLOB_OK);
+		REQUIRE(ews_blob_validate(out, outlen, 0, NULL, NULL) == EWS_BLOB_OK);
+		REQUIRE(ews_le16(out + 6) == 0);
+		free(del);
+		free(keys);
+	}
+
+	/* a new name: found afterwards at the tag the editor reports, or the table is full */
+	{
+		static const uint8_t nm[] = "fuzz-new-name";
+		EwsBlobName key = {0, fuzz_guid, EWS_NAME_KIND_STRING, 0, sizeof(nm) - 1, nm};
+		EwsBlobEdit add = {EWS_BLOB_SET, &key, {EWS_PT_UNICODE, 2, (const uint8_t *) "ok"}};
+		EwsBlobStatus st = ews_blob_edit(data, size, &add, 1, fuzz_alloc, NULL, &out, &outlen, tags);
+
+		if (st == EWS_BLOB_OK)
+		{
+			uint32_t	tag = 0;
+
+			REQUIRE(ews_blob_validate(out, outlen, 0, NULL, NULL) == EWS_BLOB_OK);
+			REQUIRE(ews_blob_find_named_string(out, outlen, fuzz_guid, nm, sizeof(nm) - 1, &tag));
+			REQUIRE(tag == tags[0] && EWS_PROP_IS_NAMED(tag));
+		}
+		else
+			REQUIRE(st == EWS_BLOB_NAMES_COUNT || st == EWS_BLOB_NO_MESSAGE_CLASS);
+	}
+	arena_free();
 }
 
 static void
@@ -76,8 +220,38 @@ check_blob(const uint8_t *data, size_t size)
 			ews_blob_merge(data, size, over, 2, out);
 			free(out);
 		}
+		/* a stored 0.1 blob with unnamed ids from 0x8000 up: only that leeway, and it edits */
+		{
+			uint32_t	sn = 0;
+
+			if (ews_blob_validate_stored(data, size, &sn, &off) == EWS_BLOB_OK)
+			{
+				EwsBlobEdit e = {EWS_BLOB_SET, NULL, over[1]};
+
+				REQUIRE(st == EWS_BLOB_NAME_MISSING && (ews_le16(data + 6) & EWS_BLOB_FLAG_NAMES) == 0);
+				REQUIRE(ews_blob_edit(data, size, &e, 1, fuzz_alloc, NULL, &out, &outlen, NULL) == EWS_BLOB_OK);
+				REQUIRE(ews_blob_validate_stored(out, outlen, NULL, NULL) == EWS_BLOB_OK);
+				arena_free();
+			}
+		}
+		/* the name iterator and the editor stay in bounds too; what the editor makes is valid */
+		{
+			EwsBlobNameIter nit;
+			EwsBlobName n;
+			EwsBlobEdit e = {EWS_BLOB_SET, NULL, over[1]};
+
+			ews_blob_names_init(&nit, data, size);
+			while (ews_blob_names_next(&nit, &n))
+				REQUIRE(n.guid >= data && n.guid + 16 <= data + size);
+			/* (with a 0.1 blob's unnamed ids kept, so by the stored reader) */
+			if (ews_blob_edit(data, size, &e, 1, fuzz_alloc, NULL, &out, &outlen, NULL) == EWS_BLOB_OK)
+				REQUIRE(ews_blob_validate_stored(out, outlen, NULL, NULL) == EWS_BLOB_OK);
+			arena_free();
+		}
 		return;
 	}
+
+	REQUIRE(ews_blob_validate_stored(data, size, NULL, NULL) == EWS_BLOB_OK);
 
 	/* Accepted: the iterator sees exactly the properties validate counted */
 	props = malloc(sizeof(EwsBlobProp) * (nprops ? nprops : 1));
@@ -92,14 +266,32 @@ check_blob(const uint8_t *data, size_t size)
 	}
 	REQUIRE(ews_blob_find(data, size, EWS_TAG_MESSAGE_CLASS, NULL));
 
-	/* Canonical form: re-encoding the iterated properties gives the same bytes */
-	outlen = ews_blob_encoded_size(props, nprops);
-	REQUIRE(outlen == size);
-	out = malloc(outlen);
-	REQUIRE(out != NULL);
-	REQUIRE(ews_blob_encode(props, nprops, out, outlen) == EWS_BLOB_OK);
-	REQUIRE(memcmp(out, data, size) == 0);
-	free(out);
+	/* Canonical form: re-encoding the iterated properties and names gives the same bytes */
+	{
+		EwsBlobName *names = malloc(sizeof(EwsBlobName) * EWS_BLOB_MAX_NAMES);
+		EwsBlobNameIter nit;
+		size_t		m = 0;
+
+		REQUIRE(names != NULL);
+		ews_blob_names_init(&nit, data, size);
+		while (ews_blob_names_next(&nit, &names[m]))
+		{
+			REQUIRE(m < EWS_BLOB_MAX_NAMES);
+			m++;
+		}
+		REQUIRE(!nit.bad);
+		REQUIRE((m > 0) == ((ews_le16(data + 6) & EWS_BLOB_FLAG_NAMES) != 0));
+		outlen = ews_blob_encoded_size_named(props, nprops, names, m);
+		REQUIRE(outlen == size);
+		out = malloc(outlen);
+		REQUIRE(out != NULL);
+		REQUIRE(ews_blob_encode_named(props, nprops, names, m, out, outlen) == EWS_BLOB_OK);
+		REQUIRE(memcmp(out, data, size) == 0);
+		if (m == 0)
+			REQUIRE(ews_blob_encoded_size(props, nprops) == size);
+		free(out);
+		free(names);
+	}
 
 	/* An empty merge copies */
 	outlen = ews_blob_merged_size(data, size, NULL, 0);
@@ -141,6 +333,8 @@ check_blob(const uint8_t *data, size_t size)
 		}
 	}
 	free(out);
+
+	check_names_and_edits(data, size, props, nprops, over);
 	free(props);
 }
 
@@ -161,7 +355,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fixed = malloc(size);
 		REQUIRE(fixed != NULL);
 		memcpy(fixed, data, size);
-		ews_put_le32(fixed + size - 4, ews_crc32c(fixed, size - 4));
+		ews_put_le32(fixed + size - 4, ews_blob_checksum(fixed, size - 4));
 		check_blob(fixed, size);
 		free(fixed);
 	}

@@ -207,6 +207,17 @@ def item_flows(account, smtp, store):
     guard("account.fetch(ids): the item's subject and MIME as stored",
           lambda: (fetched[0].subject == first["subject"] and fetched[0].mime_content == first["mime"], fetched),
           needs=["GetItem"])
+    # refresh() of a delivered item reads every field back over the local changes (a GetItem)
+    fresh = full[0] if full else None
+
+    def refreshed():
+        s = {i["id"]: i for i in stored(find_id)}[fresh.id]
+        fresh.subject, fresh.is_read, fresh.mime_content = "changed locally", True, b"x"
+        fresh.refresh()
+        return ((fresh.subject, fresh.is_read, fresh.mime_content, fresh.datetime_received.timestamp())
+                == (s["subject"], s["is_read"], s["mime"], when(s)), (fresh.subject, fresh.is_read))
+    guard("item.refresh() of a delivered item: the subject, read flag, MIME and received time the store holds",
+          refreshed, needs=["FindItem", "GetItem"])
 
     # ---- CreateItem from properties and from MIME
     made = Message(account=account, folder=inbox, subject="Made by exchangelib", body="Hello from exchangelib",

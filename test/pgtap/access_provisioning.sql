@@ -20,8 +20,10 @@ SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func e, pg_proc 
 CREATE TEMP TABLE user_func (name text);
 INSERT INTO user_func VALUES ('ews_act_as'), ('ews_acting_mailbox'), ('ews_add_delegate'), ('ews_copy_folder'),
 	('ews_create_folder'), ('ews_create_item'), ('ews_delete_folder'), ('ews_drop_mailbox'), ('ews_export_items'),
-	('ews_find_folder'), ('ews_folder_id'), ('ews_get_folder'), ('ews_grant'), ('ews_list_delegates'),
+	('ews_find_folder'), ('ews_find_items'), ('ews_folder_id'), ('ews_get_folder'), ('ews_get_items'), ('ews_grant'), ('ews_list_delegates'),
 	('ews_list_mailboxes'), ('ews_move_folder'), ('ews_remove_delegate'), ('ews_revoke'), ('ews_soap'), ('ews_upload_items'),
+	('ews_create_items'), ('ews_update_items'), ('ews_delete_items'), ('ews_move_items'), ('ews_copy_items'),
+	('ews_update_folders'), ('ews_empty_folders'),
 	('ews_sync_folder_items'), ('ews_sync_folder_hierarchy');
 SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE has_function_privilege('ews_user', f, 'EXECUTE')),
           (SELECT string_agg(name, ', ' ORDER BY name) FROM user_func),

@@ -7,7 +7,7 @@
 -- their SQL, so none of the traps may be called.  A control call from the
 -- role's own SQL shows the traps do work where names are not pinned.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 CREATE ROLE sp_evil NOLOGIN;
 CREATE ROLE sp_victim NOLOGIN;
@@ -233,6 +233,20 @@ INSERT INTO sp_evil.results (label, val)
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'victim create_item', c.response_code FROM ews_create_item(:'victim_inbox', 'Subject: x'::bytea) c;
 
+-- FindItem and GetItem: a restriction that reads every kind of property
+-- from the blob (the ews.prop_* functions), a sort order, and the victim's
+\set restriction '<t:Or><t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="item:Subject"/><t:Constant Value="TRAP"/></t:Contains><t:Exists><t:ExtendedFieldURI PropertyTag="0x1081" PropertyType="Integer"/></t:Exists><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x10f3" PropertyType="String"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x1081" PropertyType="Integer"/><t:FieldURIOrConstant><t:Constant Value="1"/></t:FieldURIOrConstant></t:IsEqualTo><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x29" PropertyType="Boolean"/><t:FieldURIOrConstant><t:Constant Value="true"/></t:FieldURIOrConstant></t:IsEqualTo><t:IsLessThan><t:ExtendedFieldURI PropertyTag="0x3ff0" PropertyType="SystemTime"/><t:FieldURIOrConstant><t:Constant Value="2000-01-01T00:00:00Z"/></t:FieldURIOrConstant></t:IsLessThan><t:IsGreaterThan><t:ExtendedFieldURI PropertyTag="0x7ffe" PropertyType="Double"/><t:FieldURIOrConstant><t:Constant Value="1.5"/></t:FieldURIOrConstant></t:IsGreaterThan><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0xff9" PropertyType="Binary"/><t:FieldURIOrConstant><t:Constant Value="AAE="/></t:FieldURIOrConstant></t:IsEqualTo><t:IsEqualTo><t:ExtendedFieldURI PropertyTag="0x3a4d" PropertyType="StringArray"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></t:Or>'
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'find_items', f.response_code || ' ' || f.subject
+	  FROM ews_find_items(:'evil_inbox', restriction => :'restriction',
+	                      sort_order => ARRAY['item:Subject DESC', '0x0E230003']) f;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'get_items', g.response_code || ' ' || g.subject FROM ews_get_items(ARRAY[:'evil_item']) g;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim find_items', f.response_code FROM ews_find_items(:'victim_inbox') f;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim get_items', g.response_code FROM ews_get_items(ARRAY[:'victim_item']) g;
+
 -- ews_soap: one request of each operation, and ExchangeImpersonation
 CREATE FUNCTION sp_evil.env(head text, body text) RETURNS text LANGUAGE sql AS $f$
 	SELECT '<?xml version="1.0" encoding="utf-8"?>'
@@ -276,6 +290,18 @@ SELECT sp_evil.soap('soap UploadItems', '', pg_catalog.format('<m:UploadItems><m
   FROM sp_evil.items x, ews_export_items(ARRAY[:'evil_item']) y;
 SELECT sp_evil.soap('soap ConvertId', '', pg_catalog.format('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds>'
 	'<t:AlternateId Format="EwsId" Id="%s" Mailbox="sp-evil@example.com"/></m:SourceIds></m:ConvertId>', :'evil_inbox'));
+SELECT sp_evil.soap('soap FindItem', '', pg_catalog.format('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>Default</t:BaseShape>'
+	'<t:AdditionalProperties><t:ExtendedFieldURI PropertyTag="0x10f3" PropertyType="String"/></t:AdditionalProperties></m:ItemShape>'
+	'<m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/><m:Restriction>%s</m:Restriction>'
+	'<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder></m:SortOrder>'
+	'<m:ParentFolderIds>%s%s</m:ParentFolderIds></m:FindItem>', :'restriction', sp_evil.fid(:'evil_inbox'), sp_evil.fid(:'victim_inbox')));
+SELECT sp_evil.soap('soap GetItem', '', pg_catalog.format('<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape>'
+	'<t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape><m:ItemIds><t:ItemId Id="%s"/><t:ItemId Id="%s"/></m:ItemIds></m:GetItem>',
+	:'evil_item', :'victim_item'));
+SELECT sp_evil.soap('soap FindFolder restricted', '', pg_catalog.format('<m:FindFolder Traversal="Deep"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>'
+	'<m:Restriction><t:Or><t:IsEqualTo><t:FieldURI FieldURI="folder:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="child"/></t:FieldURIOrConstant></t:IsEqualTo>'
+	'<t:Not><t:Exists><t:ExtendedFieldURI PropertyTag="0x3613" PropertyType="String"/></t:Exists></t:Not></t:Or></m:Restriction>'
+	'<m:ParentFolderIds>%s</m:ParentFolderIds></m:FindFolder>', sp_evil.fid(:'evil_inbox')));
 SELECT sp_evil.soap('soap impersonation of itself',
 	'<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>SP-EVIL@example.com</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>',
 	'<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="drafts"/></m:FolderIds></m:GetFolder>');
@@ -299,9 +325,92 @@ INSERT INTO sp_evil.results (label, val)
 SELECT 'trim_tombstones', t::text FROM ews_trim_tombstones(max_age => '100 years') t;
 SET LOCAL ROLE sp_evil;
 
+-- the item and folder writes: every operation's SQL twin and SOAP request,
+-- on the role's own mailbox and on the victim's
+INSERT INTO sp_evil.results (label, val) VALUES ('part 3', NULL);
+SELECT folder_id AS evil_work FROM ews_create_folder(:'evil_inbox', 'Work') \gset
+CREATE TABLE sp_evil.w AS SELECT c.* FROM ews_create_items(:'evil_work', ARRAY[
+	'<t:Message><t:Subject>w1</t:Subject><t:Body BodyType="HTML">&lt;p&gt;x&lt;/p&gt;</t:Body><t:Importance>High</t:Importance>'
+	'<t:ToRecipients><t:Mailbox><t:Name>N</t:Name><t:EmailAddress>n@example.com</t:EmailAddress></t:Mailbox></t:ToRecipients>'
+	'<t:Categories><t:String>c</t:String></t:Categories><t:IsRead>true</t:IsRead>'
+	'<t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="Common" PropertyId="34160" PropertyType="Integer"/><t:Value>1</t:Value></t:ExtendedProperty></t:Message>',
+	NULL], ARRAY[NULL, convert_to(E'Subject: w2\r\nMessage-ID: <w2@example.com>\r\n\r\nx\r\n', 'UTF8')])
+	WITH ORDINALITY c(item_id, change_key, response_class, response_code, message_text, mailbox_guid, n);
+INSERT INTO sp_evil.results (label, val) SELECT 'create_items', pg_catalog.string_agg(response_code, ' ' ORDER BY n) FROM sp_evil.w;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim create_items', c.response_code FROM ews_create_items(:'victim_inbox', ARRAY['<t:Message/>']) c;
+SELECT item_id AS w1 FROM sp_evil.w WHERE n = 1 \gset
+SELECT item_id AS w2 FROM sp_evil.w WHERE n = 2 \gset
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'update_items', pg_catalog.string_agg(u.response_code, ' ') FROM ews_update_items(ARRAY[:'w1', :'w2'], ARRAY[
+	'<t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>renamed</t:Subject></t:Message></t:SetItemField>'
+	'<t:AppendToItemField><t:FieldURI FieldURI="message:CcRecipients"/><t:Message><t:CcRecipients><t:Mailbox>'
+	'<t:EmailAddress>cc@example.com</t:EmailAddress></t:Mailbox></t:CcRecipients></t:Message></t:AppendToItemField>'
+	'<t:SetItemField><t:FieldURI FieldURI="item:Body"/><t:Message><t:Body BodyType="Text">new body</t:Body></t:Message></t:SetItemField>',
+	'<t:SetItemField><t:FieldURI FieldURI="item:Categories"/><t:Message><t:Categories><t:String>k</t:String></t:Categories></t:Message></t:SetItemField>'
+	'<t:DeleteItemField><t:ExtendedFieldURI DistinguishedPropertySetId="Common" PropertyId="34160" PropertyType="Integer"/></t:DeleteItemField>'
+	'<t:SetItemField><t:FieldURI FieldURI="message:IsRead"/><t:Message><t:IsRead>1</t:IsRead></t:Message></t:SetItemField>'],
+	ARRAY[(SELECT change_key FROM sp_evil.w WHERE n = 1), (SELECT change_key FROM sp_evil.w WHERE n = 2)], 'NeverOverwrite') u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim update_items', u.response_code FROM ews_update_items(ARRAY[:'victim_item'], ARRAY[
+	'<t:DeleteItemField><t:FieldURI FieldURI="item:Subject"/></t:DeleteItemField>']) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'copy_items', c.response_code FROM ews_copy_items(:'evil_drafts', ARRAY[:'w1']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'move_items', c.response_code FROM ews_move_items(:'evil_drafts', ARRAY[:'w2']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim copy_items', c.response_code FROM ews_copy_items(:'evil_drafts', ARRAY[:'victim_item']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim move_items', c.response_code FROM ews_move_items(:'victim_drafts', ARRAY[:'victim_item']) c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'delete_items', pg_catalog.string_agg(d.response_code, ' ')
+	  FROM (VALUES ('SoftDelete'), ('MoveToDeletedItems'), ('HardDelete')) t(dt),
+	       LATERAL (SELECT item_id FROM ews_create_items(:'evil_work',
+	                ARRAY[pg_catalog.format('<t:Message><t:Subject>%s</t:Subject></t:Message>', t.dt)])) c,
+	       LATERAL ews_delete_items(ARRAY[c.item_id], t.dt) d;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim delete_items', d.response_code FROM ews_delete_items(ARRAY[:'victim_item']) d;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'update_folders', u.response_code FROM ews_update_folders(ARRAY[:'evil_work'], ARRAY[
+	'<t:SetFolderField><t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>WORK</t:DisplayName></t:Folder></t:SetFolderField>'
+	'<t:DeleteFolderField><t:FieldURI FieldURI="folder:FolderClass"/></t:DeleteFolderField>']) u;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim update_folders', u.response_code FROM ews_update_folders(ARRAY[:'victim_sub'], ARRAY[
+	'<t:SetFolderField><t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>Mine</t:DisplayName></t:Folder></t:SetFolderField>']) u;
+SELECT pg_catalog.count(*) FROM ews_create_folder(:'evil_work', 'Inner');
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'empty_folders', pg_catalog.string_agg(e.response_code, ' ')
+	  FROM (VALUES ('SoftDelete', true), ('HardDelete', true), ('MoveToDeletedItems', false)) t(dt, sub),
+	       LATERAL ews_empty_folders(ARRAY[:'evil_work'], t.dt, t.sub) e;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim empty_folders', e.response_code FROM ews_empty_folders(ARRAY[:'victim_inbox']) e;
+SELECT item_id AS w3 FROM ews_create_items(:'evil_work', ARRAY['<t:Message><t:Subject>soap</t:Subject></t:Message>']) \gset
+SELECT sp_evil.soap('soap CreateItem', '', pg_catalog.format('<m:CreateItem MessageDisposition="SaveOnly"><m:SavedItemFolderId>%s</m:SavedItemFolderId>'
+	'<m:Items><t:Message><t:MimeContent>U3ViamVjdDogeA0KDQp4DQo=</t:MimeContent><t:ExtendedProperty><t:ExtendedFieldURI PropertyTag="0xe07" PropertyType="Integer"/>'
+	'<t:Value>1</t:Value></t:ExtendedProperty></t:Message><t:Message><t:Subject>p</t:Subject><t:Body BodyType="Text">b</t:Body></t:Message></m:Items></m:CreateItem>',
+	sp_evil.fid(:'evil_work')));
+SELECT sp_evil.soap('soap CreateItem victim', '', pg_catalog.format('<m:CreateItem><m:SavedItemFolderId>%s</m:SavedItemFolderId>'
+	'<m:Items><t:Message/></m:Items></m:CreateItem>', sp_evil.fid(:'victim_inbox')));
+SELECT sp_evil.soap('soap UpdateItem', '', pg_catalog.format('<m:UpdateItem ConflictResolution="AlwaysOverwrite"><m:ItemChanges>'
+	'<t:ItemChange><t:ItemId Id="%s"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>s</t:Subject>'
+	'</t:Message></t:SetItemField></t:Updates></t:ItemChange><t:ItemChange><t:ItemId Id="%s"/><t:Updates><t:DeleteItemField>'
+	'<t:FieldURI FieldURI="item:Subject"/></t:DeleteItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>', :'w3', :'victim_item'));
+SELECT sp_evil.soap('soap CopyItem', '', pg_catalog.format('<m:CopyItem><m:ToFolderId>%s</m:ToFolderId><m:ItemIds><t:ItemId Id="%s"/>'
+	'<t:ItemId Id="%s"/></m:ItemIds></m:CopyItem>', sp_evil.fid(:'evil_drafts'), :'w3', :'victim_item'));
+SELECT sp_evil.soap('soap MoveItem', '', pg_catalog.format('<m:MoveItem><m:ToFolderId>%s</m:ToFolderId><m:ItemIds><t:ItemId Id="%s"/>'
+	'<t:ItemId Id="%s"/></m:ItemIds></m:MoveItem>', sp_evil.fid(:'evil_drafts'), :'w3', :'victim_item'));
+SELECT sp_evil.soap('soap DeleteItem', '', pg_catalog.format('<m:DeleteItem DeleteType="SoftDelete"><m:ItemIds><t:ItemId Id="%s"/>'
+	'<t:ItemId Id="%s"/></m:ItemIds></m:DeleteItem>', (SELECT c.item_id FROM ews_create_items(:'evil_work', ARRAY['<t:Message/>']) c), :'victim_item'));
+SELECT sp_evil.soap('soap UpdateFolder', '', pg_catalog.format('<m:UpdateFolder><m:FolderChanges><t:FolderChange>%s<t:Updates><t:SetFolderField>'
+	'<t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>Work 2</t:DisplayName></t:Folder></t:SetFolderField></t:Updates></t:FolderChange>'
+	'<t:FolderChange>%s<t:Updates><t:DeleteFolderField><t:FieldURI FieldURI="folder:FolderClass"/></t:DeleteFolderField></t:Updates></t:FolderChange>'
+	'</m:FolderChanges></m:UpdateFolder>', sp_evil.fid(:'evil_work'), sp_evil.fid(:'victim_sub')));
+SELECT sp_evil.soap('soap EmptyFolder', '', pg_catalog.format('<m:EmptyFolder DeleteType="MoveToDeletedItems" DeleteSubFolders="true"><m:FolderIds>%s%s'
+	'</m:FolderIds></m:EmptyFolder>', sp_evil.fid(:'evil_work'), sp_evil.fid(:'victim_inbox')));
+
 -- the functions added since: mailbox delegates, and acting for a user (last:
 -- it lasts to the end of the transaction)
-INSERT INTO sp_evil.results (label, val) VALUES ('part 3', NULL);
+INSERT INTO sp_evil.results (label, val) VALUES ('part 4', NULL);
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'add_delegate', ews_add_delegate('sp-evil@example.com', 'sp-victim@example.com', 'reviewer')::text;
 INSERT INTO sp_evil.results (label, val)
@@ -329,7 +438,7 @@ SELECT sp_evil.soap('acting soap mailbox argument', '',
 	'sp-evil@example.com');
 
 -- sync (issue 15), acting for the role's own mailbox
-INSERT INTO sp_evil.results (label, val) VALUES ('part 4', NULL);
+INSERT INTO sp_evil.results (label, val) VALUES ('part 5', NULL);
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'sync_folder_items', pg_catalog.string_agg(DISTINCT s.response_code OPERATOR(pg_catalog.||) ' '
 	       OPERATOR(pg_catalog.||) coalesce(s.change_type, 'end'), ', ' ORDER BY s.response_code OPERATOR(pg_catalog.||) ' '
@@ -388,11 +497,15 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'victim copy_folder=ErrorNonExistentMailbox; create_item=NoError; export_items=NoError; '
           'upload_items CreateNew=NoError; upload_items Update=NoError; upload_items UpdateOrCreate=NoError; '
           'victim export_items=ErrorNonExistentMailbox; victim upload_items=ErrorNonExistentMailbox; '
-          'victim create_item=ErrorNonExistentMailbox; soap GetFolder=200 NoError NoError ErrorNonExistentMailbox; '
+          'victim create_item=ErrorNonExistentMailbox; find_items=NoError trap; find_items=NoError trap; get_items=NoError trap; '
+          'victim find_items=ErrorNonExistentMailbox; victim get_items=ErrorNonExistentMailbox; '
+          'soap GetFolder=200 NoError NoError ErrorNonExistentMailbox; '
           'soap FindFolder=200 NoError; soap CreateFolder=200 NoError ErrorFolderExists; '
           'soap MoveFolder=200 NoError ErrorNonExistentMailbox; soap CopyFolder=200 NoError ErrorNonExistentMailbox; '
           'soap DeleteFolder=200 NoError ErrorNonExistentMailbox; soap ExportItems=200 NoError ErrorNonExistentMailbox; '
           'soap UploadItems=200 NoError NoError ErrorNonExistentMailbox; soap ConvertId=200 NoError; '
+          'soap FindItem=200 NoError ErrorNonExistentMailbox; soap GetItem=200 NoError ErrorNonExistentMailbox; '
+          'soap FindFolder restricted=200 NoError; '
           'soap impersonation of itself=200 NoError; soap impersonation of the victim=500 ErrorNonExistentMailbox; '
           'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
           'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; item_columns=IPM.Note; '
@@ -401,13 +514,27 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
             WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 3')
               AND n < (SELECT n FROM sp_evil.results WHERE label = 'part 4')),
+          'create_items=NoError NoError; victim create_items=ErrorNonExistentMailbox; update_items=NoError NoError; '
+          'victim update_items=ErrorNonExistentMailbox; copy_items=NoError; move_items=NoError; '
+          'victim copy_items=ErrorNonExistentMailbox; victim move_items=ErrorNonExistentMailbox; '
+          'delete_items=NoError NoError NoError; victim delete_items=ErrorNonExistentMailbox; update_folders=NoError; '
+          'victim update_folders=ErrorNonExistentMailbox; empty_folders=NoError NoError NoError; '
+          'victim empty_folders=ErrorNonExistentMailbox; soap CreateItem=200 NoError NoError; '
+          'soap CreateItem victim=200 ErrorNonExistentMailbox; soap UpdateItem=200 NoError ErrorNonExistentMailbox; '
+          'soap CopyItem=200 NoError ErrorNonExistentMailbox; soap MoveItem=200 NoError ErrorNonExistentMailbox; '
+          'soap DeleteItem=200 NoError ErrorNonExistentMailbox; soap UpdateFolder=200 NoError ErrorNonExistentMailbox; '
+          'soap EmptyFolder=200 NoError ErrorNonExistentMailbox',
+          'the item and folder writes, in SQL and through ews_soap, worked as usual, and gave no access to the victim');
+SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 4')
+              AND n < (SELECT n FROM sp_evil.results WHERE label = 'part 5')),
           'add_delegate=; add_delegate again=; list_delegates=sp-victim@example.com editor; remove_delegate=; '
           'list_delegates after remove=0; acting before=NULL; act_as=; acting=sp-evil@example.com; '
           'acting get_folder=NoError ErrorNonExistentMailbox; acting list=sp-evil@example.com; '
           'acting soap GetFolder=200 NoError ErrorNonExistentMailbox; acting soap mailbox argument=200 NoError',
           'the delegate functions, ews_act_as and the calls acting for a user worked as usual, and gave no access to the victim');
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
-            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 4') AND label <> 'hits at end'),
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 5') AND label <> 'hits at end'),
           'sync_folder_items=NoError Create, NoError end; sync_folder_items again=end NoError; '
           'victim sync_folder_items=ErrorNonExistentMailbox; sync_folder_hierarchy=NoError Create, NoError end; '
           'victim sync_folder_hierarchy=ErrorNonExistentMailbox; soap SyncFolderHierarchy=200 NoError; '
@@ -441,12 +568,13 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
               JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
             WHERE d.refclassid = 'pg_extension'::regclass
               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')),
-          ARRAY['ews_act_as', 'ews_acting_mailbox', 'ews_add_delegate', 'ews_copy_folder', 'ews_create_folder',
-                'ews_create_item', 'ews_create_mailbox', 'ews_delete_folder', 'ews_drop_mailbox', 'ews_export_items',
-                'ews_find_folder', 'ews_folder_id', 'ews_get_folder', 'ews_grant', 'ews_list_delegates',
-                'ews_list_mailboxes', 'ews_move_folder', 'ews_remove_delegate', 'ews_revoke', 'ews_soap',
-                'ews_sync_folder_hierarchy', 'ews_sync_folder_items', 'ews_trim_tombstones',
-                'ews_upload_items', 'item_columns'],
+          ARRAY['ews_act_as', 'ews_acting_mailbox', 'ews_add_delegate', 'ews_copy_folder', 'ews_copy_items', 'ews_create_folder',
+                'ews_create_item', 'ews_create_items', 'ews_create_mailbox', 'ews_delete_folder', 'ews_delete_items',
+                'ews_drop_mailbox', 'ews_empty_folders', 'ews_export_items',
+                'ews_find_folder', 'ews_find_items', 'ews_folder_id', 'ews_get_folder', 'ews_get_items', 'ews_grant',
+                'ews_list_delegates', 'ews_list_mailboxes', 'ews_move_folder', 'ews_move_items', 'ews_remove_delegate', 'ews_revoke',
+                'ews_soap', 'ews_sync_folder_hierarchy', 'ews_sync_folder_items', 'ews_trim_tombstones', 'ews_update_folders', 'ews_update_items', 'ews_upload_items', 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists',
+                'prop_float8', 'prop_int8', 'prop_text', 'prop_texts', 'prop_time'],
           'the functions called above are all the extension has (a new function must be added here and called above)');
 
 SELECT * FROM finish();

@@ -28,8 +28,8 @@ INSERT INTO src VALUES
 		|| pg_temp.prop(x'30080040'::bigint, pg_temp.le(1, 8))					-- replaced by the store
 		|| pg_temp.prop(x'65E20102'::bigint, '\xdeadbeef')						-- replaced by the store
 		|| pg_temp.prop(x'67480014'::bigint, pg_temp.le(-1234567890123, 8))	-- PT_I8
-		|| pg_temp.prop(x'80010002'::bigint, pg_temp.le(-2, 2))				-- PT_SHORT
-		|| pg_temp.prop(x'8002001F'::bigint, convert_to('Ωμέγα', 'UTF8')))),
+		|| pg_temp.prop(x'7FF10002'::bigint, pg_temp.le(-2, 2))				-- PT_SHORT
+		|| pg_temp.prop(x'7FF2001F'::bigint, convert_to('Ωμέγα', 'UTF8')))),
 	-- the least a blob can hold
 	(2, pg_temp.blob(1, pg_temp.prop(x'001A001F'::bigint, 'IPM.Note'))),
 	-- non-ASCII class and subject, a raw message

@@ -32,28 +32,47 @@ SERVER_SQL="SELECT pg_postmaster_start_time() || ' ' || backend_start
 # One psql session per database runs every call (a connection per call
 # costs more than most calls).  After a crash psql reconnects, and the
 # checkpointer's start time tells.
+#
+# psql's stdout (results and the end marker of each statement) comes through
+# the coprocess pipe; its stderr (errors, notices) goes to a file of its own,
+# emptied before each statement.  psql writes a statement's errors before it
+# runs the \echo of the marker, so once the marker has arrived the file holds
+# all of them, however the pipe buffers.  (Both streams through one pipe let
+# an error arrive after the marker, and be counted for the next call.)  What
+# a call's output keeps is bounded: stdout lines are cut at 2000 characters
+# as they arrive, stderr is read up to 64 kB and cut likewise, since some
+# errors echo a 10 MB argument.
+ERRFILE=$(mktemp "${TMPDIR:-/tmp}/ews_hostile.XXXXXX")
+trap 'rm -f "$ERRFILE"' EXIT
 open_session() {
-	# lines cut short: some errors echo a 10 MB argument, which bash reads slowly
-	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>&1 | stdbuf -oL cut -c1-2000; }
-	send "SET client_min_messages = warning;"
+	: >"$ERRFILE"
+	coproc PSQL { psql -X -q -At -v VERBOSITY=verbose -d "$DB" 2>>"$ERRFILE" | stdbuf -oL cut -c1-2000; }
+	# 100 000-input calls test the per-input path at scale (answers, cancels):
+	# above ews.max_batch_size, whose refusal test/sh/limits.sh tests
+	send "SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 }
 close_session() {
 	echo '\q' >&"${PSQL[1]}"
 	wait "$PSQL_PID" 2>/dev/null
 }
-send() { printf '%s;\n\\echo __END__ :SQLSTATE\n' "$1" >&"${PSQL[1]}"; }
-# the output up to the end marker in $OUT, the SQLSTATE of the last statement in $SQLSTATE
+send() {
+	: >"$ERRFILE"
+	printf '%s;\n\\echo __END__ :SQLSTATE\n' "$1" >&"${PSQL[1]}"
+}
+# the output up to the end marker, then what went to stderr, in $OUT; the
+# SQLSTATE of the last statement in $SQLSTATE
 receive() {
 	local line
 	OUT=""
+	SQLSTATE=lost
 	while IFS= read -r -t 600 line <&"${PSQL[0]}"; do
 		case $line in
-		__END__*) SQLSTATE=${line#__END__ }; return 0 ;;
+		__END__*) SQLSTATE=${line#__END__ }; break ;;
 		*) OUT+="$line"$'\n' ;;
 		esac
 	done
-	SQLSTATE=lost
+	OUT+=$(head -c 65536 "$ERRFILE" | cut -c1-2000)
 }
 state() { send "$SERVER_SQL; $STATE_SQL;"; receive; STATE=$OUT; }
 
@@ -67,7 +86,7 @@ call() {
 	state; before=$STATE
 	send "$sql"
 	receive; out=$OUT code=$SQLSTATE
-	send "RESET ALL; SET client_min_messages = warning;"
+	send "RESET ALL; SET client_min_messages = warning; SET ews.max_batch_size = 1000000;"
 	receive
 	if [ "$code" = lost ]; then
 		why="no answer"
@@ -144,7 +163,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_create_folder ews_create_item ews_create_mailbox ews_delete_folder ews_drop_mailbox ews_export_items ews_find_folder ews_folder_id ews_get_folder ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_remove_delegate ews_revoke ews_soap ews_sync_folder_hierarchy ews_sync_folder_items ews_trim_tombstones ews_upload_items item_columns"
+	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_copy_items ews_create_folder ews_create_item ews_create_items ews_create_mailbox ews_delete_folder ews_delete_items ews_drop_mailbox ews_empty_folders ews_export_items ews_find_folder ews_find_items ews_folder_id ews_get_folder ews_get_items ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_move_items ews_remove_delegate ews_revoke ews_soap ews_sync_folder_hierarchy ews_sync_folder_items ews_trim_tombstones ews_update_folders ews_update_items ews_upload_items item_columns prop_bool prop_bytea prop_exists prop_float8 prop_int8 prop_text prop_texts prop_time"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -299,6 +318,134 @@ hostile() {
 	call "create_item(inbox, huge message)" "$ci($INBOX, convert_to(repeat('x', 30 * 1024 * 1024), 'UTF8'))"
 	expect "create_item(huge message) is ErrorDataSizeLimitExceeded" 'ErrorDataSizeLimitExceeded'
 	call "create_item(flipped parent)" "$ci(($flips)[2], 'Subject: x')"
+	# -- ews_create_items (items as EWS XML, MIME as bytea)
+	local cis="SELECT response_code, count(*) FROM ews_create_items"
+	local msg="'<t:Message><t:Subject>h</t:Subject></t:Message>'"
+	call "create_items(NULL, NULL, NULL)" "SELECT * FROM ews_create_items(NULL, NULL, NULL)"
+	call "create_items(inbox, NULL, NULL)" "SELECT * FROM ews_create_items($INBOX, NULL, NULL)"
+	expect "create_items(no items) is refused" 'ERROR:  22004'
+	call "create_items(inbox, '{}')" "SELECT * FROM ews_create_items($INBOX, '{}')"
+	call "create_items(inbox, {NULL})" "SELECT * FROM ews_create_items($INBOX, ARRAY[NULL]::text[])"
+	expect "create_items({NULL}) is refused" 'ERROR:  22004'
+	call "create_items(inbox, 2-D)" "$cis($INBOX, ARRAY[[$msg], [$msg]]) GROUP BY 1" changes
+	call "create_items(lengths differ)" "$cis($INBOX, ARRAY[$msg], ARRAY[''::bytea, ''::bytea]) GROUP BY 1"
+	expect "create_items(lengths differ) is refused" 'ERROR:  2202E'
+	call "create_items(not XML)" "$cis($INBOX, ARRAY['<t:Message><t:Subject>']) GROUP BY 1"
+	expect "create_items(not well-formed) is refused" 'ERROR:  22023'
+	call "create_items(10 MB of XML)" "$cis($INBOX, ARRAY[$big]) GROUP BY 1"
+	call "create_items(a DOCTYPE)" "$cis($INBOX, ARRAY['<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><t:Message><t:Subject>&e;</t:Subject></t:Message>']) GROUP BY 1"
+	expect "create_items(a DOCTYPE) is refused" 'ERROR:  2200N'
+	call "create_items(an entity)" "$cis($INBOX, ARRAY['<t:Message><t:Subject>&e;</t:Subject></t:Message>']) GROUP BY 1"
+	call "create_items(two items in one element)" "$cis($INBOX, ARRAY[$msg || $msg]) GROUP BY 1"
+	call "create_items(not an item)" "$cis($INBOX, ARRAY['<t:Bogus/>']) GROUP BY 1"
+	expect "create_items(an unknown item kind) is ErrorInvalidItemForOperationCreateItem" 'ErrorInvalidItemForOperationCreateItem'
+	call "create_items(another namespace)" "$cis($INBOX, ARRAY['<x:Message xmlns:x=\"urn:x\"/>']) GROUP BY 1"
+	call "create_items(10 000 properties)" "$cis($INBOX, ARRAY['<t:Message>' || repeat('<t:Subject>s</t:Subject>', 10000) || '</t:Message>']) GROUP BY 1" changes
+	call "create_items(bad boolean)" "$cis($INBOX, ARRAY['<t:Message><t:IsRead>yes</t:IsRead></t:Message>']) GROUP BY 1"
+	expect "create_items(bad boolean) is refused" 'ERROR:  22023'
+	call "create_items(bad extended value)" "$cis($INBOX, ARRAY['<t:Message><t:ExtendedProperty><t:ExtendedFieldURI PropertyTag=\"0x1090\" PropertyType=\"Integer\"/><t:Value>x</t:Value></t:ExtendedProperty></t:Message>']) GROUP BY 1"
+	expect "create_items(bad extended value) is ErrorInvalidExtendedPropertyValue" 'ErrorInvalidExtendedPropertyValue'
+	call "create_items(read-only property)" "$cis($INBOX, ARRAY['<t:Message><t:Size>5</t:Size></t:Message>']) GROUP BY 1"
+	expect "create_items(item:Size) is ErrorInvalidPropertySet" 'ErrorInvalidPropertySet'
+	call "create_items(non-ASCII address)" "$cis($INBOX, ARRAY['<t:Message><t:ToRecipients><t:Mailbox><t:EmailAddress>jürgen@x</t:EmailAddress></t:Mailbox></t:ToRecipients></t:Message>']) GROUP BY 1"
+	expect "create_items(an address the message cannot carry) is ErrorInvalidPropertySet" 'ErrorInvalidPropertySet'
+	call "create_items(binary junk as MIME)" "$cis($INBOX, NULL, ARRAY[(SELECT b FROM junk)]) GROUP BY 1" changes
+	call "create_items(MIME twice)" "$cis($INBOX, ARRAY['<t:Message><t:MimeContent>U3ViamVjdDogeA0KDQp4</t:MimeContent></t:Message>'], ARRAY['Subject: y'::bytea]) GROUP BY 1"
+	expect "create_items(MIME twice) is refused" 'ERROR:  22023'
+	call "create_items(huge MIME)" "$cis($INBOX, NULL, ARRAY[convert_to(repeat('x', 30 * 1024 * 1024), 'UTF8')]) GROUP BY 1"
+	expect "create_items(huge MIME) is ErrorDataSizeLimitExceeded" 'ErrorDataSizeLimitExceeded'
+	call "create_items(flipped parent)" "$cis(($flips)[2], ARRAY[$msg]) GROUP BY 1"
+	call "create_items(item id as parent)" "$cis($ITEM, ARRAY[$msg]) GROUP BY 1"
+	call "create_items(10 MB parent)" "$cis($big, ARRAY[$msg]) GROUP BY 1"
+	# -- ews_update_items
+	local ui="SELECT response_code, count(*) FROM ews_update_items"
+	local set_read="'<t:SetItemField><t:FieldURI FieldURI=\"message:IsRead\"/><t:Message><t:IsRead>true</t:IsRead></t:Message></t:SetItemField>'"
+	call "update_items(NULL, NULL)" "SELECT * FROM ews_update_items(NULL, NULL)"
+	call "update_items({item}, NULL)" "SELECT * FROM ews_update_items(ARRAY[$ITEM], NULL)"
+	call "update_items({item}, {NULL})" "SELECT * FROM ews_update_items(ARRAY[$ITEM], ARRAY[NULL]::text[])"
+	expect "update_items(NULL update) is refused" 'ERROR:  22004'
+	call "update_items({item}, {''})" "SELECT * FROM ews_update_items(ARRAY[$ITEM], ARRAY[''])"
+	call "update_items(lengths differ)" "$ui(ARRAY[$ITEM], ARRAY[$set_read, $set_read]) GROUP BY 1"
+	call "update_items(bad conflict resolution)" "$ui(ARRAY[$ITEM], ARRAY[$set_read], NULL, 'overwrite') GROUP BY 1"
+	expect "update_items(bad conflict resolution) is refused" 'ERROR:  22023'
+	call "update_items({NULL}, read)" "$ui(ARRAY[NULL]::text[], ARRAY[$set_read]) GROUP BY 1"
+	call "update_items(flipped ids)" "$ui($iflips, array_fill($set_read::text, ARRAY[array_length($iflips, 1)])) GROUP BY 1"
+	expect_not "update_items(a flipped id) writes nothing" 'NoError'
+	call "update_items(folder id)" "$ui(ARRAY[$FOLDER], ARRAY[$set_read]) GROUP BY 1"
+	expect "update_items(folder id) is ErrorCannotUseFolderIdForItemId" 'ErrorCannotUseFolderIdForItemId'
+	call "update_items(folder change key)" "$ui(ARRAY[$ITEM], ARRAY[$set_read], ARRAY[$FCK], 'NeverOverwrite') GROUP BY 1"
+	expect "update_items(folder change key) is ErrorInvalidChangeKey" 'ErrorInvalidChangeKey'
+	call "update_items(NeverOverwrite, no change key)" "$ui(ARRAY[$ITEM], ARRAY[$set_read], NULL, 'NeverOverwrite') GROUP BY 1"
+	expect "update_items(NeverOverwrite without a change key) is ErrorChangeKeyRequiredForWriteOperations" 'ErrorChangeKeyRequiredForWriteOperations'
+	call "update_items(read-only)" "$ui(ARRAY[$ITEM], ARRAY['<t:SetItemField><t:FieldURI FieldURI=\"item:DateTimeCreated\"/><t:Message><t:DateTimeCreated>2020-01-01T00:00:00Z</t:DateTimeCreated></t:Message></t:SetItemField>']) GROUP BY 1"
+	expect "update_items(item:DateTimeCreated) is ErrorInvalidPropertySet" 'ErrorInvalidPropertySet'
+	call "update_items(two properties)" "$ui(ARRAY[$ITEM], ARRAY['<t:SetItemField><t:FieldURI FieldURI=\"item:Subject\"/><t:Message><t:Subject>a</t:Subject><t:Subject>b</t:Subject></t:Message></t:SetItemField>']) GROUP BY 1"
+	expect "update_items(two properties) is ErrorIncorrectUpdatePropertyCount" 'ErrorIncorrectUpdatePropertyCount'
+	call "update_items(mismatch)" "$ui(ARRAY[$ITEM], ARRAY['<t:SetItemField><t:FieldURI FieldURI=\"item:Subject\"/><t:Message><t:IsRead>true</t:IsRead></t:Message></t:SetItemField>']) GROUP BY 1"
+	expect "update_items(mismatch) is ErrorUpdatePropertyMismatch" 'ErrorUpdatePropertyMismatch'
+	call "update_items(unknown FieldURI)" "$ui(ARRAY[$ITEM], ARRAY['<t:SetItemField><t:FieldURI FieldURI=\"item:Nonsense\"/><t:Message/></t:SetItemField>']) GROUP BY 1"
+	expect "update_items(a FieldURI outside the schema) is refused" 'ERROR:  22023'
+	call "update_items(10 MB subject)" "$ui(ARRAY[$ITEM], ARRAY['<t:SetItemField><t:FieldURI FieldURI=\"item:Subject\"/><t:Message><t:Subject>' || $big || '</t:Subject></t:Message></t:SetItemField>']) GROUP BY 1" changes
+	# every write of one row leaves a row version: 1000 writes of the same item, not 100 000
+	call "update_items(1000 times the item)" "$ui(array_fill($ITEM, ARRAY[1000]), array_fill($set_read::text, ARRAY[1000])) GROUP BY 1" changes
+	expect "update_items(1000 times the item) answers each" '^NoError\|1000$'
+	call "update_items(100 000 times the item, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_update_items(array_fill($ITEM, ARRAY[100000]), array_fill($set_read::text, ARRAY[100000]))"
+	expect "update_items(100 000 items) is cancelled cleanly" 'ERROR:  57014' 
+	call "update_items(100 000 garbage)" "$ui($many, array_fill($set_read::text, ARRAY[100000])) GROUP BY 1"
+	# -- ews_delete_items, ews_move_items, ews_copy_items
+	call "delete_items(NULL, NULL)" "SELECT * FROM ews_delete_items(NULL, NULL)"
+	call "delete_items({item}, 'hard')" "SELECT * FROM ews_delete_items(ARRAY[$ITEM], 'hard')"
+	expect "delete_items(bad delete type) is refused" 'ERROR:  22023'
+	call "delete_items(2-D)" "SELECT response_code FROM ews_delete_items(ARRAY[[$ITEM], [$ITEM]])"
+	call "delete_items({NULL})" "SELECT response_code FROM ews_delete_items(ARRAY[NULL]::text[])"
+	call "delete_items(flipped ids)" "SELECT response_code, count(*) FROM ews_delete_items($iflips) GROUP BY 1"
+	expect_not "delete_items(a flipped id) deletes nothing" 'NoError'
+	call "delete_items(100 000 garbage)" "SELECT response_code, count(*) FROM ews_delete_items($many, 'SoftDelete') GROUP BY 1"
+	call "delete_items(folder id)" "SELECT response_code FROM ews_delete_items(ARRAY[$FOLDER])"
+	for f in move copy; do
+		call "${f}_items(NULL, NULL)" "SELECT * FROM ews_${f}_items(NULL, NULL)"
+		call "${f}_items(NULL, {item})" "SELECT * FROM ews_${f}_items(NULL, ARRAY[$ITEM])"
+		call "${f}_items(inbox, '{}')" "SELECT * FROM ews_${f}_items($INBOX, '{}')"
+		call "${f}_items(inbox, {NULL})" "SELECT response_code FROM ews_${f}_items($INBOX, ARRAY[NULL]::text[])"
+		call "${f}_items(inbox, flipped)" "SELECT response_code, count(*) FROM ews_${f}_items($INBOX, $iflips) GROUP BY 1"
+		expect_not "${f}_items(a flipped id) writes nothing" 'NoError'
+		call "${f}_items(flipped target)" "SELECT response_code, count(*) FROM ews_${f}_items(($flips)[3], ARRAY[$ITEM]) GROUP BY 1"
+		call "${f}_items(item id target)" "SELECT response_code FROM ews_${f}_items($ITEM, ARRAY[$ITEM])"
+		call "${f}_items(10 MB target)" "SELECT response_code FROM ews_${f}_items($big, ARRAY[$ITEM])"
+		call "${f}_items(inbox, 100 000 garbage)" "SELECT response_code, count(*) FROM ews_${f}_items($INBOX, $many) GROUP BY 1"
+	done
+	call "copy_items(100 000 times the item, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_copy_items($FOLDER, array_fill($ITEM, ARRAY[100000]))"
+	expect "copy_items(100 000 items) is cancelled cleanly" 'ERROR:  57014'
+	# -- ews_update_folders, ews_empty_folders
+	local uf="SELECT response_code FROM ews_update_folders"
+	local rename="'<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName>Renamed</t:DisplayName></t:Folder></t:SetFolderField>'"
+	call "update_folders(NULL, NULL)" "SELECT * FROM ews_update_folders(NULL, NULL)"
+	call "update_folders({folder}, {NULL})" "$uf(ARRAY[$FOLDER], ARRAY[NULL]::text[])"
+	call "update_folders(lengths differ)" "$uf(ARRAY[$FOLDER], ARRAY[$rename, $rename])"
+	call "update_folders(not XML)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField>'])"
+	call "update_folders(10 MB name)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName>' || $big || '</t:DisplayName></t:Folder></t:SetFolderField>'])"
+	call "update_folders(2000-byte name)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName>' || repeat('n', 2000) || '</t:DisplayName></t:Folder></t:SetFolderField>'])"
+	expect "update_folders(2000-byte name) is ErrorFolderSavePropertyError" 'ErrorFolderSavePropertyError'
+	call "update_folders(empty name)" "$uf(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName/></t:Folder></t:SetFolderField>'])"
+	expect "update_folders(empty name) is ErrorFolderSavePropertyError" 'ErrorFolderSavePropertyError'
+	call "update_folders(rename the inbox)" "$uf(ARRAY[$INBOX], ARRAY[$rename])"
+	expect "update_folders(rename the inbox) is ErrorInvalidPropertySet" 'ErrorInvalidPropertySet'
+	call "update_folders(read-only)" "$uf(ARRAY[$FOLDER], ARRAY['<t:DeleteFolderField><t:FieldURI FieldURI=\"folder:TotalCount\"/></t:DeleteFolderField>'])"
+	expect "update_folders(delete TotalCount) is ErrorInvalidPropertyDelete" 'ErrorInvalidPropertyDelete'
+	call "update_folders(flipped ids)" "SELECT response_code, count(*) FROM ews_update_folders($flips, array_fill($rename::text, ARRAY[array_length($flips, 1)])) GROUP BY 1"
+	expect_not "update_folders(a flipped id) renames nothing" 'NoError'
+	call "update_folders(item id)" "$uf(ARRAY[$ITEM], ARRAY[$rename])"
+	call "empty_folders(NULL, NULL, NULL)" "SELECT * FROM ews_empty_folders(NULL, NULL, NULL)"
+	call "empty_folders({folder}, 'x')" "SELECT * FROM ews_empty_folders(ARRAY[$FOLDER], 'x')"
+	call "empty_folders({folder}, hard, NULL)" "SELECT * FROM ews_empty_folders(ARRAY[$FOLDER], 'HardDelete', NULL)"
+	call "empty_folders({NULL})" "SELECT response_code FROM ews_empty_folders(ARRAY[NULL]::text[])"
+	call "empty_folders(flipped ids)" "SELECT response_code, count(*) FROM ews_empty_folders($flips, 'HardDelete', true) GROUP BY 1"
+	expect_not "empty_folders(a flipped id) empties nothing" 'NoError'
+	call "empty_folders(root, subfolders)" "SELECT response_code FROM ews_empty_folders(ARRAY[ews_folder_id('hostile@example.com', 'root')], 'HardDelete', true)"
+	expect "empty_folders(root with its subfolders) is ErrorDeleteDistinguishedFolder" 'ErrorDeleteDistinguishedFolder'
+	call "empty_folders(deleted items into itself)" "SELECT response_code FROM ews_empty_folders(ARRAY[ews_folder_id('hostile@example.com', 'deleteditems')], 'MoveToDeletedItems')"
+	expect "empty_folders(deleted items into itself) is ErrorCannotEmptyFolder" 'ErrorCannotEmptyFolder'
+	call "empty_folders(100 000 garbage)" "SELECT response_code, count(*) FROM ews_empty_folders($many) GROUP BY 1"
 	# -- ews_grant, ews_revoke, ews_drop_mailbox, ews_list_mailboxes
 	for f in grant revoke; do
 		call "$f(NULL, NULL, NULL)" "SELECT ews_$f(NULL, NULL, NULL)"
@@ -320,6 +467,53 @@ hostile() {
 	expect "item_columns(junk) is refused as a corrupt blob" 'invalid item blob'
 	call "item_columns(stored blob)" "SELECT (ews.item_columns($BLOB)).subject"
 	expect "item_columns(stored blob) reads the subject" 'kept'
+	# -- ews_find_items, ews_get_items
+	local fi="SELECT response_code, count(*) FROM ews_find_items"
+	local deep="repeat('<t:Not>', 300) || '<t:Exists><t:FieldURI FieldURI=\"item:Subject\"/></t:Exists>' || repeat('</t:Not>', 300)"
+	local wide="'<t:Or>' || repeat('<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant><t:Constant Value=\"x\"/></t:FieldURIOrConstant></t:IsEqualTo>', 100000) || '</t:Or>'"
+	call "find_items(NULL, NULL, ...)" "SELECT * FROM ews_find_items(NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+	call "find_items(NULL)" "$fi(NULL) GROUP BY 1"
+	call "find_items(10 MB id)" "$fi($big) GROUP BY 1"
+	call "find_items(inbox, 10 MB traversal)" "$fi($INBOX, $big) GROUP BY 1"
+	call "find_items(inbox, 10 MB restriction)" "$fi($INBOX, restriction => $big) GROUP BY 1"
+	call "find_items(inbox, 10 MB constant)" "$fi($INBOX, restriction => '<t:Contains ContainmentMode=\"Substring\"><t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"' || $big || '\"/></t:Contains>') GROUP BY 1"
+	call "find_items(inbox, restriction nested 300 deep)" "$fi($INBOX, restriction => $deep) GROUP BY 1"
+	call "find_items(inbox, restriction of 100 000 expressions)" "$fi($INBOX, restriction => $wide) GROUP BY 1"
+	expect "find_items(100 000 expressions) is refused" 'ErrorInvalidRestriction|more than'
+	call "find_items(inbox, restriction with entities)" "$fi($INBOX, restriction => '<!ENTITY x \"y\"><t:Exists/>') GROUP BY 1"
+	call "find_items(inbox, restriction of junk)" "$fi($INBOX, restriction => translate(encode((SELECT b FROM junk), 'escape'), E'\\\\', '/')) GROUP BY 1"
+	call "find_items(inbox, restriction with quotes)" "$fi($INBOX, restriction => '<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant><t:Constant Value=\"x&apos;); DROP TABLE ews.item; --\"/></t:FieldURIOrConstant></t:IsEqualTo>') GROUP BY 1"
+	expect "find_items(a constant with SQL in it) matches nothing and drops nothing" '^NoError\|1$|^$'
+	call "find_items(inbox, sort_order of NULLs)" "$fi($INBOX, sort_order => ARRAY[NULL]::text[]) GROUP BY 1"
+	call "find_items(inbox, 2-D sort_order)" "$fi($INBOX, sort_order => ARRAY[['item:Subject'], ['item:Size']]) GROUP BY 1"
+	call "find_items(inbox, 17 sort keys)" "$fi($INBOX, sort_order => array_fill('item:Subject'::text, ARRAY[17])) GROUP BY 1"
+	call "find_items(inbox, 10 MB sort key)" "$fi($INBOX, sort_order => ARRAY[$big]) GROUP BY 1"
+	call "find_items(inbox, offsets)" "$fi($INBOX, page_offset => 2147483647, max_entries => 2147483647) GROUP BY 1"
+	call "find_items(inbox, from the end, huge offset)" "$fi($INBOX, page_offset => 2147483647, base_point => 'End') GROUP BY 1"
+	call "find_items(flipped parents)" "SELECT response_code, count(*) FROM unnest($flips) x, ews_find_items(x) GROUP BY 1"
+	expect_not "find_items(a flipped id) finds nothing" 'NoError'
+	call "get_items(NULL, NULL)" "SELECT * FROM ews_get_items(NULL, NULL)"
+	call "get_items('{}')" "SELECT * FROM ews_get_items('{}')"
+	call "get_items({NULL})" "SELECT response_code FROM ews_get_items(ARRAY[NULL]::text[])"
+	call "get_items(2-D)" "SELECT response_code FROM ews_get_items(ARRAY[[$ITEM], [$ITEM]])"
+	call "get_items(1 id, 2 change keys)" "SELECT response_code FROM ews_get_items(ARRAY[$ITEM], ARRAY[$ICK, $ICK])"
+	call "get_items(every byte flipped)" "SELECT response_code, count(*) FROM ews_get_items($iflips) GROUP BY 1"
+	expect_not "get_items(a flipped id) finds nothing" 'NoError'
+	call "get_items(100 000 garbage)" "SELECT response_code, count(*) FROM ews_get_items($many) GROUP BY 1"
+	call "get_items(100 000 times the item)" "SELECT response_code, count(*) FROM ews_get_items(array_fill($ITEM, ARRAY[100000])) GROUP BY 1"
+	expect "get_items(100 000 times the item) answers each" '^NoError\|100000$'
+	call "get_items(100 000 ids, statement_timeout)" "SET statement_timeout = '50ms'; SELECT count(*) FROM ews_get_items(array_fill($ITEM, ARRAY[100000]))"
+	expect "get_items(100 000 ids) is cancelled cleanly" 'ERROR:  57014'
+	call "get_items(10 MB id, 10 MB change key)" "SELECT response_code FROM ews_get_items(ARRAY[$big], ARRAY[$big])"
+	# -- ews.prop_* (internal: FindItem's per-row reader), never crashing on what they are given
+	for f in exists text int8 bool time float8 bytea texts; do
+		call "prop_$f(junk)" "SELECT ews.prop_$f((SELECT b FROM junk), 1, NULL, NULL, NULL)"
+		call "prop_$f(truncated blob, named)" "SELECT ews.prop_$f(substring($BLOB FROM 1 FOR 20), 31, '\\x0000000000000000c000000000000046'::bytea, 1, 'x')"
+		call "prop_$f(stored blob, bad GUID)" "SELECT ews.prop_$f($BLOB, 31, '\\x00'::bytea, 1, NULL)"
+		call "prop_$f(NULLs)" "SELECT ews.prop_$f(NULL, NULL, NULL, NULL, NULL)"
+	done
+	call "prop_text(stored blob, subject)" "SELECT ews.prop_text($BLOB, x'0037001F'::int, NULL, NULL, NULL)"
+	expect "prop_text(stored blob, subject) reads it" 'kept'
 	# -- ews_soap
 	local env="'<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Body>'"
 	local gf="$env || '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>'"
@@ -447,9 +641,22 @@ ascii_only() {
 	call "SQL_ASCII: upload_items(invalid UTF-8 action)" "SELECT response_code FROM ews_upload_items(ARRAY[$INBOX], ARRAY[$BLOB], ARRAY[$bad])"
 	call "SQL_ASCII: grant(invalid UTF-8)" "SELECT ews_grant($bad, current_user::regrole, $bad)"
 	call "SQL_ASCII: drop_mailbox(invalid UTF-8)" "SELECT ews_drop_mailbox($bad)"
+	call "SQL_ASCII: find_items(invalid UTF-8 restriction)" "SELECT response_code FROM ews_find_items($INBOX, restriction => '<t:Contains><t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"' || $bad || '\"/></t:Contains>')"
+	call "SQL_ASCII: find_items(invalid UTF-8 sort key)" "SELECT response_code FROM ews_find_items($INBOX, sort_order => ARRAY[$bad])"
+	call "SQL_ASCII: get_items(invalid UTF-8)" "SELECT response_code FROM ews_get_items(ARRAY[$bad], ARRAY[$bad])"
 	call "SQL_ASCII: act_as(invalid UTF-8)" "SELECT ews_act_as($bad)"
 	call "SQL_ASCII: add_delegate(invalid UTF-8)" "SELECT ews_add_delegate('hostile@example.com', $bad, $bad)"
 	call "SQL_ASCII: list_delegates(invalid UTF-8)" "SELECT * FROM ews_list_delegates($bad)"
+	call "SQL_ASCII: create_items(invalid UTF-8 item)" "SELECT response_code FROM ews_create_items($INBOX, ARRAY['<t:Message><t:Subject>' || $bad || '</t:Subject></t:Message>'])"
+	expect "SQL_ASCII: create_items(invalid UTF-8 item) is refused" 'ERROR:  22'
+	call "SQL_ASCII: update_items(invalid UTF-8)" "SELECT response_code FROM ews_update_items(ARRAY[$ITEM || $bad], ARRAY['<t:DeleteItemField><t:FieldURI FieldURI=\"item:Subject\"/></t:DeleteItemField>'], NULL, $bad)"
+	call "SQL_ASCII: update_items(invalid UTF-8 subject)" "SELECT response_code FROM ews_update_items(ARRAY[$ITEM], ARRAY['<t:SetItemField><t:FieldURI FieldURI=\"item:Subject\"/><t:Message><t:Subject>' || $bad || '</t:Subject></t:Message></t:SetItemField>'])"
+	expect "SQL_ASCII: update_items(invalid UTF-8 subject) is refused" 'ERROR:  22'
+	call "SQL_ASCII: delete_items(invalid UTF-8)" "SELECT response_code FROM ews_delete_items(ARRAY[$bad], $bad)"
+	call "SQL_ASCII: move_items(invalid UTF-8)" "SELECT response_code FROM ews_move_items($bad, ARRAY[$bad])"
+	call "SQL_ASCII: update_folders(invalid UTF-8 name)" "SELECT response_code FROM ews_update_folders(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName>' || $bad || '</t:DisplayName></t:Folder></t:SetFolderField>'])"
+	expect "SQL_ASCII: update_folders(invalid UTF-8 name) is refused" 'ERROR:  22|ErrorFolderSavePropertyError'
+	call "SQL_ASCII: empty_folders(invalid UTF-8)" "SELECT response_code FROM ews_empty_folders(ARRAY[$bad], $bad)"
 	call "SQL_ASCII: sync_folder_items(invalid UTF-8)" "SELECT response_code FROM ews_sync_folder_items($bad, $bad, 10, 'NormalItems', ARRAY[$bad])"
 	call "SQL_ASCII: sync_folder_items(inbox, invalid UTF-8 state)" "SELECT response_code FROM ews_sync_folder_items($INBOX, $bad)"
 	expect "SQL_ASCII: sync_folder_items(invalid UTF-8 state) is ErrorInvalidSyncStateData" 'ErrorInvalidSyncStateData'

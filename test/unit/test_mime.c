@@ -357,7 +357,7 @@ test_utf8_valid(void)
 	CHECK(ews_utf8_valid((const uint8_t *) "abc\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", 12),
 		  "1-4 byte sequences");
 	CHECK(ews_utf8_valid((const uint8_t *) "\xF4\x8F\xBF\xBF", 4), "U+10FFFF");
-	CHECK(ews_utf8_valid((const uint8_t *) "a\0b", 3), "U+0000 is valid UTF-8");
+	CHECK(!ews_utf8_valid((const uint8_t *) "a\0b", 3), "U+0000 is refused (src/utf8.h)");
 	CHECK(!ews_utf8_valid((const uint8_t *) "\xC0\x80", 2), "overlong NUL");
 	CHECK(!ews_utf8_valid((const uint8_t *) "\xE0\x80\xAF", 3), "overlong 3-byte");
 	CHECK(!ews_utf8_valid((const uint8_t *) "\xF0\x80\x80\xAF", 4), "overlong 4-byte");
