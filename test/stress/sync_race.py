@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """SyncFolderItems paging while other sessions write to the folder.
 
-Six sessions change one folder at once (new items through UploadItems,
-content updates through UploadItems Update, read-flag changes, removals and
-moves out made the way content.c makes them: test/sync_helpers.sql), while a
+Six sessions change one folder at once (new items through UploadItems and
+CreateItem, updates through UpdateItem and UploadItems Update, read-flag
+changes through UpdateItem, HardDeletes, moves out: the SQL twins), while a
 client syncs it in pages of 3 (ews_sync_folder_items) and applies each page
 to its copy.  Checked, for every page: a Create names an item the copy does
 not hold, an Update, ReadFlagChange or Delete one it does; no item is
@@ -55,20 +55,27 @@ def writer(db, n, folder, other, txns, errors, seed):
             row = cur.fetchone()
             op = rnd.random()
             try:
-                if row is None or op < 0.4:
+                if row is None or op < 0.2:
                     cur.execute("SELECT pg_temp.add(%s, ARRAY[%s, %s])", (folder, f"w{n} t{t} a", f"w{n} t{t} b"))
+                elif op < 0.4:
+                    cur.execute("SELECT response_code FROM ews_create_items(%s, ARRAY[%s])",
+                                (folder, f"<t:Message><t:Subject>w{n} t{t} c</t:Subject></t:Message>"))
+                elif op < 0.55:
+                    cur.execute("SELECT response_code FROM ews_update_items(ARRAY[%s], ARRAY[%s])",
+                                (row[0], f'<t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>'
+                                         f'w{n} t{t} edited</t:Subject></t:Message></t:SetItemField>'))
                 elif op < 0.6:
-                    cur.execute("SELECT pg_temp.edit(%s, %s, %s)", (folder, row[0], f"w{n} t{t} edited"))
+                    cur.execute("SELECT pg_temp.edit(%s, %s, %s)", (folder, row[0], f"w{n} t{t} uploaded"))
                 elif op < 0.8:
-                    cur.execute("SELECT pg_temp.set_read(%s, %s)", (row[0], rnd.random() < 0.5))
+                    cur.execute("SELECT response_code FROM ews_update_items(ARRAY[%s], ARRAY[%s])",
+                                (row[0], '<t:SetItemField><t:FieldURI FieldURI="message:IsRead"/><t:Message><t:IsRead>'
+                                         f'{"true" if rnd.random() < 0.5 else "false"}</t:IsRead></t:Message></t:SetItemField>'))
                 elif op < 0.9:
-                    cur.execute("SELECT pg_temp.remove(%s)", row)
+                    cur.execute("SELECT response_code FROM ews_delete_items(ARRAY[%s], 'HardDelete')", row)
                 else:
-                    cur.execute("SELECT pg_temp.move(%s, %s)", (row[0], other))
+                    cur.execute("SELECT response_code FROM ews_move_items(%s, ARRAY[%s])", (other, row[0]))
             except psycopg2.Error as e:
-                # another writer removed or moved the item first: not an error of sync
-                if "null value" not in str(e) and "violates" not in str(e):
-                    errors.append(str(e))
+                errors.append(str(e))
     finally:
         c.close()
 
