@@ -149,6 +149,34 @@ def items_tests():
     r = soap("drafts_first", sfi(fx.dfid("drafts"), None))
     ok([c[1] for c in changes(r)] == [moved], "drafts by DistinguishedFolderId: the item moved in, under its new id", r.body)
 
+    # the same kinds made by the item operations over SOAP (CreateItem, UpdateItem, DeleteItem, MoveItem)
+    r = soap("ops_seed", sfi(fx.fid(inbox), state2))
+    state2 = state_of(r)
+    cur = lambda i: q(f"SELECT change_key FROM ews_get_items(ARRAY['{i}'])")
+    set_field = lambda uri, el, v: (f'<t:SetItemField><t:FieldURI FieldURI="{uri}"/><t:Message><t:{el}>{v}</t:{el}>'
+                                    "</t:Message></t:SetItemField>")
+    upd = lambda i, f: (f'<m:UpdateItem ConflictResolution="AlwaysOverwrite" MessageDisposition="SaveOnly"><m:ItemChanges>'
+                        f'<t:ItemChange><t:ItemId Id="{i}" ChangeKey="{cur(i)}"/><t:Updates>{f}</t:Updates></t:ItemChange>'
+                        "</m:ItemChanges></m:UpdateItem>")
+    r1 = soap("op_update", upd(new[0], set_field("item:Subject", "Subject", "m6 by UpdateItem")))
+    r2 = soap("op_read", upd(five[4], set_field("message:IsRead", "IsRead", "true")))
+    r3 = soap("op_delete", f'<m:DeleteItem DeleteType="HardDelete"><m:ItemIds><t:ItemId Id="{five[1]}"/></m:ItemIds></m:DeleteItem>')
+    r4 = soap("op_move", f'<m:MoveItem><m:ToFolderId>{fx.dfid("drafts")}</m:ToFolderId><m:ItemIds><t:ItemId Id="{moved_in}"/>'
+              "</m:ItemIds></m:MoveItem>")
+    r5 = soap("op_create", f'<m:CreateItem MessageDisposition="SaveOnly"><m:SavedItemFolderId>{fx.fid(inbox)}</m:SavedItemFolderId>'
+              "<m:Items><t:Message><t:Subject>by CreateItem</t:Subject></t:Message></m:Items></m:CreateItem>")
+    ok([x.codes() for x in (r1, r2, r3, r4, r5)] == [["NoError"]] * 5, "UpdateItem (subject), UpdateItem (IsRead), "
+       "DeleteItem, MoveItem, CreateItem over SOAP: NoError", [x.codes() for x in (r1, r2, r3, r4, r5)])
+    made = (r5.x("//m:Items/t:Message/t:ItemId/@Id") or [None])[0]
+    r = soap("ops_sync", sfi(fx.fid(inbox), state2))
+    got = [(c[0], c[1], c[3], c[4]) for c in changes(r)]
+    ok(got == [("Update", new[0], "m6 by UpdateItem", "false"), ("ReadFlagChange", five[4], None, "true"),
+               ("Delete", five[1], None, None), ("Delete", moved_in, None, None), ("Create", made, "by CreateItem", "false")],
+       "then one sync: Update, ReadFlagChange, Delete, Delete (moved out), Create, in the order they were made", got)
+    r = soap("ops_again", sfi(fx.fid(inbox), state_of(r)))
+    ok(changes(r) == [] and last_of(r) == "true", "and nothing more after", r.body)
+    state2 = state_of(r)
+
     # paging while items keep coming: nothing lost, nothing repeated
     st, got, pages = state2, [], 0
     extra = []
@@ -166,7 +194,7 @@ def items_tests():
     # Ignore and shapes on a first sync
     r = soap("ignore", sfi(fx.fid(inbox), None, ignore=[five[0], new[0]]))
     ids_ = [c[1] for c in changes(r)]
-    ok(five[0] not in ids_ and new[0] not in ids_ and five[1] in ids_, "m:Ignore: the ignored items are not reported", ids_)
+    ok(five[0] not in ids_ and new[0] not in ids_ and five[4] in ids_, "m:Ignore: the ignored items are not reported", ids_)
     r = soap("idonly", sfi(fx.fid(inbox), None, 1, "<t:BaseShape>IdOnly</t:BaseShape>"))
     ok([etree_local(e) for e in r.x("//t:Create/t:Message/*")] == ["ItemId"], "IdOnly: the ItemId alone", r.body)
     r = soap("idonly_extra", sfi(fx.fid(inbox), None, 1, "<t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>"
