@@ -684,6 +684,11 @@ CREATE INDEX item_tombstone_arrival_idx ON ews.item_tombstone (mailbox_id, folde
 -- The change number up to which this folder's item tombstones were trimmed
 -- (the sync tombstone policy, src/sync.c): a state older than it may miss
 -- deletes and is refused.
+-- The backfills above update folder rows a second time in this transaction,
+-- which queues the parent reference's checks (deferred to commit, 0.1), and
+-- ALTER TABLE refuses a table with pending trigger events: run them now, and
+-- defer the reference again once the folder table is altered.
+SET CONSTRAINTS ews.folder_mailbox_id_parent_id_fkey IMMEDIATE;
 ALTER TABLE ews.folder ADD COLUMN tombstone_horizon bigint NOT NULL DEFAULT 0;
 
 -- When a folder was created: SyncFolderHierarchy tells a Create from an
@@ -696,6 +701,7 @@ UPDATE ews.folder SET created_cn = change_number;
 ALTER TABLE ews.folder
 	ALTER COLUMN created_cn SET DEFAULT pg_catalog.nextval('ews.change_seq'::pg_catalog.regclass),
 	ALTER COLUMN created_cn SET NOT NULL;
+SET CONSTRAINTS ews.folder_mailbox_id_parent_id_fkey DEFERRED;
 
 -- A folder that left its parent: moved (MoveFolder, DeleteFolder's SoftDelete
 -- and MoveToDeletedItems) or removed with its subtree (HardDelete, one row
