@@ -1,8 +1,8 @@
 # PGXS build of the ews extension.
-EXTENSION = ews
+EXTENSION = ews ews_router
 MODULE_big = ews
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA = $(sort $(wildcard sql/ews--*.sql))
+DATA = $(sort $(wildcard sql/ews--*.sql)) $(sort $(wildcard sql/ews_router--*.sql))
 # order is deliberate: each file builds on the ones before it
 REGRESS = \
 	ews_setup \

@@ -62,7 +62,9 @@
 	X(ErrorUpdatePropertyMismatch, "The property in the change description does not match the property in the object.") \
 	X(ErrorMessageSubmissionBlocked, "This store has no mail transport: messages cannot be sent.") \
 	X(ErrorInvalidItemForOperationCreateItem, "The CreateItem operation cannot create an item of this kind.") \
-	X(ErrorCannotEmptyFolder, "The folder cannot be emptied.")
+	X(ErrorCannotEmptyFolder, "The folder cannot be emptied.") \
+	X(ErrorMailboxMoveInProgress, "The mailbox is being moved to another node; try again when the move is done.") \
+	X(ErrorCrossSiteRequest, "The request names mailboxes held by different nodes; send a separate request for each node's mailboxes.")
 
 typedef enum EwsCode
 {

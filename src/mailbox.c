@@ -11,6 +11,8 @@
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
+#include "scaleout.h"
+
 /*
  * Exchange's default tree with its English display names and classes.  The
  * IPM subtree (what mail clients show) hangs under msgfolderroot; the rest
@@ -219,7 +221,7 @@ grantee_valid(Oid grantee)
  * does not let delegates add delegates either.
  */
 static void
-mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb)
+mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb, bool writes)
 {
 	EwsStatus	st;
 
@@ -232,6 +234,12 @@ mailbox_for_manage(EwsCtx *ctx, const char *smtp, EwsMailbox *mb)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to manage mailbox \"%s\"", smtp),
 				 errdetail("Only members of the owner role, members of ews_admin and superusers may grant, revoke, delegate or drop; delegates and impersonators may not, nor a transaction acting for another user.")));
+	/* grants, delegates and the drop change the mailbox: not while it moves (scaleout.c) */
+	if (writes && !ews_scaleout_writable(&mb->id))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("mailbox \"%s\" is being moved to another node", smtp),
+				 errhint("Try again when the move is done.")));
 }
 
 /* grant and revoke: the same checks, then one statement on ews.mailbox_grant */
@@ -243,7 +251,7 @@ grant_change(EwsCtx *ctx, const char *smtp, Oid grantee, const char *right, EwsP
 	Datum		args[3];
 
 	grantee_valid(grantee);
-	mailbox_for_manage(ctx, smtp, &mb);
+	mailbox_for_manage(ctx, smtp, &mb, true);
 	args[0] = UUIDPGetDatum(&mb.id);
 	args[1] = ObjectIdGetDatum(grantee);
 	args[2] = CStringGetTextDatum(r);
@@ -290,7 +298,7 @@ ews_mailbox_drop(EwsCtx *ctx, const char *smtp)
 	EwsMailbox	mb;
 	Datum		arg;
 
-	mailbox_for_manage(ctx, smtp, &mb);
+	mailbox_for_manage(ctx, smtp, &mb, true);
 	ews_lock_hierarchy(&mb.id);
 	arg = UUIDPGetDatum(&mb.id);
 	ews_exec(&plan, &arg, NULL, false, 0);
@@ -420,7 +428,7 @@ ews_delegate_add(EwsCtx *ctx, const char *smtp, const char *delegate, const char
 	EwsMailbox	d;
 	Datum		args[3];
 
-	mailbox_for_manage(ctx, smtp, &mb);
+	mailbox_for_manage(ctx, smtp, &mb, true);
 	delegate_mailbox(delegate, &d);
 	if (memcmp(&mb.id, &d.id, sizeof(pg_uuid_t)) == 0)
 		ereport(ERROR,
@@ -444,7 +452,7 @@ ews_delegate_remove(EwsCtx *ctx, const char *smtp, const char *delegate)
 	EwsMailbox	d;
 	Datum		args[2];
 
-	mailbox_for_manage(ctx, smtp, &mb);
+	mailbox_for_manage(ctx, smtp, &mb, true);
 	delegate_mailbox(delegate, &d);
 	args[0] = UUIDPGetDatum(&mb.id);
 	args[1] = UUIDPGetDatum(&d.id);
@@ -466,7 +474,7 @@ ews_delegate_list(EwsCtx *ctx, const char *smtp)
 	uint64		n;
 	List	   *out = NIL;
 
-	mailbox_for_manage(ctx, smtp, &mb);
+	mailbox_for_manage(ctx, smtp, &mb, false);
 	arg = UUIDPGetDatum(&mb.id);
 	n = ews_exec(&plan, &arg, NULL, true, 0);
 	for (uint64 i = 0; i < n; i++)

@@ -483,8 +483,8 @@ soap_step_end(void)
  * RequestServerVersion: the Exchange2007 ... Exchange2016 values of the
  * schema, Exchange2019, and the dated V20xx_xx_xx versions.
  */
-static bool
-version_known(const char *v)
+bool
+ews_soap_version_known(const char *v)
 {
 	static const char *const names[] = {
 		"Exchange2007", "Exchange2007_SP1", "Exchange2009", "Exchange2010", "Exchange2010_SP1",
@@ -526,7 +526,7 @@ read_headers(SoapCall *call, xmlNodePtr header, SoapHeaders *h)
 			if (v == NULL)
 				return soap_fault(call, "ErrorSchemaValidation",
 								  "t:RequestServerVersion needs a Version attribute.");
-			if (!version_known(v))
+			if (!ews_soap_version_known(v))
 				return soap_fault(call, "ErrorInvalidServerVersion",
 								  "The server version '%s' is not supported: use Exchange2007 to Exchange2019 or a V20xx_xx_xx version.",
 								  v);

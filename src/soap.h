@@ -38,6 +38,9 @@ typedef struct SoapCall
 	char	   *fault_message;
 } SoapCall;
 
+/* is v a RequestServerVersion this server accepts (Exchange2007 ... Exchange2019, V20xx_xx_xx)? */
+extern bool ews_soap_version_known(const char *v);
+
 /* record a fault; returns false so that parsers can "return soap_fault(...)" */
 extern bool soap_fault(SoapCall *call, const char *code, const char *fmt,...) pg_attribute_printf(3, 4);
 

@@ -38,6 +38,7 @@
 #include "ews.h"
 #include "folder.h"
 #include "ids.h"
+#include "scaleout.h"
 
 static Oid
 store_relid(const char *name)
@@ -579,6 +580,12 @@ mailbox_reachable(EwsCtx *ctx, EwsMailbox *mb, EwsNeed need, EwsStatus *st)
 	if (need == EWS_NEED_WRITE && mb->access < EWS_ACCESS_WRITE)
 	{
 		ews_status_set(st, EWS_ErrorAccessDenied, NULL);
+		return false;
+	}
+	/* a mailbox moving to another node is read-only until it arrives (scaleout.c) */
+	if (need == EWS_NEED_WRITE && !ews_scaleout_writable(&mb->id))
+	{
+		ews_status_set(st, EWS_ErrorMailboxMoveInProgress, NULL);
 		return false;
 	}
 	return true;

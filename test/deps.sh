@@ -8,6 +8,7 @@ ews_packages=(
 	postgresql-15-pgtap pgtap
 	clang libclang-rt-14-dev valgrind
 	python3-exchangelib python3-psycopg2
+	postgresql-15-plproxy
 	davmail-server
 )
 
@@ -39,17 +40,27 @@ ews_install_deps() {
 ews_lock_file=/tmp/ews-install.lock
 
 # As root, pg_virtualenv keeps its cluster in the system's place
-# (/etc/postgresql/15/regress) and refuses to start when one is there.  A run
-# killed before its cleanup (a CI timeout, a machine stopped mid-test) leaves
-# one behind, marked .by_pg_virtualenv.  Under the lock no other run of ours
-# owns it, so a marked one is a leftover: drop it.  An unmarked one is not
-# ours and stays (pg_virtualenv then refuses, saying so).
+# (/etc/postgresql/15/regress) and refuses to start while that directory
+# exists.  A run killed before its cleanup (a CI timeout, a machine stopped
+# mid-test) leaves one behind, marked .by_pg_virtualenv, or only its empty
+# directory when the drop itself was cut short.  Under the lock no other run
+# of ours owns it, so such a leftover is removed, directory and all.  A
+# cluster there without the mark is not ours and stays (pg_virtualenv then
+# refuses, saying so).
 ews_drop_stale_cluster() {
-	local conf=/etc/postgresql/15/regress
-	[ "$(id -u)" -eq 0 ] && [ -f "$conf/.by_pg_virtualenv" ] || return 0
-	echo "# dropping the throwaway cluster 15/regress left by an interrupted run"
-	pg_ctlcluster --mode immediate 15 regress stop 2>/dev/null || true
-	pg_dropcluster 15 regress
+	local conf=/etc/postgresql/15/regress data=/var/lib/postgresql/15/regress
+	[ "$(id -u)" -eq 0 ] && [ -d "$conf" ] || return 0
+	if [ ! -f "$conf/.by_pg_virtualenv" ] && [ -n "$(ls -A "$conf" 2>/dev/null)" ]; then
+		return 0
+	fi
+	echo "# removing the throwaway cluster 15/regress left by an interrupted run"
+	if [ -f "$conf/postgresql.conf" ]; then
+		pg_ctlcluster --mode immediate 15 regress stop >/dev/null 2>&1 || true
+		pg_dropcluster 15 regress >/dev/null 2>&1 || true
+	fi
+	rm -rf "$conf"
+	[ -d "$data" ] && rm -rf "$data"
+	return 0
 }
 
 # Install this build and run "$@" inside a throwaway PostgreSQL 15 cluster

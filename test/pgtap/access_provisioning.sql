@@ -18,13 +18,13 @@ SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func e, pg_proc 
             WHERE p.oid = e.f AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))),
           NULL, 'PUBLIC may execute no function of the extension');
 CREATE TEMP TABLE user_func (name text);
-INSERT INTO user_func VALUES ('ews_act_as'), ('ews_acting_mailbox'), ('ews_add_delegate'), ('ews_copy_folder'),
-	('ews_create_folder'), ('ews_create_item'), ('ews_delete_folder'), ('ews_drop_mailbox'), ('ews_export_items'),
-	('ews_find_folder'), ('ews_find_items'), ('ews_folder_id'), ('ews_get_folder'), ('ews_get_items'), ('ews_grant'), ('ews_list_delegates'),
-	('ews_list_mailboxes'), ('ews_move_folder'), ('ews_remove_delegate'), ('ews_revoke'), ('ews_soap'), ('ews_upload_items'),
-	('ews_create_items'), ('ews_update_items'), ('ews_delete_items'), ('ews_move_items'), ('ews_copy_items'),
-	('ews_update_folders'), ('ews_empty_folders'),
-	('ews_sync_folder_items'), ('ews_sync_folder_hierarchy');
+INSERT INTO user_func VALUES
+	('ews_act_as'), ('ews_acting_mailbox'), ('ews_add_delegate'), ('ews_copy_folder'), ('ews_copy_items'),
+	('ews_create_folder'), ('ews_create_item'), ('ews_create_items'), ('ews_delete_folder'), ('ews_delete_items'),
+	('ews_drop_mailbox'), ('ews_empty_folders'), ('ews_export_items'), ('ews_find_folder'), ('ews_find_items'),
+	('ews_folder_id'), ('ews_get_folder'), ('ews_get_items'), ('ews_grant'), ('ews_list_delegates'),
+	('ews_list_mailboxes'), ('ews_move_folder'), ('ews_move_items'), ('ews_remove_delegate'), ('ews_revoke'),
+	('ews_scaleout_reachable'), ('ews_soap'), ('ews_sync_folder_hierarchy'), ('ews_sync_folder_items'), ('ews_update_folders'), ('ews_update_items'), ('ews_upload_items');
 SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE has_function_privilege('ews_user', f, 'EXECUTE')),
           (SELECT string_agg(name, ', ' ORDER BY name) FROM user_func),
           'ews_user may execute the user functions, and only those');

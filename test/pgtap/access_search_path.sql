@@ -316,6 +316,16 @@ SELECT sp_evil.soap('soap distinguished folder of the victim', '',
 	'<t:DistinguishedFolderId Id="inbox"><t:Mailbox><t:EmailAddress>sp-victim@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>'
 	'</m:ParentFolderIds></m:FindFolder>');
 
+-- scale-out: the one node function of the router's anyone may call (its own access)
+SELECT m.mailbox_guid AS evil_guid FROM ews_list_mailboxes() m
+ WHERE m.smtp_address OPERATOR(pg_catalog.=) 'sp-evil@example.com' \gset
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout_reachable', ews_scaleout_reachable(ARRAY[:'evil_guid']::uuid[], NULL)::text
+	       OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||)
+	       ews_scaleout_reachable(ARRAY[pg_catalog.convert_from(pg_catalog.substr(pg_catalog.decode(:'victim_inbox', 'base64'), 5, 36),
+	                                                         'UTF8')::uuid],
+	                              ARRAY['sp-victim@example.com'])::text;
+
 -- the administrators' functions, called by a superuser whose search_path
 -- holds the traps (the role may not execute them)
 RESET ROLE;
@@ -323,6 +333,44 @@ INSERT INTO sp_evil.results (label, val)
 SELECT 'item_columns', (ews.item_columns(x.data)).item_class FROM sp_evil.items x;
 INSERT INTO sp_evil.results (label, val)
 SELECT 'trim_tombstones', t::text FROM ews_trim_tombstones(max_age => '100 years') t;
+-- scale-out, node side (superusers only): a mailbox out and back in as a move does it
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout catalog', pg_catalog.count(*)::text FROM ews_scaleout_catalog() c
+	 WHERE c.function_name OPERATOR(pg_catalog.=) 'ews_soap';
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout tables', ((SELECT pg_catalog.count(*) FROM ews_scaleout_mailbox_tables())
+	       OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM ews_scaleout_tables() t WHERE t.holds_mailboxes))::text;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout mailboxes', m.smtp_address FROM ews_scaleout_mailboxes(ARRAY[:'evil_guid']::uuid[], NULL) m;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout links', COALESCE(pg_catalog.sum(l.row_count), 0)::text FROM ews_scaleout_links(:'evil_guid') l;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout sequences', pg_catalog.count(*)::text FROM ews_scaleout_sequences() q
+	 WHERE q.sequence_name OPERATOR(pg_catalog.=) 'change_seq';
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout advance', ews_scaleout_advance_sequences(ARRAY['change_seq'], ARRAY[1::bigint], 1000)::text;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout freeze', ews_scaleout_freeze(:'evil_guid', 1000)::text OPERATOR(pg_catalog.||) ' '
+	       OPERATOR(pg_catalog.||) ews_scaleout_frozen(:'evil_guid')::text;
+CREATE TEMP TABLE sp_dump AS
+	SELECT t.table_name, e.row_data FROM ews_scaleout_tables() t,
+	       ews_scaleout_export(:'evil_guid', t.table_name, NULL, 100000, 1000000000) e
+	 WHERE t.holds_mailboxes;
+CREATE TEMP TABLE sp_sums AS
+	SELECT pg_catalog.array_agg(c ORDER BY c.table_name)::text AS before FROM ews_scaleout_checksum(:'evil_guid') c;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout delete', (ews_scaleout_delete(:'evil_guid') OPERATOR(pg_catalog.=)
+	                           (SELECT pg_catalog.count(*) FROM sp_dump))::text;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout import', pg_catalog.sum(ews_scaleout_import(:'evil_guid', x.table_name, x.rows))::text
+	  FROM (SELECT d.table_name, pg_catalog.array_agg(d.row_data) AS rows FROM sp_dump d GROUP BY d.table_name) x
+	HAVING pg_catalog.sum(pg_catalog.cardinality(x.rows)) OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM sp_dump);
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout checksum', (s.before OPERATOR(pg_catalog.=)
+	       (SELECT pg_catalog.array_agg(c ORDER BY c.table_name)::text FROM ews_scaleout_checksum(:'evil_guid') c))::text
+	  FROM sp_sums s;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'scaleout thaw', ews_scaleout_thaw(:'evil_guid')::text;
 SET LOCAL ROLE sp_evil;
 
 -- the item and folder writes: every operation's SQL twin and SOAP request,
@@ -508,8 +556,10 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap FindFolder restricted=200 NoError; '
           'soap impersonation of itself=200 NoError; soap impersonation of the victim=500 ErrorNonExistentMailbox; '
           'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
-          'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; item_columns=IPM.Note; '
-          'trim_tombstones=(0,0)',
+          'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; scaleout_reachable=true false; '
+          'item_columns=IPM.Note; trim_tombstones=(0,0); scaleout catalog=1; scaleout tables=true; scaleout mailboxes=sp-evil@example.com; '
+          'scaleout links=0; scaleout sequences=1; scaleout advance=; scaleout freeze=true true; scaleout delete=true; '
+          'scaleout import=' || (SELECT count(*) FROM sp_dump) || '; scaleout checksum=true; scaleout thaw=true',
           'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
             WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 3')
@@ -568,13 +618,17 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
               JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
             WHERE d.refclassid = 'pg_extension'::regclass
               AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ews')),
-          ARRAY['ews_act_as', 'ews_acting_mailbox', 'ews_add_delegate', 'ews_copy_folder', 'ews_copy_items', 'ews_create_folder',
-                'ews_create_item', 'ews_create_items', 'ews_create_mailbox', 'ews_delete_folder', 'ews_delete_items',
-                'ews_drop_mailbox', 'ews_empty_folders', 'ews_export_items',
-                'ews_find_folder', 'ews_find_items', 'ews_folder_id', 'ews_get_folder', 'ews_get_items', 'ews_grant',
-                'ews_list_delegates', 'ews_list_mailboxes', 'ews_move_folder', 'ews_move_items', 'ews_remove_delegate', 'ews_revoke',
-                'ews_soap', 'ews_sync_folder_hierarchy', 'ews_sync_folder_items', 'ews_trim_tombstones', 'ews_update_folders', 'ews_update_items', 'ews_upload_items', 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists',
-                'prop_float8', 'prop_int8', 'prop_text', 'prop_texts', 'prop_time'],
+          ARRAY['ews_act_as', 'ews_acting_mailbox', 'ews_add_delegate', 'ews_copy_folder', 'ews_copy_items',
+                'ews_create_folder', 'ews_create_item', 'ews_create_items', 'ews_create_mailbox', 'ews_delete_folder',
+                'ews_delete_items', 'ews_drop_mailbox', 'ews_empty_folders', 'ews_export_items', 'ews_find_folder',
+                'ews_find_items', 'ews_folder_id', 'ews_get_folder', 'ews_get_items', 'ews_grant',
+                'ews_list_delegates', 'ews_list_mailboxes', 'ews_move_folder', 'ews_move_items', 'ews_remove_delegate',
+                'ews_revoke', 'ews_scaleout_advance_sequences', 'ews_scaleout_catalog', 'ews_scaleout_checksum', 'ews_scaleout_delete',
+                'ews_scaleout_export', 'ews_scaleout_freeze', 'ews_scaleout_frozen', 'ews_scaleout_import', 'ews_scaleout_links',
+                'ews_scaleout_mailbox_tables', 'ews_scaleout_mailboxes', 'ews_scaleout_reachable', 'ews_scaleout_sequences', 'ews_scaleout_tables',
+                'ews_scaleout_thaw', 'ews_soap', 'ews_sync_folder_hierarchy', 'ews_sync_folder_items', 'ews_trim_tombstones', 'ews_update_folders', 'ews_update_items', 'ews_upload_items',
+                'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists', 'prop_float8',
+                'prop_int8', 'prop_text', 'prop_texts', 'prop_time'],
           'the functions called above are all the extension has (a new function must be added here and called above)');
 
 SELECT * FROM finish();

@@ -163,7 +163,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_copy_items ews_create_folder ews_create_item ews_create_items ews_create_mailbox ews_delete_folder ews_delete_items ews_drop_mailbox ews_empty_folders ews_export_items ews_find_folder ews_find_items ews_folder_id ews_get_folder ews_get_items ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_move_items ews_remove_delegate ews_revoke ews_soap ews_sync_folder_hierarchy ews_sync_folder_items ews_trim_tombstones ews_update_folders ews_update_items ews_upload_items item_columns prop_bool prop_bytea prop_exists prop_float8 prop_int8 prop_text prop_texts prop_time"
+	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_copy_items ews_create_folder ews_create_item ews_create_items ews_create_mailbox ews_delete_folder ews_delete_items ews_drop_mailbox ews_empty_folders ews_export_items ews_find_folder ews_find_items ews_folder_id ews_get_folder ews_get_items ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_move_items ews_remove_delegate ews_revoke ews_scaleout_advance_sequences ews_scaleout_catalog ews_scaleout_checksum ews_scaleout_delete ews_scaleout_export ews_scaleout_freeze ews_scaleout_frozen ews_scaleout_import ews_scaleout_links ews_scaleout_mailbox_tables ews_scaleout_mailboxes ews_scaleout_reachable ews_scaleout_sequences ews_scaleout_tables ews_scaleout_thaw ews_soap ews_sync_folder_hierarchy ews_sync_folder_items ews_trim_tombstones ews_update_folders ews_update_items ews_upload_items item_columns prop_bool prop_bytea prop_exists prop_float8 prop_int8 prop_text prop_texts prop_time"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -618,6 +618,49 @@ hostile() {
 	call "trim_tombstones(1 microsecond)" "SELECT * FROM ews_trim_tombstones('1 microsecond', 0)"
 	call "trim_tombstones(NULL, -1)" "SELECT * FROM ews_trim_tombstones(NULL, -1)"
 	expect "trim_tombstones(count -1) is refused" 'ERROR:  22023'
+
+	# -- scale-out, node side (superusers only but ews_scaleout_reachable; src/scaleout.c)
+	local g="(SELECT mailbox_id FROM ews.mailbox WHERE smtp_address = 'hostile@example.com')"
+	local other="'00000000-0000-4000-8000-000000000000'::uuid"
+	call "scaleout_catalog()" "SELECT count(*) > 0 FROM ews_scaleout_catalog()"
+	call "scaleout_tables()" "SELECT count(*) > 0 FROM ews_scaleout_tables()"
+	call "scaleout_mailbox_tables()" "SELECT count(*) > 0 FROM ews_scaleout_mailbox_tables()"
+	call "scaleout_mailboxes(NULL, NULL)" "SELECT count(*) > 0 FROM ews_scaleout_mailboxes(NULL, NULL)"
+	call "scaleout_mailboxes({NULL}, 2-D with 10 MB)" "SELECT count(*) FROM ews_scaleout_mailboxes(ARRAY[NULL]::uuid[], ARRAY[[$big], ['x']])"
+	call "scaleout_sequences()" "SELECT count(*) > 0 FROM ews_scaleout_sequences()"
+	call "scaleout_advance_sequences(NULL, NULL, NULL)" "SELECT ews_scaleout_advance_sequences(NULL, NULL, NULL)"
+	call "scaleout_advance_sequences(a table)" "SELECT ews_scaleout_advance_sequences(ARRAY['mailbox'], ARRAY[1::bigint], 1000)"
+	expect "scaleout_advance_sequences(a table) is refused" 'ERROR:  42704'
+	call "scaleout_advance_sequences(10 MB name)" "SELECT ews_scaleout_advance_sequences(ARRAY[$big], ARRAY[1::bigint], 1000)"
+	call "scaleout_advance_sequences(lengths differ)" "SELECT ews_scaleout_advance_sequences(ARRAY['change_seq'], ARRAY[1::bigint, 2], 1000)"
+	call "scaleout_advance_sequences(NULL value)" "SELECT ews_scaleout_advance_sequences(ARRAY['change_seq'], ARRAY[NULL::bigint], 1000)"
+	call "scaleout_advance_sequences(wait 0)" "SELECT ews_scaleout_advance_sequences(ARRAY['change_seq'], ARRAY[1::bigint], 0)"
+	call "scaleout_freeze(NULL, NULL)" "SELECT ews_scaleout_freeze(NULL, NULL)"
+	call "scaleout_freeze(wait -1)" "SELECT ews_scaleout_freeze($g, -1)"
+	call "scaleout_frozen(NULL, unknown)" "SELECT ews_scaleout_frozen(NULL) IS NULL AND NOT ews_scaleout_frozen($other)"
+	expect "scaleout_frozen(unknown) is false" "^t$"
+	call "scaleout_thaw(not held)" "SELECT ews_scaleout_thaw($other)"
+	expect "scaleout_thaw(not held) is false" '^f$'
+	call "scaleout_export(NULLs)" "SELECT * FROM ews_scaleout_export(NULL, NULL, NULL, NULL, NULL)"
+	call "scaleout_export(a table name with SQL)" "SELECT * FROM ews_scaleout_export($g, 'mailbox; DROP TABLE ews.item', NULL, 10, 1000)"
+	call "scaleout_export(10 MB table name)" "SELECT * FROM ews_scaleout_export($g, $big, NULL, 10, 1000)"
+	call "scaleout_export(a key that is no key)" "SELECT count(*) FROM ews_scaleout_export($g, 'folder', ARRAY['x'], 10, 1000)"
+	call "scaleout_export(2-D key)" "SELECT count(*) FROM ews_scaleout_export($g, 'folder', ARRAY[['1'], ['2']], 10, 1000)"
+	call "scaleout_export(0 rows)" "SELECT count(*) FROM ews_scaleout_export($g, 'folder', NULL, 0, 1000)"
+	call "scaleout_import(not held)" "SELECT ews_scaleout_import($g, 'folder', ARRAY['junk'])"
+	expect "scaleout_import(not held) is refused" 'ERROR:  55000'
+	call "scaleout_import(junk, held)" "SELECT ews_scaleout_freeze($g, 1000); SELECT ews_scaleout_import($g, 'folder', ARRAY['junk', NULL])"
+	call "scaleout_import(a row of another mailbox)" "SELECT ews_scaleout_import($g, 'folder', ARRAY[(SELECT replace(f::text, $g::text, $other::text) FROM ews.folder f WHERE f.mailbox_id = $g LIMIT 1)])"
+	expect "scaleout_import(a row of another mailbox) is refused" 'ERROR:  22023'
+	call "scaleout_import(a copy of a row it has)" "SELECT ews_scaleout_import($g, 'folder', ARRAY[(SELECT f::text FROM ews.folder f WHERE f.mailbox_id = $g LIMIT 1)])"
+	call "scaleout_delete(not held)" "SELECT ews_scaleout_thaw($g); SELECT ews_scaleout_delete($g)"
+	expect "scaleout_delete(not held) is refused" 'ERROR:  55000'
+	call "scaleout_links(NULL, unknown)" "SELECT count(*) FROM ews_scaleout_links(NULL); SELECT coalesce(sum(row_count), 0) FROM ews_scaleout_links($other)"
+	call "scaleout_checksum(NULL)" "SELECT * FROM ews_scaleout_checksum(NULL)"
+	call "scaleout_checksum(unknown)" "SELECT sum(row_count) FROM ews_scaleout_checksum($other)"
+	call "scaleout_reachable(NULL, NULL)" "SELECT ews_scaleout_reachable(NULL, NULL)"
+	call "scaleout_reachable(10 000 GUIDs, 10 MB address)" "SELECT ews_scaleout_reachable(ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 10000)), ARRAY[$big, NULL])"
+	expect "scaleout_reachable(unknown ones) is false" '^f$'
 }
 
 # ---- the SQL_ASCII twist: text holding bytes that are not UTF-8 ----

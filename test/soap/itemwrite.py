@@ -213,6 +213,9 @@ CREATE EXTENSION ews;
     for d in ("inbox", "drafts", "junkemail", "deleteditems", "recoverableitemsdeletions", "msgfolderroot"):
         F[d] = q(f"SELECT ews_folder_id('{MBX}', '{d}')")
     F["s_inbox"] = q("SELECT ews_folder_id('iw-stranger@example.com', 'inbox')")
+    # the mailbox's user is an editor of the other mailbox (issue 11's delegates):
+    # a move into it is then a cross-mailbox move, not one into a mailbox it cannot see
+    psql(f"SELECT ews_add_delegate('iw-stranger@example.com', '{MBX}', 'editor')")
 
 
 # ---- CreateItem ----
