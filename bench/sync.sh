@@ -40,7 +40,8 @@ SELECT ews_create_mailbox('bench@example.com') AS mb \gset
 SELECT folder_id AS big FROM ews_create_folder(ews_folder_id('bench@example.com', 'inbox'), 'big') \gset
 SELECT folder_id AS small FROM ews_create_folder(ews_folder_id('bench@example.com', 'inbox'), 'small') \gset
 
--- the items, through UploadItems, 10 000 a call
+-- the items, through UploadItems, 10 000 a call (a superuser's batch limit)
+SET ews.max_batch_size = 10000;
 SELECT sum((SELECT count(*) FROM ews_upload_items(array_fill(:'big'::text, ARRAY[10000]),
                                                   ARRAY(SELECT pg_temp.msg('big ' || b || '.' || g)
                                                           FROM generate_series(1, 10000) g))))
