@@ -517,6 +517,8 @@ AS $$
 		WHEN $1 = 'ews_create_mailbox' THEN 'create_mailbox'
 		WHEN $1 = 'ews_drop_mailbox' THEN 'drop_mailbox'
 		WHEN $1 = 'ews_list_mailboxes' THEN 'list_mailboxes'
+		-- an administrator's maintenance on every node, the counts summed
+		WHEN $1 = 'ews_trim_tombstones' THEN 'every_node'
 		-- transaction-scoped state on a node does not outlive one routed call
 		WHEN $1 IN ('ews_act_as', 'ews_acting_mailbox') THEN 'refused'
 		WHEN EXISTS (SELECT 1 FROM ins WHERE ins.n = 'mailbox' AND ins.t = 'text')
@@ -649,6 +651,8 @@ BEGIN
 		  INTO in_n, in_t, out_n, out_t
 		  FROM unnest(f.argument_names, f.argument_types, f.argument_modes) WITH ORDINALITY AS u(n, t, m, i);
 		in_n := COALESCE(in_n, '{}'); in_t := COALESCE(in_t, '{}');
+		-- OUT column names go into generated SQL: quoted (ews_get_items has "references")
+		out_n := (SELECT array_agg(pg_catalog.quote_ident(u.n) ORDER BY u.i) FROM unnest(out_n) WITH ORDINALITY AS u(n, i));
 		-- the result of the internal functions: the node's OUT columns, or its scalar type
 		outs_decl := (SELECT string_agg(format(', OUT %s %s', u.n, u.t), '' ORDER BY u.i)
 		                FROM unnest(out_n, out_t) WITH ORDINALITY AS u(n, t, i));
@@ -799,6 +803,17 @@ $twin$$f$,
 $twin$$f$,
 				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
 				sel, 'p_' || f.function_name);
+		ELSIF rule = 'every_node' THEN
+			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE sql %s%s SET search_path = pg_catalog, pg_temp AS $twin$
+	SELECT %s
+	  FROM pg_catalog.generate_series(0, ews_router.node_count() - 1) AS n(node)
+	 CROSS JOIN LATERAL ews_router.%I(n.node%s) r
+$twin$$f$,
+				ext, f.function_name, f.arguments, f.result, 'VOLATILE', CASE WHEN f.is_strict THEN ' STRICT' ELSE '' END,
+				(SELECT string_agg(format('pg_catalog.sum(r.%s)::bigint', u.n), ', ' ORDER BY u.i)
+				   FROM unnest(out_n) WITH ORDINALITY AS u(n, i)),
+				'p_' || f.function_name,
+				(SELECT COALESCE(string_agg(', $' || i, '' ORDER BY i), '') FROM generate_series(1, cardinality(in_n)) AS i));
 		ELSIF rule = 'create_mailbox' THEN
 			ddl := format($f$CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql %s%s SET search_path = pg_catalog, pg_temp AS $twin$
 DECLARE
