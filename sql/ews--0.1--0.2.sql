@@ -671,6 +671,107 @@ GRANT EXECUTE ON FUNCTION ews_empty_folders(text[], text, boolean) TO ews_user, 
 -- Sync: SyncFolderHierarchy, SyncFolderItems, tombstones
 -- ---------------------------------------------------------------------
 
+-- SyncFolderItems reads the changes of one folder since a client's state
+-- (src/sync.c): the items changed after its watermark, in change order, and
+-- the items that arrived after its creation cursor, in arrival order; both
+-- by index, so an incremental sync costs what changed, not what the folder
+-- holds.  Tombstones are read by change number (their primary key) and, for
+-- items that arrived and left between two syncs, by arrival.
+CREATE INDEX item_change_idx ON ews.item (mailbox_id, folder_id, change_number);
+CREATE INDEX item_arrival_idx ON ews.item (mailbox_id, folder_id, created_cn);
+CREATE INDEX item_tombstone_arrival_idx ON ews.item_tombstone (mailbox_id, folder_id, created_cn);
+
+-- The change number up to which this folder's item tombstones were trimmed
+-- (the sync tombstone policy, src/sync.c): a state older than it may miss
+-- deletes and is refused.
+-- The backfills above update folder rows a second time in this transaction,
+-- which queues the parent reference's checks (deferred to commit, 0.1), and
+-- ALTER TABLE refuses a table with pending trigger events: run them now, and
+-- defer the reference again once the folder table is altered.
+SET CONSTRAINTS ews.folder_mailbox_id_parent_id_fkey IMMEDIATE;
+ALTER TABLE ews.folder ADD COLUMN tombstone_horizon bigint NOT NULL DEFAULT 0;
+
+-- When a folder was created: SyncFolderHierarchy tells a Create from an
+-- Update by it.  The default takes a change number at INSERT, under the
+-- hierarchy lock every folder creation holds, so every way of making a
+-- folder (CreateFolder, CopyFolder, a new mailbox's tree) records it.
+-- Existing folders: their change number, older than any sync state.
+ALTER TABLE ews.folder ADD COLUMN created_cn bigint;
+UPDATE ews.folder SET created_cn = change_number;
+ALTER TABLE ews.folder
+	ALTER COLUMN created_cn SET DEFAULT pg_catalog.nextval('ews.change_seq'::pg_catalog.regclass),
+	ALTER COLUMN created_cn SET NOT NULL;
+SET CONSTRAINTS ews.folder_mailbox_id_parent_id_fkey DEFERRED;
+
+-- A folder that left its parent: moved (MoveFolder, DeleteFolder's SoftDelete
+-- and MoveToDeletedItems) or removed with its subtree (HardDelete, one row
+-- per folder).  SyncFolderHierarchy rebuilds from them where each folder was
+-- at a client's state, to report moves out of the synced subtree as Delete
+-- and into it as Create.  Written by the hierarchy operations under the
+-- mailbox's hierarchy lock; trimmed by the same policy as item tombstones.
+-- No reference to ews.folder: a removed folder's row is gone.
+CREATE TABLE ews.folder_tombstone (
+	mailbox_id    uuid NOT NULL REFERENCES ews.mailbox ON DELETE CASCADE,
+	folder_id     bigint NOT NULL,
+	change_number bigint NOT NULL,	-- the change that moved or removed it
+	parent_id     bigint NOT NULL,	-- its parent until that change
+	created_cn    bigint NOT NULL,	-- the folder's created_cn
+	moved         boolean NOT NULL,	-- moved (still exists) or removed
+	removed_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (mailbox_id, change_number, folder_id)
+);
+SELECT pg_catalog.pg_extension_config_dump('ews.folder_tombstone', '');
+-- the change number up to which the mailbox's folder tombstones were trimmed
+ALTER TABLE ews.mailbox ADD COLUMN folder_tombstone_horizon bigint NOT NULL DEFAULT 0;
+
+CREATE FUNCTION ews_sync_folder_items(
+	sync_folder_id text, sync_state text DEFAULT NULL, max_changes integer DEFAULT 100,
+	sync_scope text DEFAULT 'NormalItems', ignore text[] DEFAULT NULL,
+	OUT change_type text, OUT item_id text, OUT change_key text, OUT is_read boolean,
+	OUT item_class text, OUT subject text, OUT received_at timestamptz, OUT size integer,
+	OUT is_associated boolean, OUT article_number bigint,
+	OUT next_sync_state text, OUT includes_last_item_in_range boolean,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_sync_folder_items_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_sync_folder_items(text, text, integer, text, text[]) IS
+	'SyncFolderItems: the changes of a folder''s items since a sync state (Create, Update, Delete, ReadFlagChange), at most max_changes, then a row without change_type; every row carries the next state';
+
+CREATE FUNCTION ews_sync_folder_hierarchy(
+	sync_folder_id text DEFAULT NULL, sync_state text DEFAULT NULL,
+	OUT change_type text, OUT folder_id text, OUT change_key text,
+	OUT parent_folder_id text, OUT parent_change_key text,
+	OUT display_name text, OUT folder_class text, OUT distinguished_folder_id text,
+	OUT total_count integer, OUT child_folder_count integer, OUT unread_count integer,
+	OUT next_sync_state text, OUT includes_last_folder_in_range boolean,
+	OUT response_class text, OUT response_code text, OUT message_text text, OUT mailbox_guid uuid)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ews_sync_folder_hierarchy_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_sync_folder_hierarchy(text, text) IS
+	'SyncFolderHierarchy: the folders created, changed and deleted below a folder (NULL: the acting mailbox''s root) since a sync state, then a row without change_type; every row carries the next state';
+
+CREATE FUNCTION ews_trim_tombstones(
+	max_age interval DEFAULT NULL, max_count integer DEFAULT NULL,
+	OUT item_tombstones bigint, OUT folder_tombstones bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ews_trim_tombstones_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ews_trim_tombstones(interval, integer) IS
+	'trim the tombstones sync keeps: older than max_age (default ews.tombstone_max_age), beyond the newest max_count per folder or mailbox (default ews.tombstone_max_count); returns how many went; for a scheduled job of an administrator';
+
+-- users sync; trimming is an administrator's maintenance job
+REVOKE EXECUTE ON FUNCTION ews_sync_folder_items(text, text, integer, text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_sync_folder_hierarchy(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ews_trim_tombstones(interval, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ews_sync_folder_items(text, text, integer, text, text[]) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_sync_folder_hierarchy(text, text) TO ews_user, ews_admin;
+GRANT EXECUTE ON FUNCTION ews_trim_tombstones(interval, integer) TO ews_admin;
+
 -- ---------------------------------------------------------------------
 -- Scale-out
 -- ---------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include "utils/memutils.h"
 
 #include "store.h"
+#include "sync.h"
 
 void
 ews_content_begin(EwsContent *c)
@@ -166,6 +167,7 @@ ews_content_remove(EwsContent *c, const pg_uuid_t *mailbox, int64 folder_id,
 	}
 	f->cn = Max(f->cn, cn);
 	f->changed = true;
+	f->removed = true;
 	args[0] = UUIDPGetDatum(mailbox);
 	args[1] = Int64GetDatum(folder_id);
 	args[2] = Int64GetDatum(item_id);
@@ -231,6 +233,9 @@ ews_content_end(EwsContent *c)
 
 		if (!f->changed)
 			continue;
+		/* the folder is locked: trim its tombstones by age (sync.c) */
+		if (f->removed)
+			ews_sync_trim_folder(&f->mailbox, f->folder_id);
 		args[0] = UUIDPGetDatum(&f->mailbox);
 		args[1] = Int64GetDatum(f->folder_id);
 		args[2] = Int64GetDatum(f->next_article);
@@ -242,5 +247,6 @@ ews_content_end(EwsContent *c)
 			elog(ERROR, "folder " INT64_FORMAT " vanished under its content lock", f->folder_id);
 		f->d_total = f->d_unread = f->d_assoc = 0;
 		f->changed = false;
+		f->removed = false;
 	}
 }

@@ -38,6 +38,7 @@ typedef struct EwsContentFolder
 	int32		d_assoc;
 	int64		cn;				/* change number of the last content change here */
 	bool		changed;
+	bool		removed;		/* items left: trim old tombstones (sync.h) */
 } EwsContentFolder;
 
 typedef struct EwsContent

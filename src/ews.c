@@ -12,6 +12,7 @@
 #include "utils/memutils.h"
 
 #include "ews.h"
+#include "sync.h"
 
 PG_MODULE_MAGIC;
 
@@ -66,6 +67,7 @@ _PG_init(void)
 							25 * 1024 * 1024, 64, MaxAllocSize / 4,
 							PGC_SUSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+	ews_sync_define_gucs();
 	/*
 	 * The limits below protect the server from one request: only a
 	 * superuser may raise them (PGC_SUSET), in postgresql.conf, per role or

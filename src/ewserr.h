@@ -37,6 +37,8 @@
 	X(ErrorInvalidOperation, "The operation is not valid.") \
 	X(ErrorImpersonateUserDenied, "The account does not have permission to impersonate the requested user.") \
 	X(ErrorInvalidServerVersion, "The specified server version is invalid.") \
+	X(ErrorInvalidSyncStateData, "Synchronization state data is corrupt or otherwise invalid.") \
+	X(ErrorSyncFolderNotFound, "The specified synchronization folder could not be found.") \
 	X(ErrorInternalServerError, "An internal server error occurred. The operation failed.") \
 	X(ErrorBatchProcessingStopped, "The batch was stopped before this input was processed.") \
 	X(ErrorExceededFindCountLimit, "The find count limit was exceeded; use paging to get the results in smaller pages.") \

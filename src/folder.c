@@ -23,6 +23,7 @@
 #include "extract.h"
 #include "finditem.h"
 #include "mailbox.h"
+#include "sync.h"
 #include "xmlscan.h"
 
 bool
@@ -180,6 +181,8 @@ ews_folder_reparent(EwsFolder *f, int64 new_parent_id, const char *new_name)
 	Datum		args[5];
 	int64		cn = ews_next_change_number();
 
+	/* SyncFolderHierarchy: where it was, for clients that synced before */
+	ews_sync_folder_moved(&f->mailbox_id, f->folder_id, cn);
 	args[0] = UUIDPGetDatum(&f->mailbox_id);
 	args[1] = Int64GetDatum(f->folder_id);
 	args[2] = Int64GetDatum(new_parent_id);
@@ -707,6 +710,8 @@ ews_folder_delete(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, EwsS
 	{
 		Datum		args[2];
 
+		/* SyncFolderHierarchy: the subtree's folders, for clients that synced before */
+		ews_sync_folders_removed(&f.mailbox_id, f.folder_id, true, ews_next_change_number());
 		/* subfolders and items go with it: ON DELETE CASCADE on both references */
 		args[0] = UUIDPGetDatum(&f.mailbox_id);
 		args[1] = Int64GetDatum(f.folder_id);
@@ -1467,7 +1472,11 @@ ews_folder_empty(EwsCtx *ctx, const EwsFolderRef *ref, EwsDeleteType type, bool 
 		args[0] = UUIDPGetDatum(&f.mailbox_id);
 		args[1] = Int64GetDatum(f.folder_id);
 		if (purge)
+		{
+			/* SyncFolderHierarchy: the subfolders leave (the folder itself stays) */
+			ews_sync_folders_removed(&f.mailbox_id, f.folder_id, false, ews_next_change_number());
 			ews_exec(&hard, args, NULL, false, 0);	/* subfolders and items: ON DELETE CASCADE */
+		}
 		else
 		{
 			uint64		n = ews_exec(&children, args, NULL, false, 0);

@@ -627,6 +627,8 @@ static const SoapOperation soap_operations[] = {
 	{"CopyItem", soap_read_copy_item, soap_run_copy_item},
 	{"UpdateFolder", soap_read_update_folder, soap_run_update_folder},
 	{"EmptyFolder", soap_read_empty_folder, soap_run_empty_folder},
+	{"SyncFolderHierarchy", soap_read_sync_folder_hierarchy, soap_run_sync_folder_hierarchy},
+	{"SyncFolderItems", soap_read_sync_folder_items, soap_run_sync_folder_items},
 };
 
 /* everything read out of a request: what run needs, in palloc'd memory */

@@ -231,5 +231,14 @@ struct EwsFolderUpdate;
 extern void soap_create_input_from_text(const char *text, struct EwsCreateInput *in);
 extern void soap_item_updates_from_text(const char *text, struct EwsItemEdit **edits, int *n);
 extern void soap_folder_updates_from_text(const char *text, struct EwsFolderUpdate *u);
+/* a m:FolderShape, read (NULL after a fault), and a folder written in it, as GetFolder does */
+extern void *soap_folder_shape_read(SoapCall *call, xmlNodePtr el);
+extern void soap_folder_write(StringInfo buf, const EwsFolder *f, const void *shape);
+
+/* soap_sync.c */
+extern bool soap_read_sync_folder_hierarchy(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_sync_folder_hierarchy(SoapCall *call, void *request);
+extern bool soap_read_sync_folder_items(SoapCall *call, xmlNodePtr op, void **request);
+extern void soap_run_sync_folder_items(SoapCall *call, void *request);
 
 #endif

@@ -1288,3 +1288,27 @@ soap_run_upload_items(SoapCall *call, void *request)
 	sw_response_end(call->out, "UploadItems");
 	sw_envelope_end(call->out);
 }
+
+/* ---- folder shapes for other files (SyncFolderHierarchy) ---- */
+
+typedef struct SoapFolderShape
+{
+	FolderShape shape;
+	FolderExt	ext;			/* the ExtendedFieldURIs asked for */
+} SoapFolderShape;
+
+void *
+soap_folder_shape_read(SoapCall *call, xmlNodePtr el)
+{
+	SoapFolderShape *s = palloc0(sizeof(SoapFolderShape));
+
+	return read_shape(call, el, &s->shape, &s->ext) ? s : NULL;
+}
+
+void
+soap_folder_write(StringInfo buf, const EwsFolder *f, const void *shape)
+{
+	const SoapFolderShape *s = shape;
+
+	write_folder(buf, f, s->shape, NULL, &s->ext);
+}

@@ -24,13 +24,14 @@ INSERT INTO user_func VALUES
 	('ews_drop_mailbox'), ('ews_empty_folders'), ('ews_export_items'), ('ews_find_folder'), ('ews_find_items'),
 	('ews_folder_id'), ('ews_get_folder'), ('ews_get_items'), ('ews_grant'), ('ews_list_delegates'),
 	('ews_list_mailboxes'), ('ews_move_folder'), ('ews_move_items'), ('ews_remove_delegate'), ('ews_revoke'),
-	('ews_scaleout_reachable'), ('ews_soap'), ('ews_update_folders'), ('ews_update_items'), ('ews_upload_items');
+	('ews_scaleout_reachable'), ('ews_soap'), ('ews_sync_folder_hierarchy'), ('ews_sync_folder_items'), ('ews_update_folders'), ('ews_update_items'), ('ews_upload_items');
 SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE has_function_privilege('ews_user', f, 'EXECUTE')),
           (SELECT string_agg(name, ', ' ORDER BY name) FROM user_func),
           'ews_user may execute the user functions, and only those');
 SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM ext_func WHERE has_function_privilege('ews_admin', f, 'EXECUTE')),
-          (SELECT string_agg(name, ', ' ORDER BY name) FROM (SELECT name FROM user_func UNION ALL SELECT 'ews_create_mailbox') u),
-          'ews_admin may execute those and ews_create_mailbox');
+          (SELECT string_agg(name, ', ' ORDER BY name) FROM (SELECT name FROM user_func UNION ALL SELECT 'ews_create_mailbox'
+                                                             UNION ALL SELECT 'ews_trim_tombstones') u),
+          'ews_admin may execute those, ews_create_mailbox and ews_trim_tombstones');
 SELECT is((SELECT string_agg(e.name, ', ' ORDER BY e.name) FROM ext_func e, pg_proc p
             WHERE p.oid = e.f AND p.pronamespace = 'ews'::regnamespace
               AND EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee <> p.proowner)),

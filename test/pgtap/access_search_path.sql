@@ -7,7 +7,7 @@
 -- their SQL, so none of the traps may be called.  A control call from the
 -- role's own SQL shows the traps do work where names are not pinned.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 CREATE ROLE sp_evil NOLOGIN;
 CREATE ROLE sp_victim NOLOGIN;
@@ -331,6 +331,8 @@ INSERT INTO sp_evil.results (label, val)
 RESET ROLE;
 INSERT INTO sp_evil.results (label, val)
 SELECT 'item_columns', (ews.item_columns(x.data)).item_class FROM sp_evil.items x;
+INSERT INTO sp_evil.results (label, val)
+SELECT 'trim_tombstones', t::text FROM ews_trim_tombstones(max_age => '100 years') t;
 -- scale-out, node side (superusers only): a mailbox out and back in as a move does it
 INSERT INTO sp_evil.results (label, val)
 	SELECT 'scaleout catalog', pg_catalog.count(*)::text FROM ews_scaleout_catalog() c
@@ -483,6 +485,33 @@ SELECT sp_evil.soap('acting soap mailbox argument', '',
 	'<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>',
 	'sp-evil@example.com');
 
+-- sync (issue 15), acting for the role's own mailbox
+INSERT INTO sp_evil.results (label, val) VALUES ('part 5', NULL);
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'sync_folder_items', pg_catalog.string_agg(DISTINCT s.response_code OPERATOR(pg_catalog.||) ' '
+	       OPERATOR(pg_catalog.||) coalesce(s.change_type, 'end'), ', ' ORDER BY s.response_code OPERATOR(pg_catalog.||) ' '
+	       OPERATOR(pg_catalog.||) coalesce(s.change_type, 'end'))
+	  FROM ews_sync_folder_items(:'evil_inbox', NULL, 2, 'NormalAndAssociatedItems', ARRAY[:'evil_item']) s;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'sync_folder_items again', pg_catalog.string_agg(coalesce(s.change_type, 'end') OPERATOR(pg_catalog.||) ' '
+	       OPERATOR(pg_catalog.||) s.response_code, ', ')
+	  FROM (SELECT y.next_sync_state FROM ews_sync_folder_items(:'evil_inbox', NULL, 512) y
+	         WHERE y.change_type IS NULL) x,
+	       LATERAL ews_sync_folder_items(:'evil_inbox', x.next_sync_state) s;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim sync_folder_items', s.response_code FROM ews_sync_folder_items(:'victim_inbox') s;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'sync_folder_hierarchy', pg_catalog.string_agg(DISTINCT s.response_code OPERATOR(pg_catalog.||) ' '
+	       OPERATOR(pg_catalog.||) coalesce(s.change_type, 'end'), ', ' ORDER BY s.response_code OPERATOR(pg_catalog.||) ' '
+	       OPERATOR(pg_catalog.||) coalesce(s.change_type, 'end'))
+	  FROM ews_sync_folder_hierarchy() s;
+INSERT INTO sp_evil.results (label, val)
+	SELECT 'victim sync_folder_hierarchy', s.response_code FROM ews_sync_folder_hierarchy(:'victim_inbox') s;
+SELECT sp_evil.soap('soap SyncFolderHierarchy', '', pg_catalog.format('<m:SyncFolderHierarchy><m:FolderShape><t:BaseShape>Default'
+	'</t:BaseShape></m:FolderShape><m:SyncFolderId>%s</m:SyncFolderId></m:SyncFolderHierarchy>', sp_evil.fid(:'evil_inbox')));
+SELECT sp_evil.soap('soap SyncFolderHierarchy victim', '', pg_catalog.format('<m:SyncFolderHierarchy><m:FolderShape><t:BaseShape>Default'
+	'</t:BaseShape></m:FolderShape><m:SyncFolderId>%s</m:SyncFolderId></m:SyncFolderHierarchy>', sp_evil.fid(:'victim_inbox')));
+
 INSERT INTO sp_evil.results (label, val) SELECT 'hits at end', last_value::text FROM sp_evil.hits;
 
 RESET ROLE;
@@ -528,7 +557,7 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap impersonation of itself=200 NoError; soap impersonation of the victim=500 ErrorNonExistentMailbox; '
           'soap mailbox argument of the victim=500 ErrorNonExistentMailbox; '
           'soap distinguished folder of the victim=200 ErrorNonExistentMailbox; scaleout_reachable=true false; '
-          'item_columns=IPM.Note; scaleout catalog=1; scaleout tables=true; scaleout mailboxes=sp-evil@example.com; '
+          'item_columns=IPM.Note; trim_tombstones=(0,0); scaleout catalog=1; scaleout tables=true; scaleout mailboxes=sp-evil@example.com; '
           'scaleout links=0; scaleout sequences=1; scaleout advance=; scaleout freeze=true true; scaleout delete=true; '
           'scaleout import=' || (SELECT count(*) FROM sp_dump) || '; scaleout checksum=true; scaleout thaw=true',
           'MoveFolder, CopyFolder, the item functions and every ews_soap operation worked as usual, and gave no access to the victim');
@@ -547,12 +576,20 @@ SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER B
           'soap EmptyFolder=200 NoError ErrorNonExistentMailbox',
           'the item and folder writes, in SQL and through ews_soap, worked as usual, and gave no access to the victim');
 SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
-            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 4') AND label <> 'hits at end'),
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 4')
+              AND n < (SELECT n FROM sp_evil.results WHERE label = 'part 5')),
           'add_delegate=; add_delegate again=; list_delegates=sp-victim@example.com editor; remove_delegate=; '
           'list_delegates after remove=0; acting before=NULL; act_as=; acting=sp-evil@example.com; '
           'acting get_folder=NoError ErrorNonExistentMailbox; acting list=sp-evil@example.com; '
           'acting soap GetFolder=200 NoError ErrorNonExistentMailbox; acting soap mailbox argument=200 NoError',
           'the delegate functions, ews_act_as and the calls acting for a user worked as usual, and gave no access to the victim');
+SELECT is((SELECT string_agg(label || '=' || coalesce(val, 'NULL'), '; ' ORDER BY n) FROM sp_evil.results
+            WHERE n > (SELECT n FROM sp_evil.results WHERE label = 'part 5') AND label <> 'hits at end'),
+          'sync_folder_items=NoError Create, NoError end; sync_folder_items again=end NoError; '
+          'victim sync_folder_items=ErrorNonExistentMailbox; sync_folder_hierarchy=NoError Create, NoError end; '
+          'victim sync_folder_hierarchy=ErrorNonExistentMailbox; soap SyncFolderHierarchy=200 NoError; '
+          'soap SyncFolderHierarchy victim=200 ErrorNonExistentMailbox',
+          'SyncFolderItems, SyncFolderHierarchy (SQL and SOAP) worked as usual, and gave no access to the victim');
 SELECT is((SELECT val FROM sp_evil.results WHERE label = 'inbox'), ews_folder_id('sp-evil@example.com', 'inbox'),
           'ews_folder_id found the mailbox case-insensitively');
 SELECT is((SELECT owner_role::text FROM ews.mailbox WHERE smtp_address = 'sp-evil2@example.com'), NULL,
@@ -589,7 +626,7 @@ SELECT is((SELECT pg_catalog.array_agg(DISTINCT p.proname::text ORDER BY p.prona
                 'ews_revoke', 'ews_scaleout_advance_sequences', 'ews_scaleout_catalog', 'ews_scaleout_checksum', 'ews_scaleout_delete',
                 'ews_scaleout_export', 'ews_scaleout_freeze', 'ews_scaleout_frozen', 'ews_scaleout_import', 'ews_scaleout_links',
                 'ews_scaleout_mailbox_tables', 'ews_scaleout_mailboxes', 'ews_scaleout_reachable', 'ews_scaleout_sequences', 'ews_scaleout_tables',
-                'ews_scaleout_thaw', 'ews_soap', 'ews_update_folders', 'ews_update_items', 'ews_upload_items',
+                'ews_scaleout_thaw', 'ews_soap', 'ews_sync_folder_hierarchy', 'ews_sync_folder_items', 'ews_trim_tombstones', 'ews_update_folders', 'ews_update_items', 'ews_upload_items',
                 'item_columns', 'prop_bool', 'prop_bytea', 'prop_exists', 'prop_float8',
                 'prop_int8', 'prop_text', 'prop_texts', 'prop_time'],
           'the functions called above are all the extension has (a new function must be added here and called above)');

@@ -114,6 +114,8 @@ call() {
 }
 
 # expect LABEL PATTERN: the last call's output matches PATTERN (grep -E)
+# (grep reads a here-string, not a pipe: with -q it may exit on the first line
+# while printf still writes, and under pipefail printf's SIGPIPE failed the test)
 expect() {
 	if grep -qE "$2" <<<"$LAST_OUT"; then ok "$DB: $1"; else nok "$DB: $1" "$LAST_OUT"; fi
 }
@@ -163,7 +165,7 @@ hostile() {
 	funcs=$(q -c "SELECT string_agg(p.proname, ' ' ORDER BY p.proname) FROM pg_proc p
 	               JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ews'")
-	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_copy_items ews_create_folder ews_create_item ews_create_items ews_create_mailbox ews_delete_folder ews_delete_items ews_drop_mailbox ews_empty_folders ews_export_items ews_find_folder ews_find_items ews_folder_id ews_get_folder ews_get_items ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_move_items ews_remove_delegate ews_revoke ews_scaleout_advance_sequences ews_scaleout_catalog ews_scaleout_checksum ews_scaleout_delete ews_scaleout_export ews_scaleout_freeze ews_scaleout_frozen ews_scaleout_import ews_scaleout_links ews_scaleout_mailbox_tables ews_scaleout_mailboxes ews_scaleout_reachable ews_scaleout_sequences ews_scaleout_tables ews_scaleout_thaw ews_soap ews_update_folders ews_update_items ews_upload_items item_columns prop_bool prop_bytea prop_exists prop_float8 prop_int8 prop_text prop_texts prop_time"
+	local covered="ews_act_as ews_acting_mailbox ews_add_delegate ews_copy_folder ews_copy_items ews_create_folder ews_create_item ews_create_items ews_create_mailbox ews_delete_folder ews_delete_items ews_drop_mailbox ews_empty_folders ews_export_items ews_find_folder ews_find_items ews_folder_id ews_get_folder ews_get_items ews_grant ews_list_delegates ews_list_mailboxes ews_move_folder ews_move_items ews_remove_delegate ews_revoke ews_scaleout_advance_sequences ews_scaleout_catalog ews_scaleout_checksum ews_scaleout_delete ews_scaleout_export ews_scaleout_freeze ews_scaleout_frozen ews_scaleout_import ews_scaleout_links ews_scaleout_mailbox_tables ews_scaleout_mailboxes ews_scaleout_reachable ews_scaleout_sequences ews_scaleout_tables ews_scaleout_thaw ews_soap ews_sync_folder_hierarchy ews_sync_folder_items ews_trim_tombstones ews_update_folders ews_update_items ews_upload_items item_columns prop_bool prop_bytea prop_exists prop_float8 prop_int8 prop_text prop_texts prop_time"
 	if [ "$funcs" = "$covered" ]; then ok "$DB: every ews_* function is covered"; else nok "$DB: functions not covered" "$funcs"; fi
 
 	# -- ews_create_mailbox
@@ -565,6 +567,59 @@ hostile() {
 	call "list_delegates(NULL)" "SELECT * FROM ews_list_delegates(NULL)"
 	call "list_delegates(10 MB)" "SELECT * FROM ews_list_delegates($big)"
 	call "list_delegates(%)" "SELECT * FROM ews_list_delegates('%')"
+	# -- ews_sync_folder_items, ews_sync_folder_hierarchy, ews_trim_tombstones
+	local sfi="SELECT response_code, count(*) FROM ews_sync_folder_items"
+	local state="(SELECT next_sync_state FROM ews_sync_folder_items($INBOX) WHERE change_type IS NULL)"
+	local sflips="(SELECT array_agg(overlay(st PLACING chr(ascii(substr(st, i, 1)) # m) FROM i FOR 1))
+	               FROM (SELECT $state AS st) s, generate_series(1, length($state)) i, unnest(ARRAY[1, 2, 32, 64]) m
+	              WHERE ascii(substr(st, i, 1)) # m BETWEEN 33 AND 126)"
+	call "sync_folder_items(NULL)" "SELECT * FROM ews_sync_folder_items(NULL)"
+	expect "sync_folder_items(NULL) is refused" 'ERROR:  22004'
+	call "sync_folder_items(inbox, NULL, NULL)" "SELECT * FROM ews_sync_folder_items($INBOX, NULL, NULL)"
+	expect "sync_folder_items(max_changes NULL) is refused" 'ERROR:  22023'
+	call "sync_folder_items(inbox, NULL, -1)" "SELECT * FROM ews_sync_folder_items($INBOX, NULL, -1)"
+	call "sync_folder_items(inbox, NULL, 2^31-1)" "SELECT * FROM ews_sync_folder_items($INBOX, NULL, 2147483647)"
+	expect "sync_folder_items(max_changes 2^31-1) is refused" 'ERROR:  22023'
+	call "sync_folder_items(inbox, NULL, 10, NULL)" "SELECT * FROM ews_sync_folder_items($INBOX, NULL, 10, NULL)"
+	call "sync_folder_items(inbox, NULL, 10, 10 MB scope)" "SELECT * FROM ews_sync_folder_items($INBOX, NULL, 10, $big)"
+	call "sync_folder_items(10 MB folder id)" "$sfi($big) GROUP BY 1"
+	call "sync_folder_items(item id)" "$sfi($ITEM) GROUP BY 1"
+	expect "sync_folder_items(item id) is ErrorCannotUseItemIdForFolderId" 'ErrorCannotUseItemIdForFolderId'
+	call "sync_folder_items(every byte of the folder id flipped)" "SELECT s.response_code, count(*) FROM unnest($flips) f, ews_sync_folder_items(f) s WHERE s.change_type IS NOT NULL OR s.response_code <> 'NoError' GROUP BY 1"
+	expect_not "sync_folder_items(a flipped id) never reads the folder" 'NoError'
+	call "sync_folder_items(inbox, 10 MB state)" "$sfi($INBOX, $big) GROUP BY 1"
+	expect "sync_folder_items(10 MB state) is ErrorInvalidSyncStateData" '^ErrorInvalidSyncStateData\|1$'
+	call "sync_folder_items(inbox, every byte of a state flipped)" "SELECT s.response_code, count(*) FROM unnest($sflips) f, ews_sync_folder_items($INBOX, f) s GROUP BY 1"
+	expect "sync_folder_items(a flipped state) is always refused" '^ErrorInvalidSyncStateData\|[0-9]+$'
+	expect_not "sync_folder_items(a flipped state) never reads" 'NoError'
+	call "sync_folder_items(folder, the inbox's state)" "$sfi($FOLDER, $state) GROUP BY 1"
+	expect "sync_folder_items(another folder's state) is ErrorInvalidSyncStateData" 'ErrorInvalidSyncStateData'
+	call "sync_folder_items(inbox, state of binary junk)" "$sfi($INBOX, encode(substring((SELECT b FROM junk) FROM 1 FOR 76), 'base64')) GROUP BY 1"
+	call "sync_folder_items(ignore {NULL})" "$sfi($INBOX, NULL, 10, 'NormalItems', ARRAY[NULL]::text[]) GROUP BY 1"
+	expect "sync_folder_items(ignore {NULL}) is ErrorInvalidIdMalformed" 'ErrorInvalidIdMalformed'
+	call "sync_folder_items(ignore 2-D)" "$sfi($INBOX, NULL, 10, 'NormalItems', ARRAY[[$ITEM], [$ITEM]]) GROUP BY 1"
+	call "sync_folder_items(ignore 100 000 garbage)" "$sfi($INBOX, NULL, 10, 'NormalItems', $many) GROUP BY 1"
+	call "sync_folder_items(ignore 100 000 times the item)" "$sfi($INBOX, NULL, 512, 'NormalItems', array_fill($ITEM, ARRAY[100000])) GROUP BY 1"
+	expect "sync_folder_items(the item ignored 100 000 times) answers" '^NoError\|'
+	call "sync_folder_items(ignore flipped ids)" "$sfi($INBOX, NULL, 512, 'NormalItems', $iflips) GROUP BY 1"
+	call "sync_folder_hierarchy(NULL, NULL)" "SELECT response_code FROM ews_sync_folder_hierarchy(NULL, NULL)"
+	expect "sync_folder_hierarchy() without an acting user is refused" 'ErrorInvalidRequest'
+	call "sync_folder_hierarchy(10 MB folder id)" "SELECT response_code FROM ews_sync_folder_hierarchy($big)"
+	call "sync_folder_hierarchy(item id)" "SELECT response_code FROM ews_sync_folder_hierarchy($ITEM)"
+	call "sync_folder_hierarchy(inbox, 10 MB state)" "SELECT response_code FROM ews_sync_folder_hierarchy($INBOX, $big)"
+	expect "sync_folder_hierarchy(10 MB state) is ErrorInvalidSyncStateData" 'ErrorInvalidSyncStateData'
+	call "sync_folder_hierarchy(inbox, an items state)" "SELECT response_code FROM ews_sync_folder_hierarchy($INBOX, $state)"
+	expect "sync_folder_hierarchy(an items state) is ErrorInvalidSyncStateData" 'ErrorInvalidSyncStateData'
+	call "sync_folder_hierarchy(every byte of the folder id flipped)" "SELECT s.response_code, count(*) FROM unnest($flips) f, ews_sync_folder_hierarchy(f) s WHERE s.change_type IS NOT NULL OR s.response_code <> 'NoError' GROUP BY 1"
+	expect_not "sync_folder_hierarchy(a flipped id) never reads" 'NoError'
+	call "trim_tombstones(NULL, NULL)" "SELECT * FROM ews_trim_tombstones(NULL, NULL)"
+	call "trim_tombstones(-1 day)" "SELECT * FROM ews_trim_tombstones('-1 day')"
+	expect "trim_tombstones(-1 day) is refused" 'ERROR:  22023'
+	call "trim_tombstones(0)" "SELECT * FROM ews_trim_tombstones('0')"
+	call "trim_tombstones(the largest interval)" "SELECT * FROM ews_trim_tombstones('178000000 years')"
+	call "trim_tombstones(1 microsecond)" "SELECT * FROM ews_trim_tombstones('1 microsecond', 0)"
+	call "trim_tombstones(NULL, -1)" "SELECT * FROM ews_trim_tombstones(NULL, -1)"
+	expect "trim_tombstones(count -1) is refused" 'ERROR:  22023'
 
 	# -- scale-out, node side (superusers only but ews_scaleout_reachable; src/scaleout.c)
 	local g="(SELECT mailbox_id FROM ews.mailbox WHERE smtp_address = 'hostile@example.com')"
@@ -647,6 +702,11 @@ ascii_only() {
 	call "SQL_ASCII: update_folders(invalid UTF-8 name)" "SELECT response_code FROM ews_update_folders(ARRAY[$FOLDER], ARRAY['<t:SetFolderField><t:FieldURI FieldURI=\"folder:DisplayName\"/><t:Folder><t:DisplayName>' || $bad || '</t:DisplayName></t:Folder></t:SetFolderField>'])"
 	expect "SQL_ASCII: update_folders(invalid UTF-8 name) is refused" 'ERROR:  22|ErrorFolderSavePropertyError'
 	call "SQL_ASCII: empty_folders(invalid UTF-8)" "SELECT response_code FROM ews_empty_folders(ARRAY[$bad], $bad)"
+	call "SQL_ASCII: sync_folder_items(invalid UTF-8)" "SELECT response_code FROM ews_sync_folder_items($bad, $bad, 10, 'NormalItems', ARRAY[$bad])"
+	call "SQL_ASCII: sync_folder_items(inbox, invalid UTF-8 state)" "SELECT response_code FROM ews_sync_folder_items($INBOX, $bad)"
+	expect "SQL_ASCII: sync_folder_items(invalid UTF-8 state) is ErrorInvalidSyncStateData" 'ErrorInvalidSyncStateData'
+	call "SQL_ASCII: sync_folder_items(inbox, NULL, 10, invalid UTF-8 scope)" "SELECT response_code FROM ews_sync_folder_items($INBOX, NULL, 10, $bad)"
+	call "SQL_ASCII: sync_folder_hierarchy(invalid UTF-8)" "SELECT response_code FROM ews_sync_folder_hierarchy($bad, $bad)"
 	call "SQL_ASCII: soap(invalid UTF-8 request)" "SELECT status, xml_is_well_formed_document(response) FROM ews_soap($gf || $bad || '</m:FolderIds></m:GetFolder></s:Body></s:Envelope>')"
 	expect "SQL_ASCII: soap(invalid UTF-8 request) is a fault" '^500\|'
 	call "SQL_ASCII: soap(invalid UTF-8 mailbox argument)" "SELECT status, response NOT LIKE '%' || chr(255) || '%' FROM ews_soap($gf || '<t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder></s:Body></s:Envelope>', $bad)"
