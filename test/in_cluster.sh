@@ -19,7 +19,7 @@ pg_prove -d ews_tap test/pgtap/*.sql || fail=1
 
 for t in test/sh/*.sh; do
 	[ -e "$t" ] || continue
-	echo "# $t"
+	echo "# $t (at ${SECONDS} s of the cluster run)"
 	bash "$t" || { echo "# FAILED: $t"; fail=1; }
 done
 exit $fail

@@ -16,26 +16,25 @@ cd "$(dirname "$0")/.."
 ews_install_deps
 
 fail=0
-echo "# codec unit tests (ASan + UBSan)"
-true
+# each step's header says when it began, in seconds since the start
+step() { echo "# $* (at ${SECONDS} s)"; }
+step "codec unit tests (ASan + UBSan)"
 make -s -C test/unit check || fail=1
-echo "# codec unit tests (valgrind)"
-true
+step "codec unit tests (valgrind)"
 make -s -C test/unit check VALGRIND=1 || fail=1
-true
-echo "# fuzzing"
+step "fuzzing"
 make -s -C test/fuzz run FUZZ_SECONDS="${EWS_FUZZ_SECONDS:-30}" || fail=1
 
-echo "# build (warnings are errors)"
+step "build (warnings are errors)"
 make -s clean
 make -s COPT=-Werror 2>&1
 ews_in_cluster bash test/in_cluster.sh || fail=1
 
-echo "# Debian package"
+step "Debian package"
 bash test/package.sh || fail=1
 
 if [ "$fail" -ne 0 ]; then
-	echo "# FAILED"
+	echo "# FAILED (after ${SECONDS} s)"
 	exit 1
 fi
-echo "# all tests passed"
+echo "# all tests passed (in ${SECONDS} s)"
