@@ -988,7 +988,7 @@ ews_item_move_batch(EwsCtx *ctx, bool copy, const EwsFolderRef *target, const Ew
 	batch_init(&b, ctx, n);
 	/*
 	 * The target first: a target that cannot be used is every input's
-	 * answer, as for MoveFolder.  A copy only reads its sources.
+	 * answer, as for MoveFolder.
 	 */
 	target_ok = ews_folder_resolve(ctx, target, EWS_NEED_WRITE, false, &t, &tst);
 	if (!target_ok && tst.code == EWS_ErrorFolderNotFound)
@@ -1017,8 +1017,15 @@ ews_item_move_batch(EwsCtx *ctx, bool copy, const EwsFolderRef *target, const Ew
 				b.mbx[i] = -1;
 				continue;
 			}
-			if (!copy)
-				batch_add_folder(&b, b.mbx[i], b.folder[i]);
+			/*
+			 * The sources' folders are locked for a copy too, though it only
+			 * reads them: it takes its sources' row locks (FOR SHARE) in
+			 * input order, and a writer of those items (UpdateItem, say)
+			 * takes theirs in its own input order under the folder's lock.
+			 * Without the folder lock a copy of [x, y] and an update of
+			 * [y, x] deadlocked (test/sh/item_storm.sh caught it).
+			 */
+			batch_add_folder(&b, b.mbx[i], b.folder[i]);
 		}
 		batch_lock(&b);
 		if (!batch_locked(&b, tm, t.folder_id))
