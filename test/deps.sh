@@ -42,15 +42,16 @@ ews_lock_file=/tmp/ews-install.lock
 # As root, pg_virtualenv keeps its cluster in the system's place
 # (/etc/postgresql/15/regress) and refuses to start while that directory
 # exists.  A run killed before its cleanup (a CI timeout, a machine stopped
-# mid-test) leaves one behind, marked .by_pg_virtualenv, or only its empty
-# directory when the drop itself was cut short.  Under the lock no other run
-# of ours owns it, so such a leftover is removed, directory and all.  A
-# cluster there without the mark is not ours and stays (pg_virtualenv then
-# refuses, saying so).
+# mid-test) leaves one behind: marked .by_pg_virtualenv, or, when the kill
+# came during the cleanup, unmarked and stopped, or only its empty directory.
+# Under the lock no other run of ours owns it, so such a leftover is removed,
+# directory and all.  A running cluster without the mark is not ours and
+# stays (pg_virtualenv then refuses, saying so).
 ews_drop_stale_cluster() {
 	local conf=/etc/postgresql/15/regress data=/var/lib/postgresql/15/regress
 	[ "$(id -u)" -eq 0 ] && [ -d "$conf" ] || return 0
-	if [ ! -f "$conf/.by_pg_virtualenv" ] && [ -n "$(ls -A "$conf" 2>/dev/null)" ]; then
+	if [ ! -f "$conf/.by_pg_virtualenv" ] && [ -n "$(ls -A "$conf" 2>/dev/null)" ] &&
+		pg_ctlcluster 15 regress status >/dev/null 2>&1; then
 		return 0
 	fi
 	echo "# removing the throwaway cluster 15/regress left by an interrupted run"
