@@ -224,6 +224,21 @@ only_space(const xmlChar *s)
 	return true;
 }
 
+const SoapChild soap_item_shape_children[SOAP_ISH_N] = {
+	[SOAP_ISH_BASE_SHAPE] = {SOAP_TYPES, "BaseShape", true},
+	[SOAP_ISH_INCLUDE_MIME_CONTENT] = {SOAP_TYPES, "IncludeMimeContent", false},
+	[SOAP_ISH_BODY_TYPE] = {SOAP_TYPES, "BodyType", false},
+	[SOAP_ISH_UNIQUE_BODY_TYPE] = {SOAP_TYPES, "UniqueBodyType", false},
+	[SOAP_ISH_NORMALIZED_BODY_TYPE] = {SOAP_TYPES, "NormalizedBodyType", false},
+	[SOAP_ISH_FILTER_HTML_CONTENT] = {SOAP_TYPES, "FilterHtmlContent", false},
+	[SOAP_ISH_CONVERT_HTML_CODE_PAGE] = {SOAP_TYPES, "ConvertHtmlCodePageToUTF8", false},
+	[SOAP_ISH_INLINE_IMAGE_URL_TEMPLATE] = {SOAP_TYPES, "InlineImageUrlTemplate", false},
+	[SOAP_ISH_BLOCK_EXTERNAL_IMAGES] = {SOAP_TYPES, "BlockExternalImages", false},
+	[SOAP_ISH_ADD_BLANK_TARGET_TO_LINKS] = {SOAP_TYPES, "AddBlankTargetToLinks", false},
+	[SOAP_ISH_MAXIMUM_BODY_SIZE] = {SOAP_TYPES, "MaximumBodySize", false},
+	[SOAP_ISH_ADDITIONAL_PROPERTIES] = {SOAP_TYPES, "AdditionalProperties", false},
+};
+
 bool
 soap_children(SoapCall *call, xmlNodePtr parent, const SoapChild *spec, int n,
 			  xmlNodePtr *slots)

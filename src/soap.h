@@ -84,6 +84,28 @@ typedef struct SoapChild
 extern bool soap_children(SoapCall *call, xmlNodePtr parent, const SoapChild *spec, int n,
 						  xmlNodePtr *slots);
 
+/*
+ * The children of t:ItemResponseShapeType in schema order, as soap_children
+ * reads them: the item shape of FindItem, GetItem and SyncFolderItems.
+ */
+enum
+{
+	SOAP_ISH_BASE_SHAPE,
+	SOAP_ISH_INCLUDE_MIME_CONTENT,
+	SOAP_ISH_BODY_TYPE,
+	SOAP_ISH_UNIQUE_BODY_TYPE,
+	SOAP_ISH_NORMALIZED_BODY_TYPE,
+	SOAP_ISH_FILTER_HTML_CONTENT,
+	SOAP_ISH_CONVERT_HTML_CODE_PAGE,
+	SOAP_ISH_INLINE_IMAGE_URL_TEMPLATE,
+	SOAP_ISH_BLOCK_EXTERNAL_IMAGES,
+	SOAP_ISH_ADD_BLANK_TARGET_TO_LINKS,
+	SOAP_ISH_MAXIMUM_BODY_SIZE,
+	SOAP_ISH_ADDITIONAL_PROPERTIES,
+	SOAP_ISH_N
+};
+extern const SoapChild soap_item_shape_children[SOAP_ISH_N];
+
 /* folder references: t:FolderId or t:DistinguishedFolderId */
 extern bool soap_folder_ref(SoapCall *call, xmlNodePtr el, EwsFolderRef *ref);
 /* NonEmptyArrayOfBaseFolderIdsType: at least one reference */

@@ -162,29 +162,15 @@ read_only_path(SoapCall *call, xmlNodePtr el, EwsPath *p)
 static bool
 read_item_shape(SoapCall *call, xmlNodePtr el, ItemShape *shape)
 {
-	static const SoapChild spec[] = {
-		{SOAP_TYPES, "BaseShape", true},
-		{SOAP_TYPES, "IncludeMimeContent", false},
-		{SOAP_TYPES, "BodyType", false},
-		{SOAP_TYPES, "UniqueBodyType", false},
-		{SOAP_TYPES, "NormalizedBodyType", false},
-		{SOAP_TYPES, "FilterHtmlContent", false},
-		{SOAP_TYPES, "ConvertHtmlCodePageToUTF8", false},
-		{SOAP_TYPES, "InlineImageUrlTemplate", false},
-		{SOAP_TYPES, "BlockExternalImages", false},
-		{SOAP_TYPES, "AddBlankTargetToLinks", false},
-		{SOAP_TYPES, "MaximumBodySize", false},
-		{SOAP_TYPES, "AdditionalProperties", false},
-	};
-	xmlNodePtr	parts[lengthof(spec)];
+	xmlNodePtr	parts[SOAP_ISH_N];
 	const char *s;
 	int			npaths = 0;
 
 	memset(shape, 0, sizeof(*shape));
 	shape->include_mime = -1;
-	if (!soap_children(call, el, spec, lengthof(spec), parts))
+	if (!soap_children(call, el, soap_item_shape_children, SOAP_ISH_N, parts))
 		return false;
-	s = soap_content(parts[0], NULL);
+	s = soap_content(parts[SOAP_ISH_BASE_SHAPE], NULL);
 	if (strcmp(s, "IdOnly") == 0)
 		shape->base = SHAPE_ID_ONLY;
 	else if (strcmp(s, "Default") == 0)
@@ -196,17 +182,17 @@ read_item_shape(SoapCall *call, xmlNodePtr el, ItemShape *shape)
 	else
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of t:BaseShape is not one of IdOnly, Default, AllProperties, PcxPeopleSearch.", s);
-	if (parts[1] != NULL)
+	if (parts[SOAP_ISH_INCLUDE_MIME_CONTENT] != NULL)
 	{
 		bool		b;
 
-		if (!read_bool_element(call, parts[1], &b))
+		if (!read_bool_element(call, parts[SOAP_ISH_INCLUDE_MIME_CONTENT], &b))
 			return false;
 		shape->include_mime = b ? 1 : 0;
 	}
-	if (parts[2] != NULL)
+	if (parts[SOAP_ISH_BODY_TYPE] != NULL)
 	{
-		s = soap_content(parts[2], NULL);
+		s = soap_content(parts[SOAP_ISH_BODY_TYPE], NULL);
 		if (strcmp(s, "Best") == 0)
 			shape->body_type = BODY_BEST;
 		else if (strcmp(s, "HTML") == 0)
@@ -218,9 +204,9 @@ read_item_shape(SoapCall *call, xmlNodePtr el, ItemShape *shape)
 							  "The value '%s' of t:BodyType is not one of Best, HTML, Text.", s);
 	}
 	/* the other options shape bodies we do not filter or rewrite: read, then ignored */
-	if (parts[11] == NULL)
+	if (parts[SOAP_ISH_ADDITIONAL_PROPERTIES] == NULL)
 		return true;
-	for (xmlNodePtr c = soap_first(parts[11]); c != NULL; c = soap_next(c))
+	for (xmlNodePtr c = soap_first(parts[SOAP_ISH_ADDITIONAL_PROPERTIES]); c != NULL; c = soap_next(c))
 		npaths++;
 	if (npaths == 0)
 		return soap_fault(call, "ErrorSchemaValidation",
@@ -229,7 +215,7 @@ read_item_shape(SoapCall *call, xmlNodePtr el, ItemShape *shape)
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "t:AdditionalProperties names more than %d properties.", MAX_SHAPE_PATHS);
 	shape->ext = palloc(sizeof(EwsExtPath) * npaths);
-	for (xmlNodePtr c = soap_first(parts[11]); c != NULL; c = soap_next(c))
+	for (xmlNodePtr c = soap_first(parts[SOAP_ISH_ADDITIONAL_PROPERTIES]); c != NULL; c = soap_next(c))
 	{
 		EwsPath		p;
 

@@ -186,27 +186,13 @@ typedef struct SyncItemsRequest
 static bool
 read_item_shape(SoapCall *call, xmlNodePtr el, int *shape)
 {
-	static const SoapChild spec[] = {
-		{SOAP_TYPES, "BaseShape", true},
-		{SOAP_TYPES, "IncludeMimeContent", false},
-		{SOAP_TYPES, "BodyType", false},
-		{SOAP_TYPES, "UniqueBodyType", false},
-		{SOAP_TYPES, "NormalizedBodyType", false},
-		{SOAP_TYPES, "FilterHtmlContent", false},
-		{SOAP_TYPES, "ConvertHtmlCodePageToUTF8", false},
-		{SOAP_TYPES, "InlineImageUrlTemplate", false},
-		{SOAP_TYPES, "BlockExternalImages", false},
-		{SOAP_TYPES, "AddBlankTargetToLinks", false},
-		{SOAP_TYPES, "MaximumBodySize", false},
-		{SOAP_TYPES, "AdditionalProperties", false},
-	};
-	xmlNodePtr	parts[lengthof(spec)];
+	xmlNodePtr	parts[SOAP_ISH_N];
 	xmlNodePtr	extra;
 	const char *s;
 
-	if (!soap_children(call, el, spec, lengthof(spec), parts))
+	if (!soap_children(call, el, soap_item_shape_children, SOAP_ISH_N, parts))
 		return false;
-	s = soap_content(parts[0], NULL);
+	s = soap_content(parts[SOAP_ISH_BASE_SHAPE], NULL);
 	if (strcmp(s, "IdOnly") == 0)
 		*shape = 0;
 	else if (strcmp(s, "Default") == 0)
@@ -216,7 +202,7 @@ read_item_shape(SoapCall *call, xmlNodePtr el, int *shape)
 	else
 		return soap_fault(call, "ErrorSchemaValidation",
 						  "The value '%s' of t:BaseShape is not one of IdOnly, Default, AllProperties.", s);
-	extra = parts[lengthof(spec) - 1];
+	extra = parts[SOAP_ISH_ADDITIONAL_PROPERTIES];
 	if (extra == NULL)
 		return true;
 	for (xmlNodePtr c = soap_first(extra); c != NULL; c = soap_next(c))
